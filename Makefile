@@ -1,0 +1,53 @@
+# Thin front over CMake. `make` builds, `make check` runs every test (it installs missing Debian
+# packages first), `make bench` runs the benchmarks. SANITIZE=1 builds with ASan+UBSan.
+#
+# make check builds twice: with gcc (the product build) and with clang plus libFuzzer (every
+# fuzz harness runs FUZZ_SECONDS). Both must be warning-free.
+
+SANITIZE     ?= 0
+FUZZ_SECONDS ?= 60
+JOBS         ?= $(shell nproc)
+GEN          := -G Ninja
+
+ifeq ($(SANITIZE),1)
+GCC_DIR := build/gcc-asan
+SAN_OPT := -DESPRIT_SANITIZE=ON
+else
+GCC_DIR := build/gcc
+SAN_OPT :=
+endif
+FUZZ_DIR := build/clang-fuzz
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all build deps check format format-check bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build:
+	cmake -S . -B $(GCC_DIR) $(GEN) -DCMAKE_C_COMPILER=gcc $(SAN_OPT) >/dev/null
+	cmake --build $(GCC_DIR) -j $(JOBS)
+
+check: deps format-check build
+	cd $(GCC_DIR) && ctest --output-on-failure -j $(JOBS)
+	cmake -S . -B $(FUZZ_DIR) $(GEN) -DCMAKE_C_COMPILER=clang -DESPRIT_FUZZ=ON \
+		-DESPRIT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cd $(FUZZ_DIR) && ctest --output-on-failure -j $(JOBS)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+bench: deps
+	cmake -S . -B build/bench $(GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build/bench -j $(JOBS)
+	bench/run build/bench
+
+clean:
+	rm -rf build
