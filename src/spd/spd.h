@@ -21,9 +21,10 @@
  * given with spd_add_local() (none given: `me` matches nothing).
  *
  * Ordering (IP Security Monitor "weight"): the most specific filter wins.
- *   1. address specificity: spec(src) + spec(dst), where spec = 128 - log2(#addresses) after
- *      mapping IPv4 into the IPv6 space (/32 = /128 = 128, IPv4 /24 = 120, any = 0; `me` is a
- *      host address; a range of n addresses counts as ceil(log2 n) host bits);
+ *   1. address specificity: spec(src) + spec(dst), spec = the family's bits - host bits
+ *      (IPv4 /32 = 32, /24 = 24, IPv6 /128 = 128, any = 0; `me` is a host address; a range
+ *      of n addresses has ceil(log2 n) host bits). A packet is of one family and expanded
+ *      filters are single-family, so IPv4 and IPv6 weights are never compared;
  *   2. a specific protocol beats any protocol;
  *   3. ports: per side, a single port (2) beats a range (1) beats any (0); the sum counts.
  * Equal weights: the earlier rule in the policy wins, then the earlier filter in its list,
@@ -45,9 +46,12 @@
  * the seed says so). Levels 0/1 exempt them (EXEMPT). At levels 2/3 they are subject to permit
  * and block filters; when the winning filter's action is negotiate they are sent/accepted in
  * clear only if that action would accept clear traffic in this direction anyway (outbound:
- * soft; inbound: inpass or soft), otherwise blocked (fail closed: require-security never
+ * soft; inbound: inpass), otherwise blocked (fail closed: require-security never
  * leaks multicast). Broadcast = 255.255.255.255 or the directed broadcast of a local prefix
  * given to spd_add_local(); multicast = 224.0.0.0/4 and ff00::/8.
+ *
+ * Expanded filters whose remote side would be `me` are dropped: traffic to our own address
+ * never leaves the host, and spd_decide() permits it (SPD_WHY_SELF) before any filter.
  *
  * Packets that match no filter are permitted in clear (Windows does the same); a policy with
  * only the default response rule (client-respond-only) therefore never initiates IKE.
@@ -417,6 +421,7 @@ enum spd_why {
 	SPD_WHY_BCAST_NO_NEGOTIATE, /* bcast/mcast hit a negotiate filter: clear or block */
 	SPD_WHY_NO_MATCH,	    /* no filter matched: clear */
 	SPD_WHY_NO_POLICY,	    /* no policy assigned: clear */
+	SPD_WHY_SELF,		    /* remote is one of our own addresses: never leaves the host */
 };
 
 struct spd_decision {
@@ -427,10 +432,14 @@ struct spd_decision {
 	const struct spd_action *action; /* its action, or NULL */
 	const struct spd_sfilter *sf;	 /* the winning specific filter, or NULL */
 	/* For PROTECT (false otherwise): */
-	bool initiate;		 /* outbound: start IKE for this flow if no SA (always, for out) */
-	bool accept_clear_in;	 /* inbound: a clear packet is accepted (inpass or soft) */
-	bool fallback_clear_out; /* outbound: clear if the peer stays silent for fallback_ms (soft)
-				  */
+	bool initiate; /* outbound: start IKE for this flow if no SA (always, for out) */
+	/* The next two describe the action, whatever the packet's direction.
+	 * accept_clear_in: inbound clear packets are accepted (inpass); with soft alone,
+	 * inbound clear is accepted only for a flow that already fell back (daemon state).
+	 * fallback_clear_out: if the peer stays silent for fallback_ms, the flow goes in
+	 * clear (soft). */
+	bool accept_clear_in;
+	bool fallback_clear_out;
 	uint32_t fallback_ms;
 };
 
