@@ -464,7 +464,7 @@ const char *spd_why_str(enum spd_why w);
  * outbound". Returns buf; truncates safely. */
 const char *spd_decision_fmt(const struct spd_decision *d, char *buf, size_t len);
 
-/* Protocol number to a short name ("tcp", "udp", "icmp", "ipv6-icmp", "esp", "ah", "any")
+/* Protocol number to a short name ("tcp", "udp", "icmp", "icmp6", "esp", "ah", "any")
  * or the number as text; for displays. buf >= 8. */
 const char *spd_proto_fmt(uint16_t proto, char *buf);
 
