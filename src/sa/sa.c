@@ -173,7 +173,6 @@ static bool sa_reached(uint64_t limit, uint64_t used)
 static enum sa_life sa_expire(struct sa *sa)
 {
 	sa->expired = true;
-	sa->soft_fired = true; /* nothing softer to report after the hard limit */
 	return SA_LIFE_HARD;
 }
 

@@ -49,10 +49,21 @@ static uint32_t sad_hash(uint32_t seed, uint32_t spi, const struct ipaddr *dst, 
 	return sad_mix(ipaddr_hash(dst, seed) ^ sad_mix(spi ^ seed) ^ proto);
 }
 
+size_t sad_bucket_index(const struct sad *sad, uint32_t spi, const struct ipaddr *dst,
+			uint8_t proto)
+{
+	return sad_hash(sad->seed, spi, dst, proto) & (sad->nbuckets - 1);
+}
+
+size_t sad_buckets(const struct sad *sad)
+{
+	return sad->nbuckets;
+}
+
 static struct sa **sad_bucket(const struct sad *sad, uint32_t spi, const struct ipaddr *dst,
 			      uint8_t proto)
 {
-	return &sad->buckets[sad_hash(sad->seed, spi, dst, proto) & (sad->nbuckets - 1)];
+	return &sad->buckets[sad_bucket_index(sad, spi, dst, proto)];
 }
 
 static bool sad_match(const struct sa *sa, uint32_t spi, const struct ipaddr *dst, uint8_t proto)

@@ -23,4 +23,10 @@ size_t sad_count(const struct sad *sad);
 /* Visit every SA; fn must not add or remove SAs. */
 void sad_foreach(const struct sad *sad, void (*fn)(struct sa *sa, void *arg), void *arg);
 
+/* Table shape, for statistics and tests: the number of buckets (a power of two) and the
+ * bucket a key hashes to with this table's seed. */
+size_t sad_buckets(const struct sad *sad);
+size_t sad_bucket_index(const struct sad *sad, uint32_t spi, const struct ipaddr *dst,
+			uint8_t proto);
+
 #endif
