@@ -120,6 +120,12 @@ int sa_seq_next(struct sa *sa, uint64_t *seq);
 
 /* Account one packet of `bytes` against the lifetimes. Returns SA_LIFE_SOFT exactly once when
  * a soft limit is first crossed, SA_LIFE_HARD (and sets expired) once a hard limit is reached. */
+/* Details (sa.c): the packet is counted in sa->ctr.packets/bytes here, so callers do not count
+ * it again. Hard packet/byte limits are caps: a packet that would go past one is refused with
+ * SA_LIFE_HARD and not counted (hard.packets = N lets exactly N packets through); time limits
+ * are reached `seconds` after creation. Once expired, every call returns SA_LIFE_HARD. A soft
+ * limit also sets needs_rekey. sa_new() refuses a soft limit above the hard one (-EINVAL) and
+ * SPIs 0..255 (RFC 4303 2.1). */
 enum sa_life sa_account(struct sa *sa, size_t bytes, uint64_t now);
 /* Time-only check for timers: same rules as sa_account() without counting a packet. */
 enum sa_life sa_check_time(struct sa *sa, uint64_t now);
