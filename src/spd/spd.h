@@ -29,7 +29,8 @@
  *   3. ports: per side, a single port (2) beats a range (1) beats any (0); the sum counts.
  * Equal weights: the earlier rule in the policy wins, then the earlier filter in its list,
  * then the filter as written before its mirror image. The result is a total order (`order`
- * in struct spd_sfilter), so a decision never depends on hash or memory layout.
+ * in struct spd_sfilter), so a decision never depends on hash or memory layout. The specific
+ * filter array lists IPv4 before IPv6 (they never compete), each in that order.
  *
  * Default exemptions (checked before any filter, Windows Server 2003 semantics, see
  * "Specifying Default Exemptions to IPSec Filtering", netsh ipsecexempt / NoDefaultExempt):

@@ -213,10 +213,14 @@ static int expand_filter(struct expand *e, const struct spd_rule *r, size_t fi)
 	return 0;
 }
 
-/* Most specific first; equal weight: generation order = rule, filter, as written, mirror. */
+/* IPv4 before IPv6 (they never compete; this only groups the display), then most specific
+ * first; equal weight: generation order = rule, filter, as written, mirror. */
 static int sf_cmp(const void *x, const void *y)
 {
 	const struct spd_sfilter *a = x, *b = y;
+
+	if (a->af != b->af)
+		return a->af == AF_INET ? -1 : 1;
 
 	if (a->weight != b->weight)
 		return a->weight > b->weight ? -1 : 1;
