@@ -15,7 +15,9 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  * Payload Len is the AH length in 32-bit words minus 2 (RFC 4302 2.2). The ICV field is padded
- * so the whole header is a multiple of 4 octets over IPv4 and 8 over IPv6 (RFC 4302 3.3.3.2.1):
+ * so the whole header is a multiple of 4 octets over IPv4 and 8 over IPv6 (RFC 4302 2.6); esprit
+ * pads with zeros and, like Linux, zeroes only the ICV itself for the computation, so padding is
+ * covered as sent:
  * HMAC-SHA1-96 (12) needs no padding on either (24 = 3 * 8); HMAC-SHA2-256-128 (16) gives 28
  * octets, fine on IPv4 and padded to 32 on IPv6.
  */

@@ -3,8 +3,8 @@
  * The ICV covers the whole IP packet (RFC 4302 3.3.3): the IP header(s) in front of AH with the
  * fields that change in transit set to zero, the AH header with its ICV field zeroed, and
  * everything behind AH; with ESN the high 32 bits of the sequence number are appended. The
- * header bytes are zeroed in a copy on the stack so a failed check leaves the packet as it was
- * received. IPv4 options and IPv6 Routing headers in front of AH are refused (xform.h).
+ * IP header bytes are zeroed in a copy on the stack, so a failed check leaves the packet as it
+ * was received. IPv4 options and IPv6 Routing headers in front of AH are refused (xform.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -218,19 +218,20 @@ struct ah_in {
 	uint64_t seq;
 };
 
-/* RFC 4302 3.4.4: check the ICV with the ICV field zeroed. The received field is saved
- * and put back if the check fails. */
+/* RFC 4302 3.4.4: check the ICV with the ICV zeroed. Only the icv_len octets are zeroed: ICV
+ * padding (2.6, 3.3.3.2.1) is covered as received, as Linux does, so interop holds whatever a
+ * sender pads with (ours are zero). The received ICV is put back if the check fails. */
 static enum sa_drop ah_in_icv(struct sa *sa, struct pbuf *pb, const struct ah_in *a)
 {
 	uint8_t *field = pbuf_data(pb) + a->ii.l4_off + AH_HDR_LEN;
-	uint8_t saved[AH_MAX_LEN];
+	uint8_t saved[AH_ICV_MAX];
 	int rc;
 
-	memcpy(saved, field, a->h.icv_area);
-	memset(field, 0, a->h.icv_area);
+	memcpy(saved, field, a->alg.icv_len);
+	memset(field, 0, a->alg.icv_len);
 	rc = ah_icv(sa, pbuf_data(pb), pb->len, a->ii.l4_off, a->ii.version, a->seq, NULL, saved);
 	if (rc < 0) {
-		memcpy(field, saved, a->h.icv_area);
+		memcpy(field, saved, a->alg.icv_len);
 		return rc == -EBADMSG ? SA_DROP_ICV : SA_DROP_MALFORMED;
 	}
 	return SA_DROP_NONE;
@@ -255,7 +256,7 @@ static enum sa_drop ah_in_verify(struct sad *sad, struct pbuf *pb, struct ah_in 
 	*sap = sa;
 	if (xf_alg_get(sa, &a->alg) < 0)
 		return SA_DROP_UNSUPPORTED;
-	if (a->h.icv_area < a->alg.icv_len || a->h.len > AH_MAX_LEN)
+	if (a->h.icv_area < a->alg.icv_len || a->alg.icv_len > AH_ICV_MAX || a->h.len > AH_MAX_LEN)
 		return SA_DROP_MALFORMED;
 	if (!ah_ip_supported(&a->ii) || a->ii.l4_off > AH_IPHDR_MAX)
 		return SA_DROP_UNSUPPORTED;
