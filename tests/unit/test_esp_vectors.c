@@ -178,7 +178,8 @@ static void run_vec(const struct esp_vec *t, uint16_t integ, const uint8_t *ikey
 	hex2bin(iv, sizeof(iv), t->iv);
 	plen = hex2bin(plain, sizeof(plain), t->plain);
 	elen = hex2bin(esp, sizeof(esp), t->esp);
-	memcpy(esp + elen, extra_icv, extra_len);
+	if (extra_len)
+		memcpy(esp + elen, extra_icv, extra_len);
 	elen += extra_len;
 	nh = plain[plen - 1];
 	pad = plain[plen - 2];

@@ -78,7 +78,8 @@ static size_t v6(uint8_t *p, uint8_t nh, const uint8_t *ext, size_t elen, size_t
 	put_be16(p + 4, (uint16_t)(elen + plen));
 	p[6] = nh;
 	p[7] = 9;
-	memcpy(p + 40, ext, elen);
+	if (elen)
+		memcpy(p + 40, ext, elen);
 	return 40 + elen + plen;
 }
 
