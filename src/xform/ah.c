@@ -192,21 +192,21 @@ enum sa_drop ah_encap(struct sa *sa, struct pbuf *pb, uint64_t now)
 
 	if (!sa || sa->proto != IPPROTO_AH || sa->dir != SA_DIR_OUT || xf_alg_get(sa, &alg) < 0 ||
 	    alg.icv_len > AH_ICV_MAX)
-		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED, false, AH_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	if (sa->expired)
-		return xf_drop(sa, NULL, SA_DROP_EXPIRED, false, AH_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_EXPIRED);
 	d = ah_out_plan(sa, &alg, pb, &o);
 	if (d)
-		return xf_drop(sa, NULL, d, false, AH_WHAT);
+		return xf_drop(sa, NULL, d);
 	if (sa_seq_next(sa, &seq) < 0)
-		return xf_drop(sa, NULL, SA_DROP_SEQ_EXHAUSTED, false, AH_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_SEQ_EXHAUSTED);
 	d = xf_account(sa, pb->len, now);
 	if (d)
-		return xf_drop(sa, NULL, d, false, AH_WHAT);
+		return xf_drop(sa, NULL, d);
 	ah_out_frame(sa, pb, &o, seq);
 	pkt = pbuf_data(pb);
 	if (ah_icv(sa, pkt, pb->len, o.hl, o.version, seq, icv, NULL) < 0)
-		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED, false, AH_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	memcpy(pkt + o.hl + AH_HDR_LEN, icv, alg.icv_len);
 	return SA_DROP_NONE;
 }
@@ -304,7 +304,7 @@ enum sa_drop ah_decap(struct sad *sad, struct pbuf *pb, uint64_t now, struct sa 
 		      struct xf_stats *st)
 {
 	struct sa *sa = NULL;
-	struct ah_in a;
+	struct ah_in a = { 0 };
 	enum sa_drop d;
 
 	if (sa_out)
@@ -317,7 +317,7 @@ enum sa_drop ah_decap(struct sad *sad, struct pbuf *pb, uint64_t now, struct sa 
 	if (!d)
 		d = xf_account(sa, pb->len - a.ii.l4_off - a.h.len, now);
 	if (d)
-		return xf_drop(sa, st, d, true, AH_WHAT);
+		return xf_drop_in(sa, st, d, AH_WHAT, a.h.spi);
 	ah_in_strip(sa, pb, &a);
 	if (st) {
 		st->in_packets++;

@@ -35,6 +35,6 @@ enum sa_drop xf_bundle_decap(struct sad *sad, struct pbuf *pb, uint64_t now, str
 	 * policy asked for (RFC 4301 5.2: check the SAs applied against policy). */
 	if (ip_parse(pbuf_data(pb), pb->len, IP_WALK_ULP, &ii) != IP_OK ||
 	    ii.proto != IPPROTO_NUM_ESP)
-		return xf_drop(ah_sa, st, SA_DROP_POLICY, true, "bundle");
+		return xf_drop_in(ah_sa, st, SA_DROP_POLICY, "ah+esp", ah_sa->spi);
 	return esp_decap(sad, pb, now, esp_out, st);
 }

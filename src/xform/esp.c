@@ -164,26 +164,26 @@ enum sa_drop esp_encap_iv(struct sa *sa, struct pbuf *pb, uint64_t now, const ui
 	uint8_t *esp;
 
 	if (!sa || sa->proto != IPPROTO_ESP || sa->dir != SA_DIR_OUT || xf_alg_get(sa, &alg) < 0)
-		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED, false, ESP_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	if (sa->expired)
-		return xf_drop(sa, NULL, SA_DROP_EXPIRED, false, ESP_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_EXPIRED);
 	d = esp_out_plan(sa, &alg, pb, &o);
 	if (d)
-		return xf_drop(sa, NULL, d, false, ESP_WHAT);
+		return xf_drop(sa, NULL, d);
 	/* RFC 4303 3.3.3: never reuse a sequence number; the SA must be replaced instead. */
 	if (sa_seq_next(sa, &seq) < 0)
-		return xf_drop(sa, NULL, SA_DROP_SEQ_EXHAUSTED, false, ESP_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_SEQ_EXHAUSTED);
 	d = xf_account(sa, o.payload, now);
 	if (d)
-		return xf_drop(sa, NULL, d, false, ESP_WHAT);
+		return xf_drop(sa, NULL, d);
 	esp_off = esp_out_frame(sa, &alg, pb, &o, seq);
 	esp = pbuf_data(pb) + esp_off;
 	if (iv)
 		memcpy(esp + ESP_HDR_LEN, iv, alg.iv_len);
 	else if (xcipher_gen_iv(sa->cipher, seq, esp + ESP_HDR_LEN) < 0)
-		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED, false, ESP_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	if (esp_seal(sa, &alg, esp, o.payload + o.pad + ESP_TRAILER_LEN, seq) < 0)
-		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED, false, ESP_WHAT);
+		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	return SA_DROP_NONE;
 }
 
@@ -311,7 +311,7 @@ enum sa_drop esp_decap(struct sad *sad, struct pbuf *pb, uint64_t now, struct sa
 		       struct xf_stats *st)
 {
 	struct sa *sa = NULL;
-	struct esp_in e;
+	struct esp_in e = { 0 };
 	enum sa_drop d;
 
 	if (sa_out)
@@ -320,13 +320,13 @@ enum sa_drop esp_decap(struct sad *sad, struct pbuf *pb, uint64_t now, struct sa
 	if (sa_out)
 		*sa_out = sa;
 	if (d)
-		return xf_drop(sa, st, d, true, ESP_WHAT);
+		return xf_drop_in(sa, st, d, ESP_WHAT, e.h.spi);
 	d = esp_in_trailer(sa, pb, &e);
 	if (d)
-		return xf_drop(sa, st, d, true, ESP_WHAT);
+		return xf_drop_in(sa, st, d, ESP_WHAT, e.h.spi);
 	d = xf_account(sa, e.inner_len, now);
 	if (d)
-		return xf_drop(sa, st, d, true, ESP_WHAT);
+		return xf_drop_in(sa, st, d, ESP_WHAT, e.h.spi);
 	esp_in_strip(sa, pb, &e);
 	if (st) {
 		st->in_packets++;

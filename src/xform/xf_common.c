@@ -7,19 +7,30 @@
 #include "lib/log.h"
 #include "wire/ip.h"
 
-enum sa_drop xf_drop(struct sa *sa, struct xf_stats *st, enum sa_drop d, bool inbound,
-		     const char *what)
+static bool xf_drop_count(struct sa *sa, struct xf_stats *st, enum sa_drop d)
 {
 	if (d <= SA_DROP_NONE || d >= SA_DROP_MAX)
-		return d;
+		return false;
 	sa_count_drop(sa, d);
 	if (st)
 		st->drops[d]++;
+	return true;
+}
+
+enum sa_drop xf_drop(struct sa *sa, struct xf_stats *st, enum sa_drop d)
+{
+	xf_drop_count(sa, st, d);
+	return d;
+}
+
+enum sa_drop xf_drop_in(struct sa *sa, struct xf_stats *st, enum sa_drop d, const char *what,
+			uint32_t spi)
+{
 	/* Inbound drops are caused by whoever sent the packet: debug level, one bucket for all
 	 * of them so a flood costs at most a few lines a second. Never any key material. */
-	if (inbound)
-		log_ratelimited(LOG_LVL_DEBUG, "%s: drop (spi 0x%08" PRIx32 "): %s", what,
-				sa ? sa->spi : 0, sa_drop_name(d));
+	if (xf_drop_count(sa, st, d))
+		log_ratelimited(LOG_LVL_DEBUG, "%s: drop spi 0x%08" PRIx32 ": %s", what, spi,
+				sa_drop_name(d));
 	return d;
 }
 

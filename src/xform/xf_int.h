@@ -19,9 +19,11 @@ struct xf_alg {
 
 int xf_alg_get(const struct sa *sa, struct xf_alg *a);
 
-/* Count a drop in the SA and the caller's stats; log peer-triggered ones, rate-limited. */
-enum sa_drop xf_drop(struct sa *sa, struct xf_stats *st, enum sa_drop d, bool inbound,
-		     const char *what);
+/* Count a drop in the SA and the caller's stats; log peer-triggered (inbound) ones at debug
+ * level, rate-limited, with the packet's SPI (0 if it never got that far). */
+enum sa_drop xf_drop(struct sa *sa, struct xf_stats *st, enum sa_drop d);
+enum sa_drop xf_drop_in(struct sa *sa, struct xf_stats *st, enum sa_drop d, const char *what,
+			uint32_t spi);
 /* Map an ip_parse() status to a drop reason. */
 enum sa_drop xf_ip_drop(int ip_status);
 /* Lifetime accounting: SA_DROP_EXPIRED on a hard limit, else SA_DROP_NONE. */
