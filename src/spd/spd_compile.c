@@ -8,9 +8,10 @@
  * a group; inside a group a hash table maps (masked local, masked remote) to the filters of
  * that cell in evaluation order. A lookup walks the groups of the packet's direction and
  * family from the longest cover lengths down, probes one cell per group and scans that cell
- * until its first full match. The cover lengths bound the address specificity of everything
- * in a group, so once a match is more specific than that bound the walk stops. Cost: one
- * probe per group (distinct prefix-length pair), not one test per filter.
+ * until its first full match. Each group records the highest address specificity of its
+ * filters and groups are walked from the highest down, so once a match is more specific than
+ * that bound the walk stops. Cost: one probe per group (distinct prefix-length pair), not one
+ * test per filter.
  */
 #include "spd/spd_int.h"
 
@@ -21,7 +22,7 @@
 
 struct spd_group {
 	uint32_t id;
-	uint16_t bound; /* lplen + rplen: no filter here has more address specificity */
+	uint16_t bound; /* highest address specificity of the group's filters */
 	uint8_t lplen, rplen;
 	uint8_t dir, af6;
 };
@@ -353,7 +354,6 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 			struct spd_group *g = &ix->groups[ix->ngroups];
 
 			g->id = (uint32_t)ix->ngroups;
-			g->bound = (uint16_t)(lp + rp);
 			g->lplen = (uint8_t)lp;
 			g->rplen = (uint8_t)rp;
 			g->dir = (uint8_t)sf->dir;
@@ -361,6 +361,9 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 			map[k] = (uint32_t)++ix->ngroups;
 		}
 		t[i].group = map[k] - 1;
+		/* A range is more specific than its cover, so the bound is the members' own. */
+		if (ix->groups[t[i].group].bound < (sf->weight >> 8))
+			ix->groups[t[i].group].bound = (uint16_t)(sf->weight >> 8);
 		t[i].order = sf->order;
 		cover_key(&t[i].l, &sf->local, sf->af, lp);
 		cover_key(&t[i].r, &sf->remote, sf->af, rp);
