@@ -114,7 +114,7 @@ struct conf_parser {
 	unsigned nerr;
 	bool stop; /* a lexical error was reported; the parse error that follows is not */
 	bool nomem;
-	char near[CONF_NEAR_MAX + 4]; /* text of the token just scanned */
+	char near[CONF_NEAR_MAX * 4 + 4]; /* text of the token just scanned, escaped */
 };
 
 /* Parse buf into p->items. 0, -EINVAL (errors in p->diags), -ENOMEM. */

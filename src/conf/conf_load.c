@@ -273,10 +273,10 @@ int ld_name_define(struct loader *ld, int ns, const struct ast_tok *t, bool buil
 }
 
 /* An option that may appear once per block: the first place it was seen, or NULL. */
-const struct ast_item *ld_once(const struct ast_item **seen, size_t nseen,
+const struct ast_item *ld_once(const struct ast_item **seen, size_t nseen, enum ast_kind kind,
 			       const struct ast_item *it)
 {
-	size_t k = (size_t)it->kind;
+	size_t k = (size_t)kind;
 
 	if (k >= nseen)
 		return NULL;

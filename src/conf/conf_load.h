@@ -34,7 +34,9 @@ struct loader {
 int ld_err(struct loader *ld, const struct conf_loc *loc, const char *text, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int ld_name_define(struct loader *ld, int ns, const struct ast_tok *t, bool builtin);
-const struct ast_item *ld_once(const struct ast_item **seen, size_t nseen,
+/* Options that may appear once per block: records it under kind; returns the first
+ * occurrence if there was one. */
+const struct ast_item *ld_once(const struct ast_item **seen, size_t nseen, enum ast_kind kind,
 			       const struct ast_item *it);
 int ld_twice(struct loader *ld, const struct ast_item *it, const struct ast_item *first);
 

@@ -4,6 +4,7 @@
 %define api.pure full
 %define api.prefix {cfy}
 %define parse.error custom
+%define parse.lac full
 %locations
 %lex-param {yyscan_t scanner}
 %parse-param {yyscan_t scanner} {struct conf_parser *p}

@@ -208,16 +208,13 @@ void ld_action_load(struct loader *ld, const struct ast_item *it)
 	}
 	for (o = it->body; o; o = o->next) {
 		/* pending hold / drop are one setting */
-		struct ast_item key = *o;
+		enum ast_kind k = o->kind == AST_PENDING_DROP ? AST_PENDING_HOLD : o->kind;
 
-		if (o->kind == AST_PENDING_DROP)
-			key.kind = AST_PENDING_HOLD;
 		if (o->kind != AST_METHOD && o->kind != AST_NEGOTIATE && o->kind != AST_PERMIT &&
-		    o->kind != AST_BLOCK && (first = ld_once(seen, KINDS, &key))) {
+		    o->kind != AST_BLOCK && (first = ld_once(seen, KINDS, k, o))) {
 			ld_twice(ld, o, first);
 			continue;
 		}
-		seen[key.kind] = o;
 		action_option(ld, a, o);
 	}
 	if (ld->nerr == before && spd_action_check(a, &why))
@@ -373,7 +370,7 @@ static int rule_refs(struct loader *ld, const struct ast_item *it, const struct 
 	for (o = it->body; o; o = o->next) {
 		if (o->kind != AST_FILTERS && o->kind != AST_RULE_ACTION)
 			continue;
-		if ((first = ld_once(seen, KINDS, o))) {
+		if ((first = ld_once(seen, KINDS, o->kind, o))) {
 			rc = ld_twice(ld, o, first);
 		} else if (o->kind == AST_FILTERS) {
 			*l = spd_filter_list_find(ld->s, o->a->text);
@@ -422,13 +419,12 @@ static void rule_load(struct loader *ld, struct spd_policy *p, const struct ast_
 		return;
 	}
 	for (o = it->body; o; o = o->next) {
-		struct ast_item key = *o;
+		/* transport and tunnel are one setting */
+		enum ast_kind k = o->kind == AST_MODE_TUNNEL ? AST_MODE_TRANSPORT : o->kind;
 
-		if (o->kind == AST_MODE_TUNNEL)
-			key.kind = AST_MODE_TRANSPORT;
 		if ((o->kind == AST_MODE_TRANSPORT || o->kind == AST_MODE_TUNNEL ||
 		     o->kind == AST_INACTIVE) &&
-		    (first = ld_once(seen, KINDS, &key))) {
+		    (first = ld_once(seen, KINDS, k, o))) {
 			ld_twice(ld, o, first);
 			continue;
 		}

@@ -18,9 +18,14 @@ int conf_uint_parse(const char *s, uint64_t max, uint64_t *out)
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -1;
-		if (v > (max - (uint64_t)(*s - '0')) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > max / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v *= 10;
+		if (d > max - v)
+			return -1;
+		v += d;
 	}
 	*out = v;
 	return 0;
