@@ -437,13 +437,15 @@ static const char *cast_kind(const struct spd *s, const struct ipaddr *dst)
 }
 
 /* What an IKE responder would answer if the peer proposed this traffic (inbound only). */
-static const char *responder_str(const struct spd_decision *r)
+static void responder_fmt(const struct spd_decision *r, char *buf, size_t len)
 {
 	if (r->verdict != SPD_PROTECT)
-		return "refuses IKE for this traffic";
-	if (r->rule && r->rule->is_default_response)
-		return "accepts IKE for this traffic (default response rule)";
-	return "accepts IKE for this traffic (rule)";
+		snprintf(buf, len, "refuses IKE for this traffic (%s)", spd_why_str(r->why));
+	else if (r->rule && r->rule->is_default_response)
+		snprintf(buf, len, "accepts IKE for this traffic (default response rule)");
+	else
+		snprintf(buf, len, "accepts IKE for this traffic (rule '%s')",
+			 r->rule ? r->rule->name : "?");
 }
 
 static void match_text(const struct match_args *a, const struct spd_decision *d,
@@ -475,10 +477,8 @@ static void match_text(const struct match_args *a, const struct spd_decision *d,
 		printf("note         %s destination: never negotiated (IPsec cannot protect it)\n",
 		       cast);
 	if (resp) {
-		printf("responder    %s", responder_str(resp));
-		if (resp->rule && resp->verdict == SPD_PROTECT)
-			printf(" '%s'", resp->rule->name);
-		printf("\n");
+		responder_fmt(resp, buf, sizeof(buf));
+		printf("responder    %s\n", buf);
 	}
 }
 
