@@ -31,6 +31,7 @@
 
 #define FW_TABLE_DEFAULT "esprit_fw"
 #define FW_PAIRS_MAX	 4096
+#define FW_RULE_MAX	 320 /* one nft rule line */
 
 /* Two IPsec endpoints and what runs between them. */
 struct fw_pair {
@@ -334,45 +335,96 @@ static bool sf_allows_clear(const struct spd_sfilter *sf)
 	return a == SPD_SF_PERMIT || (!sf_refuses_clear(sf) && a != SPD_SF_BLOCK);
 }
 
-static void put_sfilter(FILE *f, const struct spd_sfilter *sf, const char *verdict)
+/* One rule for a specific filter's packets into buf; -1 if it does not fit. */
+static int sfilter_rule(const struct spd_sfilter *sf, const char *verdict, char *buf, size_t len)
 {
 	bool out = sf->dir == SPD_DIR_OUT;
+	FILE *m = fmemopen(buf, len, "w");
 
-	fputs("\t\t", f);
-	put_addrs(f, sf->af, out ? &sf->local : &sf->remote, out ? &sf->remote : &sf->local);
-	put_l4(f, sf->proto, out ? sf->lport_lo : sf->rport_lo, out ? sf->lport_hi : sf->rport_hi,
+	buf[0] = '\0';
+	if (!m)
+		return -1;
+	put_addrs(m, sf->af, out ? &sf->local : &sf->remote, out ? &sf->remote : &sf->local);
+	put_l4(m, sf->proto, out ? sf->lport_lo : sf->rport_lo, out ? sf->lport_hi : sf->rport_hi,
 	       out ? sf->rport_lo : sf->lport_lo, out ? sf->rport_hi : sf->lport_hi);
-	fprintf(f, "%s\n", verdict);
+	fputs(verdict, m);
+	if (fclose(m) != 0 || strlen(buf) >= len - 1)
+		return -1;
+	return 0;
+}
+
+/* Print a rule unless an identical one came before: a gateway's filters expand into an
+ * inbound and an outbound specific filter with the same addresses, and the first copy
+ * already decides. */
+static void put_once(struct fw *w, char (*seen)[FW_RULE_MAX], size_t *nseen, const char *rule)
+{
+	size_t i;
+
+	if (!rule[0])
+		return;
+	for (i = 0; i < *nseen; i++)
+		if (strcmp(seen[i], rule) == 0)
+			return;
+	if (*nseen < FW_PAIRS_MAX)
+		memcpy(seen[(*nseen)++], rule, FW_RULE_MAX);
+	fprintf(w->f, "\t\t%s\n", rule);
+}
+
+/* Plaintext of tunnel-mode traffic is not dropped here: on the tunnel endpoint the decrypted
+ * packets cross this host in clear by design (the seed's inspection point), and addresses
+ * alone cannot tell them from plaintext that arrived on the wire. */
+static bool sf_droppable(const struct spd_sfilter *sf)
+{
+	return sf_refuses_clear(sf) && sf->rule->mode == SPD_MODE_TRANSPORT;
 }
 
 /* --block-plaintext: the specific filters in evaluation order; the first that matches a
  * packet decides, as on the host. Clear-allowing filters are emitted only when a drop comes
  * after them. */
-static void put_block(struct fw *w)
+static int put_block(struct fw *w)
 {
-	size_t i, n = spd_sfilter_count(w->s), last = 0;
-	bool any = false;
+	size_t i, n = spd_sfilter_count(w->s), last = 0, nseen = 0;
+	char(*seen)[FW_RULE_MAX];
+	char rule[FW_RULE_MAX];
+	bool any = false, tunnel = false;
+	int r = 0;
 
 	for (i = 0; i < n; i++) {
-		if (sf_refuses_clear(spd_sfilter_get(w->s, i))) {
+		const struct spd_sfilter *sf = spd_sfilter_get(w->s, i);
+
+		tunnel |= sf_refuses_clear(sf) && !sf_droppable(sf);
+		if (sf_droppable(sf)) {
 			last = i;
 			any = true;
 		}
 	}
+	if (tunnel)
+		fprintf(w->f, "\t\t# tunnel-mode traffic: plaintext not dropped on the tunnel "
+			      "endpoint (decrypted traffic passes in clear)\n");
 	if (!any) {
-		fprintf(w->f, "\t\t# --block-plaintext: the policy protects no traffic\n");
-		return;
+		fprintf(w->f, "\t\t# --block-plaintext: no transport-mode traffic protected, "
+			      "nothing blocked\n");
+		return 0;
 	}
+	seen = calloc(FW_PAIRS_MAX, sizeof(*seen));
+	if (!seen)
+		return -1;
 	put_exemptions(w);
 	fprintf(w->f, "\t\t# plaintext the policy protects (specific filters, first match)\n");
-	for (i = 0; i <= last; i++) {
+	for (i = 0; i <= last && r == 0; i++) {
 		const struct spd_sfilter *sf = spd_sfilter_get(w->s, i);
 
-		if (sf_refuses_clear(sf))
-			put_sfilter(w->f, sf, "drop");
+		if (sf_droppable(sf))
+			r = sfilter_rule(sf, "drop", rule, sizeof(rule));
 		else if (sf_allows_clear(sf))
-			put_sfilter(w->f, sf, "accept");
+			r = sfilter_rule(sf, "accept", rule, sizeof(rule));
+		else
+			continue;
+		if (r == 0)
+			put_once(w, seen, &nseen, rule);
 	}
+	free(seen);
+	return r;
 }
 
 /* A file name inside a comment: nothing that could end the comment line. */
@@ -382,7 +434,7 @@ static void put_name(FILE *f, const char *name)
 		fputc((unsigned char)*name < 0x20 || *name == 0x7f ? '?' : *name, f);
 }
 
-static void put_ruleset(struct fw *w, const char *file, const char *table)
+static int put_ruleset(struct fw *w, const char *file, const char *table)
 {
 	static const char *const hooks[] = { "forward", "input", "output" };
 	const struct spd_policy *p = w->s->active;
@@ -407,9 +459,10 @@ static void put_ruleset(struct fw *w, const char *file, const char *table)
 		fprintf(w->f, "\t\t# no IPsec peers: the policy negotiates nothing\n");
 	put_pairs(w);
 	put_kerberos(w);
-	if (w->block)
-		put_block(w);
+	if (w->block && put_block(w) < 0)
+		return -1;
 	fprintf(w->f, "\t}\n}\n");
+	return 0;
 }
 
 /* nft identifiers: a letter, then letters, digits, '_' ; short. */
@@ -478,8 +531,9 @@ int cmd_firewall_rules(const struct cli_cmd *c, int argc, char **argv)
 	if (pairs_collect(&w) < 0) {
 		cli_err("%s: too many IPsec peers for one ruleset", argv[optind]);
 		r = CLI_FAIL;
-	} else {
-		put_ruleset(&w, argv[optind], table);
+	} else if (put_ruleset(&w, argv[optind], table) < 0) {
+		cli_err("%s: cannot write the ruleset", argv[optind]);
+		r = CLI_FAIL;
 	}
 	free(w.pairs);
 	spd_free(s);

@@ -13,6 +13,7 @@ locals_for() {
 	case "$(basename "$1")" in
 	frontend.conf) echo "-l 10.1.0.1/24 -l 2001:db8:1::1/64" ;;
 	backend.conf) echo "-l 10.1.0.2/24 -l 2001:db8:1::2/64" ;;
+	firewall.conf) echo "-l 10.1.0.254/24 -l 10.2.0.254/24" ;;
 	*) echo "" ;;
 	esac
 }
@@ -41,9 +42,12 @@ for f in "$EXAMPLES"/*.conf; do
 		else
 			ok "$b $blk: only table inet esprit_fw"
 		fi
+		# No rule twice (a gateway's in/out specific filters share addresses).
+		dup="$(grep -E '^\s+(ip|ip6|meta) ' "$TMP/rules.nft" | sort | uniq -d)"
+		[ -z "$dup" ] && ok "$b $blk: no duplicate rules" || bad "$b $blk: duplicates: $dup"
 		# Without --block-plaintext nothing is ever dropped.
 		if [ -z "$blk" ]; then
-			hasnt "$b: no drop without --block-plaintext" "$OUT" ' drop$'
+			hasnt "$b: no drop without --block-plaintext" "$OUT" '^\s+[^#].* drop$'
 		fi
 	done
 done
@@ -87,7 +91,22 @@ BE="$EXAMPLES/backend.conf"
 run "$ESPRIT" firewall-rules --block-plaintext -l 10.1.0.2/24 "$BE"
 has "BE: answers IKE from anyone" "$OUT" '^	+ip daddr 10.1.0.2 udp dport 500 accept$'
 has "BE: replies IKE to anyone" "$OUT" '^	+ip saddr 10.1.0.2 udp dport 500 accept$'
-hasnt "BE: respond-only drops nothing" "$OUT" ' drop$'
+hasnt "BE: respond-only drops nothing" "$OUT" '^\s+[^#].* drop$'
+
+# --- the firewall example: two tunnels end on this host ------------------------------------
+FW="$EXAMPLES/firewall.conf"
+if [ -e "$FW" ]; then
+	run "$ESPRIT" firewall-rules --block-plaintext -l 10.1.0.254/24 -l 10.2.0.254/24 "$FW"
+	for pair in 'ip saddr 10.1.0.254 ip daddr 10.1.0.1' 'ip saddr 10.1.0.1 ip daddr 10.1.0.254' \
+		'ip saddr 10.2.0.254 ip daddr 10.2.0.2' 'ip saddr 10.2.0.2 ip daddr 10.2.0.254'; do
+		has "FW: IKE $pair" "$OUT" "^	+$pair udp dport 500 accept$"
+		has "FW: ESP $pair" "$OUT" "^	+$pair meta l4proto esp accept$"
+	done
+	hasnt "FW: no AH (ESP-only action, no default response)" "$OUT" 'l4proto ah'
+	# The decrypted front-end <-> back-end traffic crosses the firewall in clear on purpose.
+	hasnt "FW: inspected traffic not dropped" "$OUT" '^\s+[^#].* drop$'
+	has "FW: says why" "$OUT" '# tunnel-mode traffic: plaintext not dropped'
+fi
 
 # --- Kerberos exempt (level 2), ESP only, no default response ------------------------------
 cat >"$TMP/krb.conf" <<'CONF'
