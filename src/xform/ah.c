@@ -200,7 +200,8 @@ enum sa_drop ah_encap(struct sa *sa, struct pbuf *pb, uint64_t now)
 		return xf_drop(sa, NULL, d);
 	if (sa_seq_next(sa, &seq) < 0)
 		return xf_drop(sa, NULL, SA_DROP_SEQ_EXHAUSTED);
-	d = xf_account(sa, pb->len, now);
+	/* The same bytes the receiver accounts: the payload (transport) or inner packet. */
+	d = xf_account(sa, pb->len - (o.outer_hl ? 0 : o.hl), now);
 	if (d)
 		return xf_drop(sa, NULL, d);
 	ah_out_frame(sa, pb, &o, seq);
