@@ -276,32 +276,32 @@ void xcipher_free(struct xcipher *c)
 
 const struct xcipher_desc *xcipher_desc(const struct xcipher *c)
 {
-	return &c->d;
+	return c ? &c->d : NULL;
 }
 
 size_t xcipher_iv_len(const struct xcipher *c)
 {
-	return c->d.iv_len;
+	return c ? c->d.iv_len : 0;
 }
 
 size_t xcipher_icv_len(const struct xcipher *c)
 {
-	return c->d.icv_len;
+	return c ? c->d.icv_len : 0;
 }
 
 size_t xcipher_align(const struct xcipher *c)
 {
-	return c->d.align;
+	return c ? c->d.align : 4;
 }
 
 bool xcipher_is_aead(const struct xcipher *c)
 {
-	return c->d.aead;
+	return c && c->d.aead;
 }
 
 const char *xcipher_name(const struct xcipher *c)
 {
-	return c->d.name;
+	return c ? c->d.name : "(none)";
 }
 
 int xcipher_gen_iv(struct xcipher *c, uint64_t seq, uint8_t *iv)

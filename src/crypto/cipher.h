@@ -125,7 +125,8 @@ int xcipher_new(struct xcipher **out, uint16_t encr, uint16_t encr_bits, uint16_
 /* Wipes every key and context, then frees. NULL is fine. */
 void xcipher_free(struct xcipher *c);
 
-/* The layout facts and log name of a keyed xcipher; valid until xcipher_free(). */
+/* The layout facts and log name of a keyed xcipher; valid until xcipher_free(). NULL for a NULL
+ * xcipher (the shorthands then give 0 / false / "(none)"). */
 const struct xcipher_desc *xcipher_desc(const struct xcipher *c);
 /* Shorthands for the fields above. */
 size_t xcipher_iv_len(const struct xcipher *c);
@@ -137,7 +138,8 @@ const char *xcipher_name(const struct xcipher *c);
 /* Write desc->iv_len octets of IV for the packet with sequence number seq. CBC: random
  * (RAND_bytes; RFC 3602 2.3 wants it unpredictable). GCM, GMAC, ChaCha: the 64-bit sequence
  * number, big-endian -- unique per key as long as the SA never wraps, which RFC 4106 3.1 /
- * RFC 7634 2 require. NULL / integrity only: writes nothing. 0 or -EIO. */
+ * RFC 7634 2 require. NULL / integrity only: writes nothing. 0, -EINVAL (NULL c, or NULL iv where
+ * one is needed), -EIO. */
 int xcipher_gen_iv(struct xcipher *c, uint64_t seq, uint8_t *iv);
 
 /* AEAD seal (encrypt=true contexts): authenticate aad[0..naad), encrypt data[0..len) in place
@@ -158,7 +160,8 @@ int xcipher_encrypt(struct xcipher *c, const uint8_t *iv, uint8_t *data, size_t 
 int xcipher_decrypt(struct xcipher *c, const uint8_t *iv, uint8_t *data, size_t len);
 
 /* HMAC over in[0..n) concatenated, truncated to desc->icv_len octets written to icv (RFC 4868
- * 2.1.1, RFC 2404 2). -EINVAL when the xcipher has no integrity transform. */
+ * 2.1.1, RFC 2404 2). 0, or -EINVAL when the xcipher has no integrity transform or a pointer is
+ * NULL (a piece may be {NULL, 0}). */
 int xcipher_mac(struct xcipher *c, const struct xc_piece *in, size_t n, uint8_t *icv);
 /* Recompute and compare with icv in constant time (ct_equal). 0, -EBADMSG, -EINVAL, -EIO. */
 int xcipher_mac_verify(struct xcipher *c, const struct xc_piece *in, size_t n, const uint8_t *icv);

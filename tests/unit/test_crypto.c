@@ -520,6 +520,11 @@ static void test_bad_keys(void **state)
 	assert_int_equal(xcipher_encr_info(ENCR_AES_GCM_16, 100, &(struct xc_encr_info){ 0 }),
 			 -EINVAL);
 	xcipher_free(NULL);
+	assert_null(xcipher_desc(NULL));
+	assert_int_equal(xcipher_icv_len(NULL), 0);
+	assert_int_equal(xcipher_iv_len(NULL), 0);
+	assert_false(xcipher_is_aead(NULL));
+	assert_string_equal(xcipher_name(NULL), "(none)");
 }
 
 /* Calls that do not fit the cipher or carry bad pointers fail cleanly. */
