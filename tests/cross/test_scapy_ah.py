@@ -11,7 +11,8 @@ DF flag and id, IPv6 traffic class, flow label and hop limit, and IPv6 transport
 extension headers: Destination Options with an option whose "may change en route" bit
 (0x20 of the type, RFC 8200 4.2) is set and whose data is not zero, and Hop-by-Hop + DestOpt.
 Mutable fields changed after signing must still verify (RFC 4302 3.3.3.1); immutable ones
-changed must not.
+changed must not. Last, the AH+ESP bundle (RFC 4301 4.5, Windows' "AH and ESP"): ESP first,
+AH (transport) over the result, removed in reverse order, both directions against scapy.
 
 Limitations of Debian 12's scapy 2.5.0, and how they are handled:
   * scapy zeroes IPv4 "flags" for the ICV but not the fragment offset (RFC 4302 3.3.3.1.1.1
@@ -19,6 +20,10 @@ Limitations of Debian 12's scapy 2.5.0, and how they are handled:
   * scapy places AH after IPv6 Destination Options in transport mode (Linux's choice);
     esprit may place it before (RFC 4302 3.1.1 allows either), so (b) compares packets after
     scapy removed AH, and (a) checks that esprit finds AH behind a DestOpt header.
+  * AH over ESP: scapy's AuthAlgo.sign() checks for an ESP layer before AH, so signing an
+    AH+ESP packet appends the MAC to the ESP data and leaves the AH ICV zero. The bundle test
+    undoes that and computes the ICV with scapy's own zero_mutable_fields() + HMAC
+    (sign_ah_over_esp); verifying is not affected.
   * IPv4 options: scapy zeroes every option not in RFC 4302 Appendix A's immutable list.
     esprit may either handle them or refuse packets with options (its documented choice), so
     the option case accepts "DROP unsupported packet" but never a wrong result.
@@ -34,7 +39,7 @@ from scapy.all import IP, IPv6, UDP, TCP, Raw, raw
 from scapy.layers.inet import IPOption_Router_Alert
 from scapy.layers.inet6 import (IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, HBHOptUnknown,
                                 RouterAlert, PadN)
-from scapy.layers.ipsec import AH, SecurityAssociation
+from scapy.layers.ipsec import AH, ESP, SecurityAssociation, zero_mutable_fields
 
 T = Tally("test_scapy_ah")
 
@@ -326,8 +331,100 @@ def negatives():
                         isinstance(r, str) and r.startswith("DROP"), repr(r))
 
 
+def sign_ah_over_esp(ah_sa, e, esn):
+    """scapy's AuthAlgo.sign() tests for an ESP layer before AH, so on AH+ESP it appends the
+    MAC to the ESP data and leaves the AH ICV zero. Let scapy build the AH packet (lengths are
+    set before signing), undo the MAC on ESP, and compute the ICV with scapy's own AH rule:
+    zero_mutable_fields() then the HMAC, plus seq_hi with ESN (RFC 4302 3.3.3)."""
+    esp_data = e[ESP].data
+    pkt = ah_sa.encrypt(e, esn_en=esn, esn=0)
+    pkt[ESP].data = esp_data
+    pkt = parse(raw(pkt))
+    clone = zero_mutable_fields(pkt.copy(), sending=True)
+    mac = ah_sa.auth_algo.new_mac(ah_sa.auth_key)
+    mac.update(raw(clone) + (struct.pack("!L", 0) if esn else b""))
+    icv = mac.finalize()[:ah_sa.auth_algo.icv_size]
+    # Re-parsed, scapy's icv field also holds the IPv6 alignment padding (RFC 4302 2.6).
+    pkt[AH].icv = icv + bytes(len(pkt[AH].icv) - len(icv))
+    return raw(pkt)
+
+
+def bundle_case(mode, fam, esn):
+    """xftool --bundle: ESP (AES-GCM-128, or AES-CBC+HMAC-SHA1 without ESN since scapy cannot
+    do ETM+ESN) in `mode`, then AH HMAC-SHA2-256 in transport mode over the ESP packet."""
+    tag = "AH+ESP bundle %s v%d%s" % (mode, fam, " esn" if esn else "")
+    ah = make_alg(ALGS[1])
+    rnd = random.Random(tag)
+    crypt, encr, key = ("AES-GCM", "aes-gcm-16", rnd.randbytes(20))
+    esp_cfg = {"proto": "esp", "mode": mode, "spi": 0x8000, "encr": encr, "key": key,
+               "esn": esn}
+    tun = None
+    if mode == "tunnel":
+        esp_cfg["src"], esp_cfg["dst"] = OUTER[fam]
+        tun = IP(src=OUTER[fam][0], dst=OUTER[fam][1]) if fam == 4 else \
+            IPv6(src=OUTER[fam][0], dst=OUTER[fam][1])
+    extra = ["--bundle", "--ah-spi", "0x8001", "--ah-integ", ah["integ"],
+             "--ah-ikey", ah["ikey"].hex()]
+    pkts = inner_packets(fam, "destopt" if fam == 6 else None)
+
+    def sas():
+        return (SecurityAssociation(ESP, spi=0x8000, crypt_algo=crypt, crypt_key=key,
+                                    tunnel_header=tun),
+                SecurityAssociation(AH, spi=0x8001, auth_algo=ah["auth"],
+                                    auth_key=ah["ikey"]))
+
+    esp_sa, ah_sa = sas()
+    signed = []
+    for i, p in enumerate(pkts):
+        esp_sa.seq_num = ah_sa.seq_num = i + 1
+        e = parse(raw(esp_sa.encrypt(parse(p), esn_en=esn, esn=0)))
+        signed.append(sign_ah_over_esp(ah_sa, e, esn))
+    dec = xftool("decap", esp_cfg, signed, extra)
+    for i, (got, want) in enumerate(zip(dec, pkts)):
+        T.check("%s (a) scapy->esprit #%d" % (tag, i), got == want, hexdiff(got, want))
+
+    out = xftool("encap", esp_cfg, pkts, extra)
+    esp_sa, ah_sa = sas()
+    for i, (got, want) in enumerate(zip(out, pkts)):
+        case = "%s (b) esprit->scapy #%d" % (tag, i)
+        if not T.check(case + " encap", isinstance(got, bytes), str(got)):
+            continue
+        off = ah_offset(got)
+        T.check(case + " AH outermost, ESP under it", off is not None and
+                got[off] == socket.IPPROTO_ESP, got[:64].hex())
+        try:
+            mid = ah_sa.decrypt(parse(got), esn_en=esn, esn=0)
+            plain = raw(esp_sa.decrypt(parse(raw(mid)), esn_en=esn, esn=0))
+        except Exception as e:  # noqa: BLE001
+            T.check(case + " scapy AH verify + ESP decrypt", False, "%s: %s" %
+                    (type(e).__name__, e))
+            continue
+        T.check(case + " scapy AH verify + ESP decrypt == original", plain == want,
+                hexdiff(plain, want))
+
+    # RFC 4301 5.2: a packet with only AH (no ESP under it) does not satisfy the bundle.
+    # In tunnel mode the AH SA is the outer destination's, so address the packet there.
+    plain = pkts[1]
+    if mode == "tunnel":
+        src, dst = OUTER[fam]
+        plain = raw((IP(src=src, dst=dst) if fam == 4 else IPv6(src=src, dst=dst)) /
+                    UDP(sport=1, dport=2) / Raw(b"no esp here"))
+    only_ah = scapy_sign(scapy_sa(ah, 0x8001, "transport", fam), plain, 50, esn)
+    r = xftool("decap", esp_cfg, [only_ah], extra)[0]
+    T.check(tag + " AH without ESP under it -> DROP policy",
+            r == "DROP inner packet outside SA selectors", repr(r))
+
+
+def bundles():
+    for mode in ("transport", "tunnel"):
+        for fam in (4, 6):
+            for esn in (False, True):
+                T.run("bundle %s v%d" % (mode, fam), bundle_case, mode, fam, esn)
+
+
 T.run("matrix", matrix)
 T.run("mutability", mutability)
 T.run("negatives", negatives)
+T.run("bundles", bundles)
 T.finish()
 sys.exit(0)
