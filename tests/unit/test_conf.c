@@ -439,6 +439,59 @@ static void test_host_name(void **state)
 	expect_errors(text, CONF_NO_RESOLVE, off, 1);
 }
 
+/* The EXAMPLES of docs/esprit.conf.5 are real: every .EX block that is a whole configuration
+ * (has `use policy`, includes no other file) loads. */
+static void test_manpage_examples(void **state)
+{
+	FILE *f = fopen("docs/esprit.conf.5", "r");
+	char line[512], *text = calloc(1, 65536);
+	size_t len = 0, blocks = 0;
+	bool in = false;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(text);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, ".EX", 3)) {
+			in = true;
+			len = 0;
+			text[0] = 0;
+			continue;
+		}
+		if (in && !strncmp(line, ".EE", 3)) {
+			in = false;
+			if (strstr(text, "use policy") && !strstr(text, "include")) {
+				struct conf_diags d = { 0 };
+				struct spd *s;
+
+				if (conf_load_buf("man.conf", text, len, fe_opts(CONF_NO_SECRETS),
+						  &s, &d))
+					conf_diags_print(&d, stderr);
+				assert_int_equal(d.n, 0);
+				spd_free(s);
+				conf_diags_free(&d);
+				blocks++;
+			}
+			continue;
+		}
+		if (in) {
+			/* troff escapes used in the page: \e is a backslash, \- a minus */
+			for (char *c = line; *c && len + 2 < 65536; c++) {
+				if (c[0] == '\\' && (c[1] == 'e' || c[1] == '-')) {
+					text[len++] = c[1] == 'e' ? '\\' : '-';
+					c++;
+				} else {
+					text[len++] = *c;
+				}
+			}
+			text[len] = 0;
+		}
+	}
+	fclose(f);
+	free(text);
+	assert_true(blocks >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_include_restrictions, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_diag_format),
 		cmocka_unit_test(test_host_name),
+		cmocka_unit_test(test_manpage_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
