@@ -4,14 +4,15 @@
  *
  * Index: every specific filter is filed under the shortest prefixes that cover its local and
  * its remote address (a prefix is its own cover, a range the common prefix of its ends, any
- * is /0). Filters sharing (direction, family, local cover length, remote cover length) form
- * a group; inside a group a hash table maps (masked local, masked remote) to the filters of
- * that cell in evaluation order. A lookup walks the groups of the packet's direction and
- * family from the longest cover lengths down, probes one cell per group and scans that cell
- * until its first full match. Each group records the highest address specificity of its
- * filters and groups are walked from the highest down, so once a match is more specific than
- * that bound the walk stops. Cost: one probe per group (distinct prefix-length pair), not one
- * test per filter.
+ * is /0). Filters sharing (direction, family, local cover length, remote cover length, whether
+ * the remote port is a single port) form a group; inside a group a hash table maps (masked
+ * local, masked remote, the remote port if single) to the filters of that cell in evaluation
+ * order, so many service filters towards the same peers do not pile up in one cell. A lookup
+ * walks the groups of the packet's direction and family, probes one cell per group and scans
+ * that cell until its first full match. Each group records the highest address specificity
+ * of its filters and groups are walked from the highest down, so once a match is more
+ * specific than that bound the walk stops. Cost: one probe per group (distinct prefix-length
+ * pair), not one test per filter.
  */
 #include "spd/spd_int.h"
 
@@ -25,12 +26,14 @@ struct spd_group {
 	uint16_t bound; /* highest address specificity of the group's filters */
 	uint8_t lplen, rplen;
 	uint8_t dir, af6;
+	uint8_t rport_exact; /* members have one remote port: it is part of the cell key */
 };
 
 struct spd_cell {
 	uint32_t group;
 	uint32_t start, end; /* into members[] */
 	struct ipaddr l, r;  /* masked to the group's lengths */
+	uint16_t port;	     /* the remote port in rport_exact groups, else 0 */
 };
 
 struct spd_index {
@@ -275,7 +278,8 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-static uint64_t cell_hash(uint32_t group, const struct ipaddr *l, const struct ipaddr *r)
+static uint64_t cell_hash(uint32_t group, const struct ipaddr *l, const struct ipaddr *r,
+			  uint16_t port)
 {
 	uint64_t w[4];
 
@@ -283,13 +287,15 @@ static uint64_t cell_hash(uint32_t group, const struct ipaddr *l, const struct i
 	memcpy(&w[1], l->b + 8, 8);
 	memcpy(&w[2], r->b, 8);
 	memcpy(&w[3], r->b + 8, 8);
-	return mix(mix(mix(mix(mix(0x5bd1e995u, group), w[0]), w[1]), w[2]), w[3]);
+	return mix(mix(mix(mix(mix(0x5bd1e995u, (uint64_t)port << 32 | group), w[0]), w[1]), w[2]),
+		   w[3]);
 }
 
 struct tuple {
 	uint32_t group;
 	uint32_t order;
 	struct ipaddr l, r;
+	uint16_t port;
 };
 
 static int tuple_cmp(const void *x, const void *y)
@@ -299,6 +305,8 @@ static int tuple_cmp(const void *x, const void *y)
 
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
 	c = memcmp(a->l.b, b->l.b, 16);
 	if (!c)
 		c = memcmp(a->r.b, b->r.b, 16);
@@ -333,7 +341,7 @@ static void cover_key(struct ipaddr *out, const struct spd_addr *a, uint8_t af, 
 
 static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple *t)
 {
-	uint32_t *map = calloc((size_t)2 * 2 * 129 * 129, sizeof(*map));
+	uint32_t *map = calloc((size_t)2 * 2 * 129 * 129 * 2, sizeof(*map));
 	size_t i;
 
 	if (!map)
@@ -348,7 +356,8 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 		unsigned lp = spd_addr_cover(&sf->local, sf->af);
 		unsigned rp = spd_addr_cover(&sf->remote, sf->af);
 		unsigned af6 = sf->af == AF_INET6;
-		size_t k = (((size_t)sf->dir * 2 + af6) * 129 + lp) * 129 + rp;
+		unsigned pe = sf->rport_lo == sf->rport_hi;
+		size_t k = ((((size_t)sf->dir * 2 + af6) * 129 + lp) * 129 + rp) * 2 + pe;
 
 		if (!map[k]) {
 			struct spd_group *g = &ix->groups[ix->ngroups];
@@ -358,6 +367,7 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 			g->rplen = (uint8_t)rp;
 			g->dir = (uint8_t)sf->dir;
 			g->af6 = (uint8_t)af6;
+			g->rport_exact = (uint8_t)pe;
 			map[k] = (uint32_t)++ix->ngroups;
 		}
 		t[i].group = map[k] - 1;
@@ -365,6 +375,7 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 		if (ix->groups[t[i].group].bound < (sf->weight >> 8))
 			ix->groups[t[i].group].bound = (uint16_t)(sf->weight >> 8);
 		t[i].order = sf->order;
+		t[i].port = pe ? sf->rport_lo : 0;
 		cover_key(&t[i].l, &sf->local, sf->af, lp);
 		cover_key(&t[i].r, &sf->remote, sf->af, rp);
 	}
@@ -384,8 +395,8 @@ static int build_cells(struct spd_index *ix, const struct tuple *t, size_t n)
 		struct spd_cell *c = &ix->cells[ix->ncells - (ix->ncells ? 1 : 0)];
 
 		ix->members[i] = t[i].order;
-		if (ix->ncells && c->group == t[i].group && ipaddr_eq(&c->l, &t[i].l) &&
-		    ipaddr_eq(&c->r, &t[i].r)) {
+		if (ix->ncells && c->group == t[i].group && c->port == t[i].port &&
+		    ipaddr_eq(&c->l, &t[i].l) && ipaddr_eq(&c->r, &t[i].r)) {
 			c->end = (uint32_t)i + 1;
 			continue;
 		}
@@ -393,6 +404,7 @@ static int build_cells(struct spd_index *ix, const struct tuple *t, size_t n)
 		c->group = t[i].group;
 		c->l = t[i].l;
 		c->r = t[i].r;
+		c->port = t[i].port;
 		c->start = (uint32_t)i;
 		c->end = (uint32_t)i + 1;
 	}
@@ -404,7 +416,7 @@ static int build_cells(struct spd_index *ix, const struct tuple *t, size_t n)
 	ix->mask = nslots - 1;
 	for (i = 0; i < ix->ncells; i++) {
 		const struct spd_cell *c = &ix->cells[i];
-		size_t h = (size_t)cell_hash(c->group, &c->l, &c->r) & ix->mask;
+		size_t h = (size_t)cell_hash(c->group, &c->l, &c->r, c->port) & ix->mask;
 
 		while (ix->slots[h])
 			h = (h + 1) & ix->mask;
@@ -462,14 +474,16 @@ out:
 }
 
 static const struct spd_cell *cell_find(const struct spd_index *ix, uint32_t group,
-					const struct ipaddr *l, const struct ipaddr *r)
+					const struct ipaddr *l, const struct ipaddr *r,
+					uint16_t port)
 {
-	size_t h = (size_t)cell_hash(group, l, r) & ix->mask;
+	size_t h = (size_t)cell_hash(group, l, r, port) & ix->mask;
 
 	for (; ix->slots[h]; h = (h + 1) & ix->mask) {
 		const struct spd_cell *c = &ix->cells[ix->slots[h] - 1];
 
-		if (c->group == group && !memcmp(c->l.b, l->b, 16) && !memcmp(c->r.b, r->b, 16))
+		if (c->group == group && c->port == port && !memcmp(c->l.b, l->b, 16) &&
+		    !memcmp(c->r.b, r->b, 16))
 			return c;
 	}
 	return NULL;
@@ -492,7 +506,7 @@ const struct spd_sfilter *spd_index_lookup(const struct spd *s, const struct spd
 			break;
 		spd_ip_mask(&l, &p->local, g->lplen);
 		spd_ip_mask(&r, &p->remote, g->rplen);
-		c = cell_find(ix, g->id, &l, &r);
+		c = cell_find(ix, g->id, &l, &r, g->rport_exact ? p->rport : 0);
 		for (k = c ? c->start : 0; c && k < c->end; k++) {
 			const struct spd_sfilter *sf = &s->sfilters[ix->members[k]];
 
