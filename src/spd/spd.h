@@ -56,6 +56,12 @@
  *
  * Packets that match no filter are permitted in clear (Windows does the same); a policy with
  * only the default response rule (client-respond-only) therefore never initiates IKE.
+ *
+ * Decision order in spd_decide(): IKE exemption; traffic to self; Kerberos and RSVP
+ * exemptions (by level); broadcast/multicast exemption (by level); no policy -> permit; the
+ * winning specific filter's action (broadcast/multicast never PROTECT); no match -> permit.
+ * KDCs, the exemption level, actions' options, auth methods and the default response switch
+ * are read live; filters, rules, local addresses and the assigned policy need spd_compile().
  */
 #ifndef ESPRIT_SPD_SPD_H
 #define ESPRIT_SPD_SPD_H
