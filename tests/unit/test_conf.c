@@ -286,8 +286,8 @@ static void test_several_errors(void **state)
 				   "}\n"
 				   "use policy nope\n";
 	static const char *const want[] = {
-		"mem.conf:2:8: error: prefix length out of range (0-32 for IPv4) (near "
-		"'10.0.0.0/40')",
+		("mem.conf:2:8: error: prefix length out of range (0-32 for IPv4) (near "
+		 "'10.0.0.0/40')"),
 		"mem.conf:3:17: error: ports only with tcp or udp, not 'icmp' (near 'port')",
 		"mem.conf:5:12: error: unknown policy (near 'nope')",
 	};
