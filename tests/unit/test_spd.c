@@ -796,6 +796,96 @@ static void test_api_refusals(void **state)
 	spd_free(s);
 }
 
+/* IPv6 ranges: host bits of a range that crosses byte boundaries (borrow in the subtraction). */
+static void test_ipv6_ranges(void **state)
+{
+	struct spd *s = host_new(NULL, 3);
+	struct spd_policy *p;
+
+	(void)state;
+	assert_int_equal(spd_policy_new(s, "v6", &p), 0);
+	/* 0x10..0x2f: 32 addresses, 5 host bits: spec 123 beats a /120 */
+	add_rule(s, p, "p120", flt("me", "2001:db8::/120", SPD_PROTO_ANY, 0, 65535, true), "block");
+	add_rule(s, p, "r32", flt("me", "2001:db8::10-2001:db8::2f", SPD_PROTO_ANY, 0, 65535, true),
+		 "permit");
+	/* ff00 .. 1:00ff: 512 addresses, 9 host bits: spec 119 loses to a /120 */
+	add_rule(s, p, "r512",
+		 flt("me", "2001:db8::ff00-2001:db8::1:ff", SPD_PROTO_ANY, 0, 65535, true),
+		 "permit");
+	add_rule(s, p, "p120b", flt("me", "2001:db8::1:0/120", SPD_PROTO_ANY, 0, 65535, true),
+		 "block");
+	spd_use_policy(s, p);
+	assert_int_equal(spd_compile(s), 0);
+	assert_string_equal(winner(s, pkt(OUT, ME6, "2001:db8::20", UDP, 1, 2)), "r32");
+	assert_string_equal(winner(s, pkt(OUT, ME6, "2001:db8::30", UDP, 1, 2)), "p120");
+	assert_string_equal(winner(s, pkt(OUT, ME6, "2001:db8::1:10", UDP, 1, 2)), "p120b");
+	assert_string_equal(winner(s, pkt(OUT, ME6, "2001:db8::ff10", UDP, 1, 2)), "r512");
+	assert_string_equal(winner(s, pkt(IN, ME6, "2001:db8::1:ff", UDP, 1, 2)), "p120b");
+	assert_string_equal(winner(s, pkt(IN, ME6, "2001:db8::1:100", UDP, 1, 2)), "-");
+	assert_int_equal(spd_sfilter_get(s, 0)->weight, (128u + 123u) << 8);
+	spd_free(s);
+}
+
+/* The one-line texts the CLI prints, pinned exactly for the seed's front-end case. */
+static void test_text(void **state)
+{
+	struct spd *s = host_new(NULL, 3);
+	struct spd_policy *p;
+	struct spd_decision d;
+	struct spd_pkt k = pkt(OUT, ME4, PEER4, TCP, 41000, 80);
+	char line[512];
+
+	(void)state;
+	esp_action(s, "esp", false, false);
+	assert_int_equal(spd_policy_new(s, "frontend", &p), 0);
+	add_rule(s, p, "to-backend", flt("me", PEER4, TCP, 80, 80, true), "esp");
+	spd_use_policy(s, p);
+	assert_int_equal(spd_compile(s), 0);
+	assert_int_equal(spd_decide(s, &k, &d), 0);
+	assert_string_equal(spd_decision_fmt(&d, line, sizeof(line)),
+			    "protect: rule 'to-backend' of policy 'frontend', filter #1 of "
+			    "'to-backend' (me -> 192.0.2.2 tcp dport 80 mirrored), weight 0x4012, "
+			    "action 'esp'; methods: esp aes-gcm-128 100000kb/3600s; inbound clear "
+			    "refused; never sent in clear");
+	assert_string_equal(spd_sfilter_fmt(d.sf, line, sizeof(line)),
+			    "out 192.0.2.1 -> 192.0.2.2 tcp dport 80 rule 'to-backend' "
+			    "in=negotiate out=negotiate weight 0x4012 #0");
+	k = pkt(IN, ME4, PEER4, TCP, 41000, 80);
+	assert_int_equal(spd_decide(s, &k, &d), 0);
+	assert_string_equal(spd_sfilter_fmt(d.sf, line, sizeof(line)),
+			    "in 192.0.2.2 -> 192.0.2.1 tcp sport 80 rule 'to-backend' "
+			    "in=negotiate out=negotiate weight 0x4012 #1");
+	k = pkt(OUT, ME4, PEER4, UDP, 500, 500);
+	assert_int_equal(spd_decide(s, &k, &d), 0);
+	assert_string_equal(spd_decision_fmt(&d, line, sizeof(line)),
+			    "exempt: IKE (UDP local port 500/4500) is always exempt, never "
+			    "negotiated");
+	/* truncation is safe */
+	assert_int_equal(strlen(spd_decision_fmt(&d, line, 10)), 9);
+	spd_free(s);
+}
+
+/* IPv4 addresses whose unused bytes are not zero decide the same (callers may build them
+ * from sockaddr buffers). */
+static void test_ipv4_tail_bytes(void **state)
+{
+	struct spd *s = host_new(SPD_BUILTIN_SECURE_SERVER, 3);
+	struct spd_pkt k = pkt(OUT, ME4, PEER4, ICMP, 0, 0);
+	struct spd_decision d;
+
+	(void)state;
+	memset(k.local.b + 4, 0xa5, 12);
+	memset(k.remote.b + 4, 0x5a, 12);
+	assert_int_equal(spd_decide(s, &k, &d), 0);
+	assert_int_equal(d.verdict, SPD_PERMIT);
+	assert_string_equal(d.rule->name, "all-icmp");
+	k.remote = k.local; /* self, despite different garbage */
+	memset(k.remote.b + 4, 0x11, 12);
+	assert_int_equal(spd_decide(s, &k, &d), 0);
+	assert_int_equal(d.why, SPD_WHY_SELF);
+	spd_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -815,6 +905,9 @@ int main(void)
 		cmocka_unit_test(test_no_policy_and_stale),
 		cmocka_unit_test(test_tunnel_and_inactive),
 		cmocka_unit_test(test_api_refusals),
+		cmocka_unit_test(test_ipv6_ranges),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_ipv4_tail_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
