@@ -2,7 +2,8 @@
  *
  * Every EVP context is created and keyed once in xcipher_new(); per packet only the IV is
  * re-initialised (EVP_CipherInit_ex2 with NULL cipher and key), which OpenSSL does without
- * allocating. HMACs use the pad-state copies of hmac.c for the same reason. */
+ * allocating. HMACs are EVP_MAC contexts keyed once (hmac.c; OpenSSL 3.0 allocates inside
+ * libcrypto when it restarts them, see hmac.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -442,14 +443,16 @@ int xcipher_decrypt(struct xcipher *c, const uint8_t *iv, uint8_t *data, size_t 
 int xcipher_mac(struct xcipher *c, const struct xc_piece *in, size_t n, uint8_t *icv)
 {
 	uint8_t full[XC_HMAC_DIGEST_MAX];
+	int rc;
 
 	if (!c || !c->has_mac || !icv || !pieces_ok(in, n))
 		return -EINVAL;
-	xc_hmac_compute(&c->mac, in, n, full);
+	rc = xc_hmac_compute(&c->mac, in, n, full);
 	/* RFC 4868 2.1.1 / RFC 2404 2: the ICV is the leftmost bits of the HMAC. */
-	memcpy(icv, full, c->d.icv_len);
+	if (rc == 0)
+		memcpy(icv, full, c->d.icv_len);
 	wipe(full, sizeof(full));
-	return 0;
+	return rc;
 }
 
 int xcipher_mac_verify(struct xcipher *c, const struct xc_piece *in, size_t n, const uint8_t *icv)

@@ -1,158 +1,94 @@
-/* Allocation-free HMAC over OpenSSL's hash functions; see hmac.h for why not EVP_MAC.
- *
- * OpenSSL 3 marks the SHA*_Init/Update/Final functions deprecated in favour of EVP_Digest*,
- * but EVP digests cannot be copied or re-initialised without a heap allocation in 3.0. They
- * are still part of libcrypto 3 and run the same assembly as the EVP path. */
-#define OPENSSL_SUPPRESS_DEPRECATED 1
-
+/* HMAC over OpenSSL's EVP_MAC; see hmac.h. */
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "crypto/hmac.h"
 #include "lib/util.h"
 
-_Static_assert(sizeof(SHA512_CTX) <= XC_HMAC_STATE_MAX, "SHA512_CTX does not fit");
-_Static_assert(sizeof(SHA256_CTX) <= XC_HMAC_STATE_MAX, "SHA256_CTX does not fit");
-_Static_assert(sizeof(SHA_CTX) <= XC_HMAC_STATE_MAX, "SHA_CTX does not fit");
-
-#define HMAC_BLOCK_MAX 128 /* SHA-384/512 block */
-
-static size_t hash_block(enum xc_hash hash)
+static const char *hash_name(enum xc_hash hash)
 {
-	return hash == XC_SHA384 || hash == XC_SHA512 ? 128 : 64;
+	switch (hash) {
+	case XC_SHA1:
+		return "SHA1";
+	case XC_SHA256:
+		return "SHA2-256";
+	case XC_SHA384:
+		return "SHA2-384";
+	case XC_SHA512:
+		return "SHA2-512";
+	}
+	return NULL;
 }
 
 static size_t hash_digest(enum xc_hash hash)
 {
 	switch (hash) {
 	case XC_SHA1:
-		return SHA_DIGEST_LENGTH;
+		return 20;
 	case XC_SHA256:
-		return SHA256_DIGEST_LENGTH;
+		return 32;
 	case XC_SHA384:
-		return SHA384_DIGEST_LENGTH;
+		return 48;
 	case XC_SHA512:
-		return SHA512_DIGEST_LENGTH;
+		return 64;
 	}
 	return 0;
-}
-
-static void hash_init(enum xc_hash hash, void *st)
-{
-	switch (hash) {
-	case XC_SHA1:
-		SHA1_Init(st);
-		break;
-	case XC_SHA256:
-		SHA256_Init(st);
-		break;
-	case XC_SHA384:
-		SHA384_Init(st);
-		break;
-	case XC_SHA512:
-		SHA512_Init(st);
-		break;
-	}
-}
-
-static void hash_update(enum xc_hash hash, void *st, const void *p, size_t n)
-{
-	switch (hash) {
-	case XC_SHA1:
-		SHA1_Update(st, p, n);
-		break;
-	case XC_SHA256:
-		SHA256_Update(st, p, n);
-		break;
-	case XC_SHA384:
-		SHA384_Update(st, p, n);
-		break;
-	case XC_SHA512:
-		SHA512_Update(st, p, n);
-		break;
-	}
-}
-
-static void hash_final(enum xc_hash hash, void *st, uint8_t *out)
-{
-	switch (hash) {
-	case XC_SHA1:
-		SHA1_Final(out, st);
-		break;
-	case XC_SHA256:
-		SHA256_Final(out, st);
-		break;
-	case XC_SHA384:
-		SHA384_Final(out, st);
-		break;
-	case XC_SHA512:
-		SHA512_Final(out, st);
-		break;
-	}
-}
-
-/* Absorb one block of K xor pad into a fresh state (RFC 2104 2, steps 1-3 and 5-6). */
-static void pad_state(enum xc_hash hash, void *st, const uint8_t *k, size_t block, uint8_t pad)
-{
-	uint8_t buf[HMAC_BLOCK_MAX];
-
-	for (size_t i = 0; i < block; i++)
-		buf[i] = k[i] ^ pad;
-	hash_init(hash, st);
-	hash_update(hash, st, buf, block);
-	wipe(buf, sizeof(buf));
 }
 
 int xc_hmac_init(struct xc_hmac *h, enum xc_hash hash, const uint8_t *key, size_t key_len)
 {
-	uint64_t st[XC_HMAC_STATE_MAX / 8];
-	uint8_t k[HMAC_BLOCK_MAX] = { 0 };
-	size_t block;
+	static const uint8_t empty[1];
+	OSSL_PARAM params[2];
+	const char *name;
+	EVP_MAC *mac;
 
-	if (!h || hash_digest(hash) == 0 || (!key && key_len))
+	if (!h)
 		return -EINVAL;
 	memset(h, 0, sizeof(*h));
+	name = hash_name(hash);
+	if (!name || (!key && key_len))
+		return -EINVAL;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!mac)
+		return -ENOMEM;
+	h->ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac); /* the context keeps its own reference */
+	if (!h->ctx)
+		return -ENOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* An empty key is legal HMAC (RFC 2104 allows any length); EVP wants a pointer. */
+	if (EVP_MAC_init(h->ctx, key_len ? key : empty, key_len, params) != 1) {
+		xc_hmac_wipe(h);
+		return -EINVAL;
+	}
 	h->hash = hash;
 	h->digest_len = hash_digest(hash);
-	block = hash_block(hash);
-	/* RFC 2104 2: a key longer than the block is replaced by its hash. */
-	if (key_len > block) {
-		hash_init(hash, st);
-		hash_update(hash, st, key, key_len);
-		hash_final(hash, st, k);
-		wipe(st, sizeof(st));
-	} else if (key_len) {
-		memcpy(k, key, key_len);
-	}
-	pad_state(hash, h->inner, k, block, 0x36);
-	pad_state(hash, h->outer, k, block, 0x5c);
-	wipe(k, sizeof(k));
 	return 0;
 }
 
-void xc_hmac_compute(const struct xc_hmac *h, const struct xc_piece *in, size_t n, uint8_t *out)
+int xc_hmac_compute(struct xc_hmac *h, const struct xc_piece *in, size_t n, uint8_t *out)
 {
-	uint64_t st[XC_HMAC_STATE_MAX / 8];
-	uint8_t ih[XC_HMAC_DIGEST_MAX];
+	size_t len = 0;
 
-	memcpy(st, h->inner, sizeof(st));
+	/* A NULL key restarts from the keyed state set in xc_hmac_init(). */
+	if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1)
+		return -EIO;
 	for (size_t i = 0; i < n; i++)
-		if (in[i].n)
-			hash_update(h->hash, st, in[i].p, in[i].n);
-	hash_final(h->hash, st, ih);
-	memcpy(st, h->outer, sizeof(st));
-	hash_update(h->hash, st, ih, h->digest_len);
-	hash_final(h->hash, st, out);
-	/* The copied pad states are as good as the key. */
-	wipe(st, sizeof(st));
-	wipe(ih, sizeof(ih));
+		if (in[i].n && EVP_MAC_update(h->ctx, in[i].p, in[i].n) != 1)
+			return -EIO;
+	if (EVP_MAC_final(h->ctx, out, &len, XC_HMAC_DIGEST_MAX) != 1 || len != h->digest_len)
+		return -EIO;
+	return 0;
 }
 
 void xc_hmac_wipe(struct xc_hmac *h)
 {
-	if (h)
-		wipe(h, sizeof(*h));
+	if (!h)
+		return;
+	EVP_MAC_CTX_free(h->ctx);
+	wipe(h, sizeof(*h));
 }

@@ -739,8 +739,11 @@ static void test_reuse(void **state)
 	}
 }
 
-/* The per-packet path allocates nothing. OpenSSL's allocations are counted through
- * CRYPTO_set_mem_functions(), installed in main() before OpenSSL allocates anything. */
+/* The per-packet path of the cipher contexts allocates nothing. OpenSSL's allocations are
+ * counted through CRYPTO_set_mem_functions(), installed in main() before OpenSSL allocates
+ * anything. Suites with an HMAC are left out: OpenSSL 3.0's EVP_MAC duplicates a digest
+ * context inside libcrypto on every re-init and final (see src/crypto/hmac.h); esprit itself
+ * allocates nothing there either, but the count would include libcrypto's. */
 static long n_alloc;
 static bool hooks_on;
 
@@ -779,6 +782,8 @@ static void test_no_alloc_per_packet(void **state)
 		struct xcipher *e, *d;
 		long before;
 
+		if (suites[s].integ != AUTH_NONE)
+			continue;
 		before = n_alloc;
 		suite_new(s, &e, &d);
 		/* The hooks see OpenSSL's allocations (keying makes EVP contexts, or the
