@@ -2,8 +2,10 @@
  * diagnostics of conf_load_file() printed as FILE:LINE:COL: error: ... */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -76,6 +78,55 @@ void cli_locals_default(struct cli_locals *l)
 	freeifaddrs(ifa);
 }
 
+#define STDIN_MAX (16u << 20) /* a configuration larger than this is a mistake */
+
+/* All of standard input; NULL (after a message) on error or when it is too large. */
+static char *read_stdin(size_t *len)
+{
+	size_t cap = 65536, n = 0, got;
+	char *buf = malloc(cap), *nb;
+
+	while (buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0) {
+		n += got;
+		if (n < cap)
+			continue;
+		if (cap >= STDIN_MAX) {
+			cli_err("standard input: larger than %u bytes", STDIN_MAX);
+			free(buf);
+			return NULL;
+		}
+		nb = realloc(buf, cap * 2);
+		if (!nb)
+			free(buf);
+		buf = nb;
+		cap *= 2;
+	}
+	if (!buf || ferror(stdin)) {
+		cli_err("standard input: %s", buf ? "read error" : "out of memory");
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* "-" is standard input, named <stdin> in diagnostics. */
+static int load(const char *path, const struct conf_opts *o, struct spd **out, struct conf_diags *d)
+{
+	size_t len;
+	char *buf;
+	int r;
+
+	if (strcmp(path, "-") != 0)
+		return conf_load_file(path, o, out, d);
+	buf = read_stdin(&len);
+	if (!buf)
+		return -EIO;
+	r = conf_load_buf("<stdin>", buf, len, o, out, d);
+	free(buf);
+	return r;
+}
+
 int cli_load(const char *path, const struct cli_locals *l, unsigned flags, struct spd **out,
 	     size_t *ndiags)
 {
@@ -87,7 +138,7 @@ int cli_load(const char *path, const struct cli_locals *l, unsigned flags, struc
 	o.locals = l->v;
 	o.nlocals = l->n;
 	o.flags = flags;
-	r = conf_load_file(path, &o, out, &d);
+	r = load(path, &o, out, &d);
 	conf_diags_print(&d, stderr);
 	n = d.n;
 	if (ndiags)

@@ -351,6 +351,7 @@ struct match_args {
 	bool have_src, have_dst, have_ports;
 	enum spd_dir dir;
 	bool json;
+	bool forwarded; /* the packet's local side is none of the host's addresses */
 	struct cli_locals locals;
 };
 
@@ -476,6 +477,10 @@ static void match_text(const struct match_args *a, const struct spd_decision *d,
 	if (cast)
 		printf("note         %s destination: never negotiated (IPsec cannot protect it)\n",
 		       cast);
+	if (a->forwarded)
+		printf("note         %s is not an address of this host (--local): `me` filters do "
+		       "not apply, as for forwarded traffic\n",
+		       a->dir == SPD_DIR_OUT ? "the source" : "the destination");
 	if (resp) {
 		responder_fmt(resp, buf, sizeof(buf));
 		printf("responder    %s\n", buf);
@@ -519,6 +524,7 @@ static void match_json(const struct match_args *a, const struct spd_decision *d,
 	clear_out_str(d, buf, sizeof(buf));
 	json_str(&j, "clear_out", buf);
 	json_str(&j, "destination_kind", cast ? cast : "unicast");
+	json_bool(&j, "forwarded", a->forwarded);
 	if (resp) {
 		json_obj_begin(&j, "responder");
 		json_str(&j, "verdict", spd_verdict_str(resp->verdict));
@@ -529,6 +535,16 @@ static void match_json(const struct match_args *a, const struct spd_decision *d,
 	}
 	json_obj_end(&j);
 	json_finish(&j);
+}
+
+static bool is_local(const struct spd *s, const struct ipaddr *ip)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlocals; i++)
+		if (ipaddr_eq(&s->locals[i].addr, ip))
+			return true;
+	return false;
 }
 
 static int match_opt(const struct cli_cmd *c, struct match_args *a, int ch)
@@ -653,6 +669,7 @@ int cmd_policy_match(const struct cli_cmd *c, int argc, char **argv)
 		spd_free(s);
 		return CLI_FAIL;
 	}
+	a.forwarded = !is_local(s, &p.local);
 	/* The responder view matters for traffic a peer could propose: not for exemptions. */
 	want_resp = p.dir == SPD_DIR_IN && d.verdict != SPD_EXEMPT;
 	cast = cast_kind(s, &a.dst);

@@ -85,6 +85,14 @@ done
 expect_rc "policy match on broken file" 1 "$ESPRIT" policy match --src 10.0.0.1 \
 	--dst 10.0.0.2 "$f"
 
+# "-" reads standard input; diagnostics name it <stdin>.
+expect_rc "stdin broken" 1 "$ESPRIT" check-config - <<<'use policy nosuch'
+has "stdin: <stdin>:1:12" "$ERR" "^<stdin>:1:12: error: .*near 'nosuch'"
+if [ -e "$FE" ]; then
+	expect_rc "stdin example" 0 "$ESPRIT" check-config -n - <"$FE"
+	has "stdin: ok" "$OUT" '^-: ok$'
+fi
+
 expect_rc "unreadable path" 1 "$ESPRIT" check-config "$TMP/nope.conf"
 has "unreadable path named" "$ERR" "nope.conf"
 expect_rc "directory" 1 "$ESPRIT" check-config "$TMP"

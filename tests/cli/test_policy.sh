@@ -72,6 +72,18 @@ json "json: mirrored inbound from port 80" "$TMP/fe.json" 'any(f["direction"]=="
 json "json: methods in config order" "$TMP/fe.json" 'all(f["action"]["methods"][0].startswith("esp aes-gcm-128") and f["action"]["methods"][2].startswith("ah hmac-sha2-256") for f in d["filters"])'
 json "json: transport" "$TMP/fe.json" 'all(f["mode"]=="transport" and f["tunnel_remote"] is None for f in d["filters"])'
 
+# Strings are escaped (RFC 8259 7): a file name with a quote, a backslash and a tab comes back
+# intact through an independent JSON parser.
+weird="$TMP/we\"ird\\na$(printf '\t')me.conf"
+cp "$BE" "$weird"
+"$ESPRIT" policy show --json "$weird" >"$TMP/weird.json"
+if "$PY3" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["file"] != sys.argv[2])' \
+	"$TMP/weird.json" "$weird"; then
+	ok "json: file name escaped"
+else
+	bad "json: file name not escaped: $(head -3 "$TMP/weird.json")"
+fi
+
 # --- policy match: the seed's cases --------------------------------------------------------
 # 1. Front-end HTTP to the back-end: protected, ESP first.
 expect_rc "match FE HTTP" 0 "$ESPRIT" policy match "${FE_L[@]}" --src 10.1.0.1 --dst 10.1.0.2 \
@@ -152,6 +164,23 @@ field "unicast, require security: protect" "$OUT" verdict protect
 "$ESPRIT" policy match --json -l 10.1.0.2/24 --src 10.1.0.2 --dst 255.255.255.255 --proto udp \
 	--dport 137 "$TMP/secure.conf" >"$TMP/m.json"
 json "match --json broadcast" "$TMP/m.json" 'd["verdict"]=="block" and d["destination_kind"]=="broadcast" and d["methods"]==[]'
+
+# The firewall example: front-end -> back-end HTTP crosses the firewall, which sends it into
+# tunnel B; the packet's source is not the firewall's own address.
+FW="$EXAMPLES/firewall.conf"
+if [ -e "$FW" ]; then
+	run "$ESPRIT" policy match -l 10.1.0.254/24 -l 10.2.0.254/24 --src 10.1.0.1 --dst 10.2.0.2 \
+		--dport 80 "$FW"
+	field "FW: protect" "$OUT" verdict protect
+	field "FW: rule" "$OUT" rule tunnel-backend
+	field "FW: tunnel B" "$OUT" mode 'tunnel to 10.2.0.2, local endpoint 10.2.0.254'
+	has "FW: forwarded note" "$OUT" '^note +the source is not an address of this host'
+	run "$ESPRIT" policy match -l 10.1.0.254/24 -l 10.2.0.254/24 --src 10.2.0.2 --dst 10.1.0.1 \
+		--sport 143 --dport 50000 "$FW"
+	field "FW answer: tunnel A" "$OUT" mode 'tunnel to 10.1.0.1, local endpoint 10.1.0.254'
+fi
+run "$ESPRIT" policy match "${FE_L[@]}" --src 10.1.0.1 --dst 10.1.0.2 --dport 80 "$FE"
+hasnt "FE: own address, no forwarded note" "$OUT" 'not an address of this host'
 
 # Tunnel mode shows its endpoint.
 cat >"$TMP/tunnel.conf" <<'CONF'
