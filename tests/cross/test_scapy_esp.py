@@ -310,6 +310,18 @@ def bad_padding():
                 r == "DROP bad padding", repr(r))
 
 
+def dummy_packet():
+    """RFC 4303 2.6: Next Header 59 marks a dummy (traffic flow confidentiality) packet that
+    the receiver discards instead of delivering."""
+    alg = make_alg(ALGS[0])
+    sa = scapy_sa(alg, 0x2100, "transport", 6)
+    p = raw(IPv6(src=ADDR[6][0], dst=ADDR[6][1], nh=59) / Raw(b"\x00" * 24))
+    r = xftool("decap", cfg_for(alg, 0x2100, "transport", 6, False),
+               [scapy_encrypt(alg, sa, p, 1, False)])[0]
+    T.check("ESP next header 59 (dummy packet) -> drop", isinstance(r, str) and
+            r.startswith("DROP"), repr(r))
+
+
 def seq_exhaustion():
     """RFC 4303 3.3.3: without ESN the counter must not cycle; after 2^32-1 the SA stops."""
     alg = make_alg(ALGS[0])
@@ -335,6 +347,7 @@ def bad_args():
 T.run("matrix", matrix)
 T.run("negatives", negatives)
 T.run("bad padding", bad_padding)
+T.run("dummy packet", dummy_packet)
 T.run("sequence exhaustion", seq_exhaustion)
 T.run("bad arguments", bad_args)
 T.finish()
