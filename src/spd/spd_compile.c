@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 struct spd_group {
+	uint64_t lmask[2], rmask[2]; /* the cover lengths as masks over the 16 address bytes */
 	uint32_t id;
 	uint16_t bound; /* highest address specificity of the group's filters */
 	uint8_t lplen, rplen;
@@ -339,6 +340,29 @@ static void cover_key(struct ipaddr *out, const struct spd_addr *a, uint8_t af, 
 	spd_ip_mask(out, &a->lo, plen);
 }
 
+/* plen bits of ones in network order; bytes past the family's length stay zero. */
+static void make_mask(uint64_t out[2], unsigned plen, uint8_t af)
+{
+	struct ipaddr ones, m;
+
+	memset(&ones, 0xff, sizeof(ones));
+	ones.af = af;
+	spd_ip_mask(&m, &ones, plen);
+	memcpy(out, m.b, 16);
+}
+
+/* Packet address masked for a cell key: the same bytes cover_key() produced. */
+static void apply_mask(struct ipaddr *out, const struct ipaddr *ip, const uint64_t mask[2])
+{
+	uint64_t w[2];
+
+	memcpy(w, ip->b, 16);
+	w[0] &= mask[0];
+	w[1] &= mask[1];
+	out->af = ip->af;
+	memcpy(out->b, w, 16);
+}
+
 static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple *t)
 {
 	uint32_t *map = calloc((size_t)2 * 2 * 129 * 129 * 2, sizeof(*map));
@@ -368,6 +392,8 @@ static int assign_groups(struct spd_index *ix, const struct spd *s, struct tuple
 			g->dir = (uint8_t)sf->dir;
 			g->af6 = (uint8_t)af6;
 			g->rport_exact = (uint8_t)pe;
+			make_mask(g->lmask, lp, sf->af);
+			make_mask(g->rmask, rp, sf->af);
 			map[k] = (uint32_t)++ix->ngroups;
 		}
 		t[i].group = map[k] - 1;
@@ -504,8 +530,8 @@ const struct spd_sfilter *spd_index_lookup(const struct spd *s, const struct spd
 		/* Groups come in falling bound order: nothing further can be as specific. */
 		if (best && (best->weight >> 8) > g->bound)
 			break;
-		spd_ip_mask(&l, &p->local, g->lplen);
-		spd_ip_mask(&r, &p->remote, g->rplen);
+		apply_mask(&l, &p->local, g->lmask);
+		apply_mask(&r, &p->remote, g->rmask);
 		c = cell_find(ix, g->id, &l, &r, g->rport_exact ? p->rport : 0);
 		for (k = c ? c->start : 0; c && k < c->end; k++) {
 			const struct spd_sfilter *sf = &s->sfilters[ix->members[k]];
