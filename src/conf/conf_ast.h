@@ -38,6 +38,7 @@ enum ast_tok_type { AST_TOK_WORD, AST_TOK_NUMBER, AST_TOK_STRING, AST_TOK_KEYWOR
 /* A token kept for the loader: its text and where it was. Also used as a list node. */
 struct ast_tok {
 	struct ast_tok *next;
+	struct ast_tok *last; /* head of a list: its last node (a hint, see ast_tok_append) */
 	struct conf_loc loc;
 	enum ast_tok_type type;
 	char *text; /* strings: without quotes, escapes resolved */
@@ -90,6 +91,7 @@ struct ast_filter {
 
 struct ast_item {
 	struct ast_item *next;
+	struct ast_item *last; /* head of a list: its last node (a hint) */
 	enum ast_kind kind;
 	struct conf_loc loc; /* the leading keyword */
 	const char *kw;	     /* its text */

@@ -68,27 +68,48 @@ void conf_arena_free(struct conf_arena *a)
 
 /* ---- Lists ----------------------------------------------------------------------------- */
 
+/* Appending keeps the list's last node in its head, so building a list of n statements costs
+ * O(n), not O(n^2) (a configuration may hold thousands of filters). `last` is only a hint:
+ * the walk continues from it to the real end. */
 struct ast_item *ast_item_append(struct ast_item *list, struct ast_item *it)
 {
-	struct ast_item *l = list;
+	struct ast_item *tail;
 
-	if (!list)
-		return it;
-	while (l->next)
-		l = l->next;
-	l->next = it;
+	if (!it)
+		return list;
+	for (tail = it->last ? it->last : it; tail->next; tail = tail->next)
+		;
+	if (list) {
+		struct ast_item *end = list->last ? list->last : list;
+
+		while (end->next)
+			end = end->next;
+		end->next = it;
+	} else {
+		list = it;
+	}
+	list->last = tail;
 	return list;
 }
 
 struct ast_tok *ast_tok_append(struct ast_tok *list, struct ast_tok *t)
 {
-	struct ast_tok *l = list;
+	struct ast_tok *tail;
 
-	if (!list)
-		return t;
-	while (l->next)
-		l = l->next;
-	l->next = t;
+	if (!t)
+		return list;
+	for (tail = t->last ? t->last : t; tail->next; tail = tail->next)
+		;
+	if (list) {
+		struct ast_tok *end = list->last ? list->last : list;
+
+		while (end->next)
+			end = end->next;
+		end->next = t;
+	} else {
+		list = t;
+	}
+	list->last = tail;
 	return list;
 }
 

@@ -223,6 +223,7 @@ static struct ast_item *expand(struct loader *ld, struct ast_item *items, const 
 	for (it = items; it; it = next) {
 		next = it->next;
 		it->next = NULL;
+		it->last = NULL; /* detached from its list */
 		if (it->kind == AST_INCLUDE)
 			out = ast_item_append(out, include_one(ld, it, dir, depth));
 		else
