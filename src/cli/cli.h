@@ -93,9 +93,24 @@ int cmd_policy_show(const struct cli_cmd *c, int argc, char **argv);
 int cmd_policy_match(const struct cli_cmd *c, int argc, char **argv);
 int cmd_firewall_rules(const struct cli_cmd *c, int argc, char **argv);
 
-/* cmd_policy.c helpers shared with firewall-rules. */
+/* cli_fmt.c: formatting shared by the policy commands. */
 /* Text of the packets' port field for one side of a specific filter: "any", "80",
  * "1024-65535"; "" when the protocol carries no ports. buf >= 16. */
 const char *cli_ports_fmt(uint16_t proto, uint16_t lo, uint16_t hi, char *buf, size_t len);
+/* A specific filter seen as packets: source and destination with their ports. */
+struct cli_sf_view {
+	char src[112], dst[112], sport[16], dport[16], proto[16];
+};
+void cli_sf_view(const struct spd_sfilter *sf, struct cli_sf_view *v);
+const char *cli_action_kind_str(enum spd_action_kind k);
+const char *cli_af_str(uint8_t af); /* "ipv4", "ipv6", "any" */
+/* "transport" or "tunnel to A, local endpoint B". */
+const char *cli_mode_fmt(const struct spd_rule *r, char *buf, size_t len);
+/* One line per method of a negotiate action: IND LABEL METHOD, or "none (no IPsec)". */
+void cli_text_methods(const struct spd_action *a, const char *label, const char *ind);
+void cli_json_methods(struct json *j, const struct spd_action *a);
+void cli_json_mode(struct json *j, const struct spd_rule *r);
+/* The specific filter as an object under key (NULL inside an array). */
+void cli_json_sfilter(struct json *j, const char *key, const struct spd_sfilter *sf);
 
 #endif

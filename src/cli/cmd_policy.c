@@ -1,5 +1,5 @@
-/* esprit policy show | policy match: the effective policy as specific filters (the view of
- * Windows' IP Security Monitor) and the decision for one packet, as text or JSON. */
+/* esprit policy show: the effective policy as specific filters (the view of Windows' IP
+ * Security Monitor) and the exemptions in force, as text or JSON. */
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -8,90 +8,6 @@
 
 #include "conf/conf.h"
 #include "lib/util.h"
-
-const char *cli_ports_fmt(uint16_t proto, uint16_t lo, uint16_t hi, char *buf, size_t len)
-{
-	if (proto != 6 && proto != 17)
-		snprintf(buf, len, "%s", "");
-	else if (lo == 0 && hi == 65535)
-		snprintf(buf, len, "any");
-	else if (lo == hi)
-		snprintf(buf, len, "%u", lo);
-	else
-		snprintf(buf, len, "%u-%u", lo, hi);
-	return buf;
-}
-
-/* A specific filter seen as packets: source/destination and their ports. */
-struct sf_view {
-	char src[112], dst[112], sport[16], dport[16], proto[16];
-};
-
-static void sf_view(const struct spd_sfilter *sf, struct sf_view *v)
-{
-	bool out = sf->dir == SPD_DIR_OUT;
-
-	spd_addr_fmt(out ? &sf->local : &sf->remote, v->src, sizeof(v->src));
-	spd_addr_fmt(out ? &sf->remote : &sf->local, v->dst, sizeof(v->dst));
-	cli_ports_fmt(sf->proto, out ? sf->lport_lo : sf->rport_lo,
-		      out ? sf->lport_hi : sf->rport_hi, v->sport, sizeof(v->sport));
-	cli_ports_fmt(sf->proto, out ? sf->rport_lo : sf->lport_lo,
-		      out ? sf->rport_hi : sf->lport_hi, v->dport, sizeof(v->dport));
-	spd_proto_fmt(sf->proto, v->proto);
-}
-
-static const char *action_kind_str(enum spd_action_kind k)
-{
-	switch (k) {
-	case SPD_ACT_PERMIT:
-		return "permit";
-	case SPD_ACT_BLOCK:
-		return "block";
-	case SPD_ACT_NEGOTIATE:
-		return "negotiate";
-	}
-	return "?";
-}
-
-static const char *mode_str(const struct spd_rule *r)
-{
-	return r->mode == SPD_MODE_TUNNEL ? "tunnel" : "transport";
-}
-
-static const char *af_str(uint8_t af)
-{
-	return af == AF_INET6 ? "ipv6" : af == AF_INET ? "ipv4" : "any";
-}
-
-/* ---- text ---------------------------------------------------------------------------- */
-
-static void text_methods(const struct spd_action *a, const char *label, const char *ind)
-{
-	char buf[160];
-	size_t i;
-
-	if (!a || a->kind != SPD_ACT_NEGOTIATE || a->nmethods == 0) {
-		printf("%s%-12s none (no IPsec)\n", ind, label);
-		return;
-	}
-	for (i = 0; i < a->nmethods; i++)
-		printf("%s%-12s %s\n", ind, i == 0 ? label : "",
-		       spd_method_fmt(&a->methods[i], buf, sizeof(buf)));
-}
-
-static const char *mode_fmt(const struct spd_rule *r, char *buf, size_t len)
-{
-	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
-
-	if (r->mode != SPD_MODE_TUNNEL)
-		snprintf(buf, len, "transport");
-	else
-		snprintf(buf, len, "tunnel to %s, local endpoint %s",
-			 ipaddr_fmt(&r->tunnel_remote, a),
-			 r->tunnel_local.af ? ipaddr_fmt(&r->tunnel_local, b)
-					    : "chosen by routing");
-	return buf;
-}
 
 static void text_ports(const char *label, const char *addr, const char *port)
 {
@@ -104,11 +20,11 @@ static void text_ports(const char *label, const char *addr, const char *port)
 static void text_sfilter(const struct spd_sfilter *sf)
 {
 	const struct spd_rule *r = sf->rule;
-	struct sf_view v;
+	struct cli_sf_view v;
 	char buf[160];
 
-	sf_view(sf, &v);
-	printf("filter #%u  %s  %s  %s\n", sf->order, spd_dir_str(sf->dir), af_str(sf->af),
+	cli_sf_view(sf, &v);
+	printf("filter #%u  %s  %s  %s\n", sf->order, spd_dir_str(sf->dir), cli_af_str(sf->af),
 	       v.proto);
 	text_ports("source", v.src, v.sport);
 	text_ports("destination", v.dst, v.dport);
@@ -117,9 +33,10 @@ static void text_sfilter(const struct spd_sfilter *sf)
 	printf("  %-12s %s (policy %s; filter %zu of list %s%s)\n", "rule", r->name,
 	       r->policy ? r->policy->name : "?", sf->filter_index + 1,
 	       r->flist ? r->flist->name : "-", sf->mirror ? ", mirror image" : "");
-	printf("  %-12s %s (%s)\n", "action", r->action->name, action_kind_str(r->action->kind));
-	text_methods(r->action, "methods", "  ");
-	printf("  %-12s %s\n", "mode", mode_fmt(r, buf, sizeof(buf)));
+	printf("  %-12s %s (%s)\n", "action", r->action->name,
+	       cli_action_kind_str(r->action->kind));
+	cli_text_methods(r->action, "methods", "  ");
+	printf("  %-12s %s\n", "mode", cli_mode_fmt(r, buf, sizeof(buf)));
 	printf("  %-12s 0x%x\n", "weight", sf->weight);
 }
 
@@ -153,7 +70,7 @@ static void text_header(const char *file, const struct spd *s)
 	if (p) {
 		printf("default response rule: %s\n", p->dr.active ? "on" : "off");
 		if (p->dr.active && p->dr.action)
-			text_methods(p->dr.action, "methods", "  ");
+			cli_text_methods(p->dr.action, "methods", "  ");
 	}
 }
 
@@ -167,75 +84,6 @@ static void show_text(const char *file, const struct spd *s)
 		printf("\n");
 		text_sfilter(spd_sfilter_get(s, i));
 	}
-}
-
-/* ---- JSON ---------------------------------------------------------------------------- */
-
-static void json_methods(struct json *j, const struct spd_action *a)
-{
-	char buf[160];
-	size_t i;
-
-	json_arr_begin(j, "methods");
-	for (i = 0; a && a->kind == SPD_ACT_NEGOTIATE && i < a->nmethods; i++)
-		json_str(j, NULL, spd_method_fmt(&a->methods[i], buf, sizeof(buf)));
-	json_arr_end(j);
-}
-
-static void json_action(struct json *j, const struct spd_action *a)
-{
-	json_obj_begin(j, "action");
-	json_str(j, "name", a->name);
-	json_str(j, "kind", action_kind_str(a->kind));
-	json_bool(j, "inpass", a->inpass);
-	json_bool(j, "soft", a->soft);
-	json_int(j, "soft_ms", a->soft ? a->soft_ms : 0);
-	json_bool(j, "pfs", a->pfs);
-	json_methods(j, a);
-	json_obj_end(j);
-}
-
-static void json_mode(struct json *j, const struct spd_rule *r)
-{
-	char buf[IPADDR_STRLEN];
-
-	json_str(j, "mode", mode_str(r));
-	if (r->mode == SPD_MODE_TUNNEL) {
-		json_str(j, "tunnel_remote", ipaddr_fmt(&r->tunnel_remote, buf));
-		json_str(j, "tunnel_local",
-			 r->tunnel_local.af ? ipaddr_fmt(&r->tunnel_local, buf) : NULL);
-	} else {
-		json_null(j, "tunnel_remote");
-		json_null(j, "tunnel_local");
-	}
-}
-
-static void json_sfilter(struct json *j, const char *key, const struct spd_sfilter *sf)
-{
-	const struct spd_rule *r = sf->rule;
-	struct sf_view v;
-
-	sf_view(sf, &v);
-	json_obj_begin(j, key);
-	json_int(j, "order", sf->order);
-	json_str(j, "direction", spd_dir_str(sf->dir));
-	json_str(j, "family", af_str(sf->af));
-	json_str(j, "source", v.src);
-	json_str(j, "destination", v.dst);
-	json_str(j, "protocol", v.proto);
-	json_str(j, "source_ports", v.sport[0] ? v.sport : NULL);
-	json_str(j, "destination_ports", v.dport[0] ? v.dport : NULL);
-	json_str(j, "inbound_action", spd_sf_act_str(sf->in_act));
-	json_str(j, "outbound_action", spd_sf_act_str(sf->out_act));
-	json_str(j, "policy", r->policy ? r->policy->name : NULL);
-	json_str(j, "rule", r->name);
-	json_str(j, "filter_list", r->flist ? r->flist->name : NULL);
-	json_int(j, "filter_index", (long long)sf->filter_index);
-	json_bool(j, "mirror", sf->mirror);
-	json_int(j, "weight", sf->weight);
-	json_action(j, r->action);
-	json_mode(j, r);
-	json_obj_end(j);
 }
 
 static void json_exemptions(struct json *j, const struct spd *s)
@@ -276,7 +124,7 @@ static void json_header(struct json *j, const char *file, const struct spd *s)
 	json_obj_begin(j, "default_response");
 	json_bool(j, "active", p && p->dr.active);
 	if (p && p->dr.action)
-		json_methods(j, p->dr.action);
+		cli_json_methods(j, p->dr.action);
 	json_obj_end(j);
 }
 
@@ -290,7 +138,7 @@ static void show_json(const char *file, const struct spd *s)
 	json_header(&j, file, s);
 	json_arr_begin(&j, "filters");
 	for (i = 0; i < n; i++)
-		json_sfilter(&j, NULL, spd_sfilter_get(s, i));
+		cli_json_sfilter(&j, NULL, spd_sfilter_get(s, i));
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);
@@ -338,345 +186,6 @@ int cmd_policy_show(const struct cli_cmd *c, int argc, char **argv)
 		show_json(argv[optind], s);
 	else
 		show_text(argv[optind], s);
-	spd_free(s);
-	return CLI_OK;
-}
-
-/* ---- policy match -------------------------------------------------------------------- */
-
-struct match_args {
-	struct ipaddr src, dst;
-	uint8_t proto;
-	uint16_t sport, dport;
-	bool have_src, have_dst, have_ports;
-	enum spd_dir dir;
-	bool json;
-	bool forwarded; /* the packet's local side is none of the host's addresses */
-	struct cli_locals locals;
-};
-
-static void pkt_from_args(const struct match_args *a, struct spd_pkt *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->dir = a->dir;
-	p->proto = a->proto;
-	if (a->dir == SPD_DIR_OUT) {
-		p->local = a->src;
-		p->remote = a->dst;
-		p->lport = a->sport;
-		p->rport = a->dport;
-	} else {
-		p->local = a->dst;
-		p->remote = a->src;
-		p->lport = a->dport;
-		p->rport = a->sport;
-	}
-}
-
-static const char *clear_in_str(const struct spd_decision *d)
-{
-	switch (d->verdict) {
-	case SPD_EXEMPT:
-	case SPD_PERMIT:
-		return "accepted";
-	case SPD_BLOCK:
-		return "dropped";
-	case SPD_PROTECT:
-		break;
-	}
-	return d->accept_clear_in ? "accepted (inpass), replies negotiated" : "refused";
-}
-
-static void clear_out_str(const struct spd_decision *d, char *buf, size_t len)
-{
-	if (d->verdict == SPD_EXEMPT || d->verdict == SPD_PERMIT)
-		snprintf(buf, len, "sent in clear");
-	else if (d->verdict == SPD_BLOCK)
-		snprintf(buf, len, "dropped");
-	else if (d->fallback_clear_out)
-		snprintf(buf, len, "in clear if the peer does not answer IKE within %u ms",
-			 d->fallback_ms);
-	else
-		snprintf(buf, len, "never");
-}
-
-static void packet_str(const struct match_args *a, char *buf, size_t len)
-{
-	char s[IPADDR_STRLEN], d[IPADDR_STRLEN], p[16];
-
-	spd_proto_fmt(a->proto, p);
-	if (a->proto == 6 || a->proto == 17)
-		snprintf(buf, len, "%s %s %s port %u -> %s port %u", spd_dir_str(a->dir), p,
-			 ipaddr_fmt(&a->src, s), a->sport, ipaddr_fmt(&a->dst, d), a->dport);
-	else
-		snprintf(buf, len, "%s %s %s -> %s", spd_dir_str(a->dir), p, ipaddr_fmt(&a->src, s),
-			 ipaddr_fmt(&a->dst, d));
-}
-
-/* Broadcast or multicast destination? (spd.h: 255.255.255.255, the directed broadcast of a
- * local prefix, 224.0.0.0/4, ff00::/8.) IPsec never negotiates these. */
-static const char *cast_kind(const struct spd *s, const struct ipaddr *dst)
-{
-	static const uint8_t all[4] = { 255, 255, 255, 255 };
-	struct spd_addr pfx;
-	size_t i;
-
-	if (dst->af == AF_INET6)
-		return dst->b[0] == 0xff ? "multicast" : NULL;
-	if ((dst->b[0] & 0xf0) == 224)
-		return "multicast";
-	if (memcmp(dst->b, all, 4) == 0)
-		return "broadcast";
-	for (i = 0; i < s->nlocals; i++) {
-		const struct spd_local *l = &s->locals[i];
-
-		if (l->addr.af == AF_INET && l->plen > 0 && l->plen < 31 &&
-		    spd_addr_prefix(&pfx, &l->addr, l->plen) == 0 && ipaddr_eq(&pfx.hi, dst))
-			return "broadcast";
-	}
-	return NULL;
-}
-
-/* What an IKE responder would answer if the peer proposed this traffic (inbound only). */
-static void responder_fmt(const struct spd_decision *r, char *buf, size_t len)
-{
-	if (r->verdict != SPD_PROTECT)
-		snprintf(buf, len, "refuses IKE for this traffic (%s)", spd_why_str(r->why));
-	else if (r->rule && r->rule->is_default_response)
-		snprintf(buf, len, "accepts IKE for this traffic (default response rule)");
-	else
-		snprintf(buf, len, "accepts IKE for this traffic (rule '%s')",
-			 r->rule ? r->rule->name : "?");
-}
-
-static void match_text(const struct match_args *a, const struct spd_decision *d,
-		       const struct spd_decision *resp, const char *cast)
-{
-	char buf[512];
-
-	packet_str(a, buf, sizeof(buf));
-	printf("packet       %s\n", buf);
-	printf("verdict      %s\n", spd_verdict_str(d->verdict));
-	printf("reason       %s\n", spd_why_str(d->why));
-	printf("explanation  %s\n", spd_decision_fmt(d, buf, sizeof(buf)));
-	printf("policy       %s\n", d->policy ? d->policy->name : "none");
-	if (d->sf) {
-		printf("rule         %s\n", d->rule->name);
-		printf("filter       %s\n", spd_sfilter_fmt(d->sf, buf, sizeof(buf)));
-	}
-	if (d->action)
-		printf("action       %s (%s)\n", d->action->name, action_kind_str(d->action->kind));
-	if (d->verdict == SPD_PROTECT) {
-		text_methods(d->action, "methods", "");
-		printf("mode         %s\n", mode_fmt(d->rule, buf, sizeof(buf)));
-		printf("initiate IKE %s\n", d->initiate ? "yes" : "no");
-	}
-	printf("clear in     %s\n", clear_in_str(d));
-	clear_out_str(d, buf, sizeof(buf));
-	printf("clear out    %s\n", buf);
-	if (cast)
-		printf("note         %s destination: never negotiated (IPsec cannot protect it)\n",
-		       cast);
-	if (a->forwarded)
-		printf("note         %s is not an address of this host (--local): `me` filters do "
-		       "not apply, as for forwarded traffic\n",
-		       a->dir == SPD_DIR_OUT ? "the source" : "the destination");
-	if (resp) {
-		responder_fmt(resp, buf, sizeof(buf));
-		printf("responder    %s\n", buf);
-	}
-}
-
-static void match_json(const struct match_args *a, const struct spd_decision *d,
-		       const struct spd_decision *resp, const char *cast)
-{
-	char buf[512], s[IPADDR_STRLEN], p[16];
-	bool ports = a->proto == 6 || a->proto == 17;
-	struct json j;
-
-	json_init(&j, stdout);
-	json_obj_begin(&j, NULL);
-	json_obj_begin(&j, "packet");
-	json_str(&j, "direction", spd_dir_str(a->dir));
-	json_str(&j, "source", ipaddr_fmt(&a->src, s));
-	json_str(&j, "destination", ipaddr_fmt(&a->dst, s));
-	json_str(&j, "protocol", spd_proto_fmt(a->proto, p));
-	json_int(&j, "protocol_number", a->proto);
-	if (ports) {
-		json_int(&j, "source_port", a->sport);
-		json_int(&j, "destination_port", a->dport);
-	}
-	json_obj_end(&j);
-	json_str(&j, "verdict", spd_verdict_str(d->verdict));
-	json_str(&j, "reason", spd_why_str(d->why));
-	json_str(&j, "explanation", spd_decision_fmt(d, buf, sizeof(buf)));
-	json_str(&j, "policy", d->policy ? d->policy->name : NULL);
-	json_str(&j, "rule", d->rule ? d->rule->name : NULL);
-	if (d->sf)
-		json_sfilter(&j, "filter", d->sf);
-	else
-		json_null(&j, "filter");
-	json_methods(&j, d->verdict == SPD_PROTECT ? d->action : NULL);
-	if (d->verdict == SPD_PROTECT)
-		json_mode(&j, d->rule);
-	json_bool(&j, "initiate", d->initiate);
-	json_str(&j, "clear_in", clear_in_str(d));
-	clear_out_str(d, buf, sizeof(buf));
-	json_str(&j, "clear_out", buf);
-	json_str(&j, "destination_kind", cast ? cast : "unicast");
-	json_bool(&j, "forwarded", a->forwarded);
-	if (resp) {
-		json_obj_begin(&j, "responder");
-		json_str(&j, "verdict", spd_verdict_str(resp->verdict));
-		json_str(&j, "reason", spd_why_str(resp->why));
-		json_str(&j, "rule", resp->rule ? resp->rule->name : NULL);
-		json_bool(&j, "default_response", resp->rule && resp->rule->is_default_response);
-		json_obj_end(&j);
-	}
-	json_obj_end(&j);
-	json_finish(&j);
-}
-
-static bool is_local(const struct spd *s, const struct ipaddr *ip)
-{
-	size_t i;
-
-	for (i = 0; i < s->nlocals; i++)
-		if (ipaddr_eq(&s->locals[i].addr, ip))
-			return true;
-	return false;
-}
-
-static int match_opt(const struct cli_cmd *c, struct match_args *a, int ch)
-{
-	char why[256];
-
-	switch (ch) {
-	case 's':
-		a->have_src = true;
-		return cli_parse_ip(optarg, &a->src, why, sizeof(why)) < 0
-			       ? cli_usage(c, "--src: %s", why)
-			       : 0;
-	case 'd':
-		a->have_dst = true;
-		return cli_parse_ip(optarg, &a->dst, why, sizeof(why)) < 0
-			       ? cli_usage(c, "--dst: %s", why)
-			       : 0;
-	case 'p':
-		return cli_parse_proto(optarg, &a->proto, why, sizeof(why)) < 0
-			       ? cli_usage(c, "--proto: %s", why)
-			       : 0;
-	case 'S':
-		a->have_ports = true;
-		return cli_parse_port(optarg, &a->sport, why, sizeof(why)) < 0
-			       ? cli_usage(c, "--sport: %s", why)
-			       : 0;
-	case 'D':
-		a->have_ports = true;
-		return cli_parse_port(optarg, &a->dport, why, sizeof(why)) < 0
-			       ? cli_usage(c, "--dport: %s", why)
-			       : 0;
-	case 'l':
-		return cli_locals_add(&a->locals, optarg) < 0 ? CLI_USAGE : 0;
-	}
-	return cli_usage(c, NULL);
-}
-
-static int match_parse(const struct cli_cmd *c, int argc, char **argv, struct match_args *a)
-{
-	static const struct option opts[] = {
-		{ "src", required_argument, NULL, 's' },
-		{ "dst", required_argument, NULL, 'd' },
-		{ "proto", required_argument, NULL, 'p' },
-		{ "sport", required_argument, NULL, 'S' },
-		{ "dport", required_argument, NULL, 'D' },
-		{ "in", no_argument, NULL, 'i' },
-		{ "out", no_argument, NULL, 'o' },
-		{ "local", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool din = false, dout = false;
-	int ch, r;
-
-	memset(a, 0, sizeof(*a));
-	a->proto = 6;
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:d:p:l:iojh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			din = true;
-			break;
-		case 'o':
-			dout = true;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'h':
-			cli_help_cmd(c, stdout);
-			return -1;
-		case '?':
-		case ':':
-			return cli_opt_error(c, argv, ch);
-		default:
-			r = match_opt(c, a, ch);
-			if (r)
-				return r;
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage(c, argc == optind ? "missing FILE" : "only one FILE, please");
-	if (!a->have_src || !a->have_dst)
-		return cli_usage(c, "--src and --dst are required");
-	if (a->src.af != a->dst.af)
-		return cli_usage(c, "--src and --dst must be of the same address family");
-	if (din && dout)
-		return cli_usage(c, "--in and --out exclude each other");
-	if (a->have_ports && a->proto != 6 && a->proto != 17)
-		return cli_usage(c, "--sport/--dport need --proto tcp or udp");
-	a->dir = din ? SPD_DIR_IN : SPD_DIR_OUT;
-	return 0;
-}
-
-int cmd_policy_match(const struct cli_cmd *c, int argc, char **argv)
-{
-	struct spd_decision d, resp;
-	struct match_args a;
-	const char *cast;
-	struct spd_pkt p;
-	bool want_resp;
-	struct spd *s;
-	int r;
-
-	r = match_parse(c, argc, argv, &a);
-	if (r)
-		return r < 0 ? CLI_OK : r;
-	pkt_from_args(&a, &p);
-	if (!a.locals.given) {
-		/* The host that sees this packet owns its local address. */
-		a.locals.v[0].addr = p.local;
-		a.locals.v[0].plen = 0;
-		a.locals.n = 1;
-	}
-	r = cli_load(argv[optind], &a.locals, CONF_NO_SECRETS, &s, NULL);
-	if (r != CLI_OK)
-		return r;
-	if (spd_decide(s, &p, &d) < 0 || (p.dir == SPD_DIR_IN && spd_respond(s, &p, &resp) < 0)) {
-		cli_err("policy match: no decision for this packet");
-		spd_free(s);
-		return CLI_FAIL;
-	}
-	a.forwarded = !is_local(s, &p.local);
-	/* The responder view matters for traffic a peer could propose: not for exemptions. */
-	want_resp = p.dir == SPD_DIR_IN && d.verdict != SPD_EXEMPT;
-	cast = cast_kind(s, &a.dst);
-	if (a.json)
-		match_json(&a, &d, want_resp ? &resp : NULL, cast);
-	else
-		match_text(&a, &d, want_resp ? &resp : NULL, cast);
 	spd_free(s);
 	return CLI_OK;
 }
