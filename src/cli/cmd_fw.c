@@ -79,7 +79,9 @@ static int pair_add(struct fw *w, uint8_t af, const struct spd_addr *l, const st
 	methods_xforms(a, &esp, &ah);
 	for (i = 0; i < w->npairs; i++) {
 		p = &w->pairs[i];
-		if (p->af == af && addr_eq(&p->local, l) && addr_eq(&p->remote, r)) {
+		/* Rules go both ways, so (a, b) and (b, a) are the same pair. */
+		if (p->af == af && ((addr_eq(&p->local, l) && addr_eq(&p->remote, r)) ||
+				    (addr_eq(&p->local, r) && addr_eq(&p->remote, l)))) {
 			p->esp |= esp;
 			p->ah |= ah;
 			return 0;

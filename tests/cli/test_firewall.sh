@@ -139,6 +139,65 @@ has "krb: ESP" "$OUT" "meta l4proto esp accept$"
 hasnt "krb: no AH when no method uses it" "$OUT" 'l4proto ah'
 has "krb: HTTP dropped" "$OUT" "ip saddr 10.1.0.1 ip daddr 10.1.0.2 tcp dport 80 drop$"
 
+# --- every kind of address, protocol and port the language has, at level 0 ------------------
+cat >"$TMP/variety.conf" <<'CONF'
+no-default-exempt 0
+kdc 10.1.0.10
+filter-list many {
+	me -> 10.1.0.1-10.1.0.9 tcp sport 1024-65535 port 8000-8080 mirrored
+	me -> 10.3.0.0/16 udp port 53 mirrored
+	me -> 10.4.0.0/24 gre mirrored
+	me -> 2001:db8:5::/64 icmp6 mirrored
+	me -> 2001:db8:6::1-2001:db8:6::ff 132
+	me -> any 99
+}
+filter-list dns-server {
+	me -> 10.3.0.53 udp port 53 mirrored
+}
+action strict {
+	negotiate
+	method esp aes-gcm-256
+}
+policy p {
+	rule a {
+		filters many
+		action strict
+	}
+	rule b {
+		filters dns-server
+		action permit
+	}
+}
+use policy p
+CONF
+run "$ESPRIT" firewall-rules -b -l 10.1.0.100/24 -l 2001:db8:1::100/64 "$TMP/variety.conf"
+printf '%s\n' "$OUT" >"$TMP/variety.nft"
+nft_check "variety ruleset" "$TMP/variety.nft"
+V4='ip saddr 10.1.0.100'
+has "variety: address range, port ranges" "$OUT" \
+	"^	+$V4 ip daddr 10.1.0.1-10.1.0.9 tcp sport 1024-65535 tcp dport 8000-8080 drop$"
+has "variety: GRE by name" "$OUT" "^	+$V4 ip daddr 10.4.0.0/24 meta l4proto gre drop$"
+has "variety: ICMPv6" "$OUT" \
+	'^	+ip6 saddr 2001:db8:5::/64 ip6 daddr 2001:db8:1::100 meta l4proto ipv6-icmp drop$'
+has "variety: IPv6 range, SCTP" "$OUT" \
+	'ip6 daddr 2001:db8:6::1-2001:db8:6::ff meta l4proto sctp drop$'
+has "variety: protocol by number, any remote" "$OUT" "^	+$V4 meta l4proto 99 drop$"
+# The more specific permit (one DNS server) comes before the /16 drop, as on the host.
+permit="$(grep -n "$V4 ip daddr 10.3.0.53 udp dport 53 accept" <<<"$OUT" | cut -d: -f1)"
+drop="$(grep -n "$V4 ip daddr 10.3.0.0/16 udp dport 53 drop" <<<"$OUT" | cut -d: -f1)"
+[ -n "$permit" ] && [ -n "$drop" ] && [ "$permit" -lt "$drop" ] &&
+	ok "variety: permit of 10.3.0.53 before drop of 10.3.0.0/16" ||
+	bad "variety: permit line '$permit', drop line '$drop'"
+# Level 0 exempts Kerberos, RSVP, multicast and broadcast (of 10.1.0.0/24 too).
+has "variety: RSVP" "$OUT" "^	+ip daddr 10.1.0.100 meta l4proto 46 accept$"
+has "variety: multicast v4" "$OUT" '^	+ip daddr 224.0.0.0/4 accept$'
+has "variety: multicast v6" "$OUT" '^	+ip6 daddr ff00::/8 accept$'
+has "variety: broadcast" "$OUT" '^	+ip daddr 255.255.255.255 accept$'
+has "variety: directed broadcast" "$OUT" '^	+ip daddr 10.1.0.255 accept$'
+has "variety: Kerberos" "$OUT" "^	+$V4 ip daddr 10.1.0.10 udp dport 88 accept$"
+hasnt "variety: no AH (ESP-only methods)" "$OUT" \
+	"^	+$V4 ip daddr 10.4.0.0/24 meta l4proto ah accept$"
+
 # --- tunnel mode: the endpoints are the tunnel's, not the inner hosts -------------------------
 cat >"$TMP/tunnel.conf" <<'CONF'
 filter-list fe-to-be {
