@@ -52,7 +52,8 @@ static bool is_hostname(const char *s)
 static int addr_resolve(const char *s, struct ipaddr *out, size_t cap, size_t *n, char *why,
 			size_t whylen)
 {
-	struct addrinfo hints = { .ai_flags = AI_ADDRCONFIG, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo hints = { .ai_socktype =
+					  SOCK_DGRAM }; /* every address, configured or not */
 	struct addrinfo *res, *ai;
 	int rc;
 
