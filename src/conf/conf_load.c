@@ -379,10 +379,14 @@ static int filter_emit(struct loader *ld, struct spd_filter_list *l, const struc
 					f.dport_lo = fp->dlo[b];
 					f.dport_hi = fp->dhi[b];
 					f.mirrored = it->filter->mirrored;
-					if (spd_filter_list_add(ld->s, l, &f)) {
+					int rc = spd_filter_list_add(ld->s, l, &f);
+
+					if (rc == -ENOMEM)
 						ld->nomem = true;
-						return -1;
-					}
+					if (rc)
+						return rc == -ENOMEM ? -1
+								     : ld_err(ld, &it->loc, it->kw,
+									      "invalid filter");
 					made++;
 				}
 			}
