@@ -1,0 +1,50 @@
+/* Raw IP sockets for ESP (protocol 50) and AH (51), one per family and protocol, used to send
+ * and to receive. They carry DP_MARK_BYPASS (SO_MARK) so nftables never steers our own output
+ * back into the TUN. Packets cross this API as whole IP packets in pbufs:
+ *   - AF_INET raw sockets deliver the IPv4 header; it is kept as is.
+ *   - AF_INET6 raw sockets deliver only the payload; the IPv6 header is rebuilt in the pbuf's
+ *     headroom from msg_name (source), IPV6_PKTINFO (destination), IPV6_HOPLIMIT and
+ *     IPV6_TCLASS.
+ * Sending strips the IP header again and passes its fields as ancillary data (IP_PKTINFO /
+ * IPV6_PKTINFO for the source, TTL / hop limit and TOS / traffic class), so the kernel builds
+ * the outer header from what the transform produced. Batches use recvmmsg/sendmmsg.
+ */
+#ifndef ESPRIT_DATAPLANE_RAW_H
+#define ESPRIT_DATAPLANE_RAW_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dataplane/dp.h"
+#include "lib/pbuf.h"
+
+#define RAW_CMSG_SPACE 128
+
+struct raw_sock {
+	int fd;
+	int af;
+	uint8_t proto;
+	/* Per-batch scratch, kept here so the packet path allocates nothing. */
+	struct mmsghdr msg[DP_BATCH];
+	struct iovec iov[DP_BATCH];
+	struct sockaddr_storage name[DP_BATCH];
+	uint8_t cmsg[DP_BATCH][RAW_CMSG_SPACE];
+};
+
+/* Open a raw socket (non-blocking, close-on-exec, SO_MARK, large buffers, IPv6 ancillary data
+ * switched on). 0 or -errno. */
+int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark);
+void raw_close(struct raw_sock *r);
+
+/* Receive up to n (<= DP_BATCH) packets; pbs[i] must be initialised with at least 40 bytes of
+ * headroom. Truncated packets come back with len 0. Returns how many, 0 if none is waiting,
+ * or -errno. */
+int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n);
+
+/* Send n (<= DP_BATCH) whole IP packets of the socket's family whose IP header is directly
+ * followed by the socket's protocol. Returns the number the kernel took; *bad counts packets
+ * refused before sending (wrong family/protocol, truncated header). */
+int raw_send_batch(struct raw_sock *r, struct pbuf *const *pbs, unsigned n, unsigned *bad);
+
+#endif

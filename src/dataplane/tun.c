@@ -1,0 +1,100 @@
+/* TUN device setup: ioctl for the device, rtnetlink (libmnl) for the link attributes. */
+#include "dataplane/tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dataplane/nl.h"
+#include "lib/log.h"
+
+/* RTM_NEWLINK on an existing link: MTU, txqueuelen, IFF_UP. */
+static int tun_link_set(int ifindex, unsigned mtu, unsigned txqlen)
+{
+	uint8_t buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *af, *in6;
+	struct ifinfomsg *ifi;
+	struct nl nl;
+	int rc;
+
+	rc = nl_open(&nl);
+	if (rc < 0)
+		return rc;
+	nlh = nl_msg(&nl, buf, RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
+	/* No IPv6 link-local address: the kernel would otherwise send router solicitations and
+	 * MLD reports into the TUN, which no SA covers. */
+	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	rc = nl_talk(&nl, nlh, NULL, NULL);
+	nl_close(&nl);
+	return rc;
+}
+
+int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (t->fd < 0) {
+		rc = -errno;
+		log_err("tun: /dev/net/tun: %s", strerror(errno));
+		return rc;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
+		goto fail;
+	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
+	t->name[IFNAMSIZ - 1] = 0;
+	/* No checksum or segmentation offload: every read is one finished IP packet. */
+	if (ioctl(t->fd, TUNSETOFFLOAD, 0UL) < 0)
+		goto fail;
+	/* A leftover persistent device of this name must not outlive us. */
+	if (ioctl(t->fd, TUNSETPERSIST, 0UL) < 0)
+		goto fail;
+	t->ifindex = (int)if_nametoindex(t->name);
+	if (!t->ifindex)
+		goto fail;
+	rc = tun_link_set(t->ifindex, mtu, txqlen);
+	if (rc < 0) {
+		log_err("tun: %s: link setup: %s", t->name, strerror(-rc));
+		close(t->fd);
+		t->fd = -1;
+		return rc;
+	}
+	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u)", t->name, t->ifindex, mtu,
+		 txqlen);
+	return 0;
+fail:
+	rc = -errno;
+	log_err("tun: %s: %s", name, strerror(errno));
+	close(t->fd);
+	t->fd = -1;
+	return rc;
+}
+
+void tun_close(struct tun *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
