@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -909,7 +910,84 @@ static void test_names(void **state)
 	assert_int_equal(ikev2_payload_where(IKEV2_PLD_EAP), 0);
 }
 
-int main(void)
+/* ---- seeds for fuzz/fuzz_ike.c: test_ikev2 --write-seeds DIR ---- */
+
+static int seed_write(const char *dir, const char *name, const uint8_t *pre, size_t npre,
+		      const uint8_t *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	ok = fwrite(pre, 1, npre, f) == npre && fwrite(p, 1, n, f) == n;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Mode byte 0: a datagram; mode byte 1 and a first type: a bare inner chain. */
+static int seeds_write(const char *dir)
+{
+	static const uint8_t outer = 0;
+	static const uint8_t body3[3] = { 1, 2, 3 };
+	struct ikev2_nonce no = { .data = nonce32, .len = 16 };
+	struct ikev2_hdr h = hdr_init;
+	uint8_t inner[2048], pre[2], first, *body;
+	struct ikev2_sa sa;
+	struct ikev2_wr b;
+	struct ikev2_sk sk;
+	size_t len, ilen;
+	int rc = 0;
+
+	len = build_sa_init(buf, sizeof(buf), &sa);
+	rc |= seed_write(dir, "sa-init", &outer, 1, buf, len);
+
+	ilen = build_inner(inner, sizeof(inner), &first);
+	pre[0] = 1;
+	pre[1] = first;
+	rc |= seed_write(dir, "inner-auth", pre, 2, inner, ilen);
+
+	/* SK whose body is the inner chain itself, so the harness walks it as plaintext */
+	h.exchange = IKEV2_EXCH_IKE_AUTH;
+	h.msgid = 1;
+	ikev2_wr_init(&b, buf, sizeof(buf), &h);
+	body = ikev2_put_sk(&b, first, ilen, &sk);
+	if (body)
+		memcpy(body, inner, ilen);
+	if (ikev2_wr_finish(&b, &len) != IKEV2_OK)
+		return -1;
+	rc |= seed_write(dir, "ike-auth-sk", &outer, 1, buf, len);
+
+	ikev2_wr_init(&b, buf, sizeof(buf), &h);
+	body = ikev2_put_skf(&b, first, 1, 2, ilen / 2, &sk);
+	if (body)
+		memcpy(body, inner, ilen / 2);
+	if (ikev2_wr_finish(&b, &len) != IKEV2_OK)
+		return -1;
+	rc |= seed_write(dir, "ike-auth-skf", &outer, 1, buf, len);
+
+	ikev2_wr_init(&b, buf, sizeof(buf), &hdr_init);
+	ikev2_put_raw(&b, 200, false, body3, 3);
+	ikev2_put_raw(&b, IKEV2_PLD_EAP, false, body3, 3);
+	ikev2_put_nonce(&b, &no);
+	if (ikev2_wr_finish(&b, &len) != IKEV2_OK)
+		return -1;
+	rc |= seed_write(dir, "unknown-payloads", &outer, 1, buf, len);
+
+	/* strongSwan's IKE_SA_INIT, for a real-world shape */
+	FILE *f = fopen("tests/unit/data/strongswan-ike-sa-init.bin", "rb");
+	if (!f)
+		return -1;
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	rc |= seed_write(dir, "strongswan-sa-init", &outer, 1, buf, len);
+	return rc;
+}
+
+int main(int argc, char **argv)
+
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_sa_init),
@@ -927,5 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
+		return seeds_write(argv[2]) ? 1 : 0;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
