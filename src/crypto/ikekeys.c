@@ -38,13 +38,13 @@ int ikekeys_lens(uint16_t prf, uint16_t encr, uint16_t encr_bits, uint16_t integ
 int ikekeys_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
 		     size_t nr_len, const uint8_t *gir, size_t gir_len, uint8_t *out)
 {
-	uint8_t key[2 * 256];
+	uint8_t key[2 * IKE_NONCE_MAX];
 	struct xc_piece in = { gir, gir_len };
 	int rc;
 
 	/* RFC 7296 2.14: an HMAC PRF takes all of Ni | Nr as its key (only fixed-key-size PRFs
 	 * such as AES-XCBC take halves of each). */
-	if (!ni || !nr || !gir || ni_len + nr_len > sizeof(key))
+	if (!ni || !nr || !gir || ni_len > IKE_NONCE_MAX || nr_len > IKE_NONCE_MAX)
 		return -EINVAL;
 	memcpy(key, ni, ni_len);
 	memcpy(key + ni_len, nr, nr_len);

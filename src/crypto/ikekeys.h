@@ -22,8 +22,9 @@
 #include "crypto/prf.h"
 
 #define IKE_SPI_LEN	  8
-#define IKEKEYS_ENCR_MAX  36 /* AES-256-GCM / ChaCha20-Poly1305 key + 4-octet salt */
-#define IKEKEYS_INTEG_MAX 64 /* HMAC-SHA2-512 */
+#define IKE_NONCE_MAX	  256 /* RFC 7296 2.10 */
+#define IKEKEYS_ENCR_MAX  36  /* AES-256-GCM / ChaCha20-Poly1305 key + 4-octet salt */
+#define IKEKEYS_INTEG_MAX 64  /* HMAC-SHA2-512 */
 #define IKEAUTH_KEY_PAD	  "Key Pad for IKEv2" /* RFC 7296 2.15, 17 octets, no NUL */
 
 /* Key lengths of one IKE SA (2.14): SK_d/SK_pi/SK_pr follow the PRF; SK_a* the integrity
@@ -57,7 +58,8 @@ struct child_keys {
 int ikekeys_lens(uint16_t prf, uint16_t encr, uint16_t encr_bits, uint16_t integ,
 		 struct ike_key_lens *out);
 
-/* SKEYSEED = prf(Ni | Nr, g^ir); out gets prf_len(prf) octets. 0 or -EINVAL. */
+/* SKEYSEED = prf(Ni | Nr, g^ir); out gets prf_len(prf) octets. 0 or -EINVAL (also for a nonce
+ * over IKE_NONCE_MAX octets). */
 int ikekeys_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
 		     size_t nr_len, const uint8_t *gir, size_t gir_len, uint8_t *out);
 /* Rekeyed IKE SA: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the nonces of the

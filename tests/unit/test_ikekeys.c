@@ -339,7 +339,9 @@ static void test_bad_calls(void **state)
 	assert_int_equal(ikekeys_skeyseed(PRF_HMAC_SHA2_256, n, 16, n, 16, NULL, 32, out), -EINVAL);
 	assert_int_equal(ikekeys_skeyseed(4, n, 16, n, 16, n, 32, out), -EINVAL);
 	/* Nonces are at most 256 octets each (RFC 7296 2.10). */
-	assert_int_equal(ikekeys_skeyseed(PRF_HMAC_SHA2_256, big, 300, big, 300, n, 32, out),
+	assert_int_equal(ikekeys_skeyseed(PRF_HMAC_SHA2_256, big, 257, big, 16, n, 32, out),
+			 -EINVAL);
+	assert_int_equal(ikekeys_skeyseed(PRF_HMAC_SHA2_256, big, 16, big, 257, n, 32, out),
 			 -EINVAL);
 	assert_int_equal(ikekeys_skeyseed(PRF_HMAC_SHA2_256, big, 256, big, 256, n, 32, out), 0);
 	assert_int_equal(
