@@ -225,6 +225,11 @@ static void outer_roundtrip(const uint8_t *p, size_t n)
 	if (ikev2_msg_parse(p, n, &m3) != IKEV2_OK)
 		return;
 	ptrs_check(&m3, p, n);
+	{
+		char line[64];
+
+		CHECK(ikev2_msg_describe(&m3, line, sizeof(line)) >= strlen(line));
+	}
 	CHECK(ikev2_msg_build(&m3, out1, sizeof(out1), &l1) == IKEV2_OK);
 	CHECK(ikev2_msg_parse(out1, l1, &m2) == IKEV2_OK);
 	msg_eq(&m3, &m2, false);

@@ -646,7 +646,7 @@ enum ikev2_err ikev2_hdr_parse(const uint8_t *buf, size_t len, struct ikev2_hdr 
 /* The notification that answers a message refused with err (RFC 7296 3.10.1). */
 uint16_t ikev2_err_notify(enum ikev2_err err);
 
-/* Names for logs; unknown values give "?" (or the number, for the _buf variants). */
+/* Names for logs; values without a name give "?". */
 const char *ikev2_err_name(enum ikev2_err err);
 const char *ikev2_exchange_name(uint8_t exch);
 const char *ikev2_payload_name(uint8_t type);
@@ -658,6 +658,11 @@ const char *ikev2_xform_id_name(uint8_t type, uint16_t id);
 const char *ikev2_id_type_name(uint8_t type);
 const char *ikev2_auth_method_name(uint8_t method);
 const char *ikev2_ts_type_name(uint8_t type);
+
+/* One log line for a parsed message, in the order the payloads came, inner ones in braces:
+ * "IKE_AUTH request 1 [ SK { IDi AUTH N(INITIAL_CONTACT) SA TSi TSr } ]". Always
+ * NUL-terminated (cut short if cap is too small); returns the length it wanted. */
+size_t ikev2_msg_describe(const struct ikev2_msg *m, char *out, size_t cap);
 
 /* Where a payload type may appear (the table in ikev2.c). */
 #define IKEV2_WHERE_OUTER 0x01 /* in the clear, before SK */

@@ -1,6 +1,8 @@
 /* Names of IKEv2 wire values for logs, spelled as in RFC 7296 and the IANA registries. */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/util.h"
 #include "wire/ikev2.h"
@@ -241,4 +243,66 @@ static const struct name ts_names[] = {
 const char *ikev2_ts_type_name(uint8_t type)
 {
 	return FIND(ts_names, type);
+}
+
+struct sbuf {
+	char *p;
+	size_t cap, len;
+};
+
+static void sb_add(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *sb, const char *fmt, ...)
+{
+	size_t room = sb->len < sb->cap ? sb->cap - sb->len : 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(room ? sb->p + sb->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb->len += (size_t)n;
+}
+
+static void pld_describe(struct sbuf *sb, const struct ikev2_msg *m, const struct ikev2_pld *p,
+			 unsigned nth)
+{
+	const char *name = ikev2_payload_name(p->type);
+
+	if (!p->known)
+		sb_add(sb, " UNKNOWN(%u)", p->type);
+	else if (p->type == IKEV2_PLD_NOTIFY && nth < m->nnotify &&
+		 *ikev2_notify_name(m->notify[nth].type) != '?')
+		sb_add(sb, " N(%s)", ikev2_notify_name(m->notify[nth].type));
+	else if (p->type == IKEV2_PLD_NOTIFY && nth < m->nnotify)
+		sb_add(sb, " N(%u)", m->notify[nth].type);
+	else
+		sb_add(sb, " %s", name);
+}
+
+size_t ikev2_msg_describe(const struct ikev2_msg *m, char *out, size_t cap)
+{
+	struct sbuf sb = { .p = out, .cap = cap };
+	unsigned i, nnotify = 0;
+	bool in_inner = false;
+	const char *exch = ikev2_exchange_name(m->hdr.exchange);
+
+	if (cap)
+		out[0] = '\0';
+	if (*exch == '?')
+		sb_add(&sb, "EXCHANGE(%u)", m->hdr.exchange);
+	else
+		sb_add(&sb, "%s", exch);
+	sb_add(&sb, " %s %u [", m->hdr.flags & IKEV2_FLAG_R ? "response" : "request", m->hdr.msgid);
+	for (i = 0; i < m->npld; i++) {
+		const struct ikev2_pld *p = &m->pld[i];
+
+		if (p->inner && !in_inner)
+			sb_add(&sb, " {");
+		in_inner = p->inner;
+		pld_describe(&sb, m, p, nnotify);
+		nnotify += p->known && p->type == IKEV2_PLD_NOTIFY;
+	}
+	sb_add(&sb, "%s ]", in_inner ? " }" : "");
+	return sb.len;
 }

@@ -372,6 +372,10 @@ static void test_sk_offsets(void **state)
 	assert_int_equal(ikev2_inner_parse(buf + 32 + 16, ilen, msg.sk.first, &msg), IKEV2_OK);
 	assert_int_equal(msg.npld, 14);
 	assert_true(msg.has_auth);
+	char line[200];
+	ikev2_msg_describe(&msg, line, sizeof(line));
+	assert_string_equal(line, "IKE_AUTH request 1 [ SK { IDi CERT CERTREQ IDr AUTH CP "
+				  "N(REKEY_SA) SA TSi TSr D D V } ]");
 	/* the outer rebuild copies the opaque body */
 	assert_int_equal(ikev2_msg_build(&msg, buf2, sizeof(buf2), &ilen), IKEV2_OK);
 	assert_int_equal(ilen, len);
@@ -461,6 +465,10 @@ static void test_critical(void **state)
 	assert_int_equal(ikev2_msg_build(&msg, buf2, sizeof(buf2), &len2), IKEV2_OK);
 	assert_int_equal(len2, len);
 	assert_memory_equal(buf2, buf, len);
+
+	char line[100];
+	ikev2_msg_describe(&msg, line, sizeof(line));
+	assert_string_equal(line, "IKE_SA_INIT request 0 [ UNKNOWN(200) UNKNOWN(48) No ]");
 
 	buf[28 + 1] = IKEV2_PLD_CRITICAL;
 	assert_int_equal(ikev2_msg_parse(buf, len, &msg), IKEV2_ERR_CRITICAL);

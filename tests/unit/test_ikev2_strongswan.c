@@ -160,6 +160,24 @@ static void test_notifies(void **state)
 	assert_int_equal(msg.notify[4].len, 0);
 }
 
+/* The log line lists what charon's own log line listed, in the same order. */
+static void test_describe(void **state)
+{
+	static const char want[] =
+		"IKE_SA_INIT request 0 [ SA KE No N(NAT_DETECTION_SOURCE_IP) "
+		"N(NAT_DETECTION_DESTINATION_IP) N(IKEV2_FRAGMENTATION_SUPPORTED) "
+		"N(SIGNATURE_HASH_ALGORITHMS) N(REDIRECT_SUPPORTED) ]";
+	char line[256], small[10];
+
+	(void)state;
+	assert_int_equal(ikev2_msg_parse(pkt, pkt_len, &msg), IKEV2_OK);
+	assert_int_equal(ikev2_msg_describe(&msg, line, sizeof(line)), strlen(want));
+	assert_string_equal(line, want);
+	/* cut short, still terminated, and says how much it wanted */
+	assert_int_equal(ikev2_msg_describe(&msg, small, sizeof(small)), strlen(want));
+	assert_string_equal(small, "IKE_SA_IN");
+}
+
 /* strongSwan encodes canonically (reserved fields zero, no critical bits), so the builder,
  * fed what the parser found, must reproduce the datagram octet for octet. */
 static void test_rebuild_identical(void **state)
@@ -191,11 +209,9 @@ static void test_truncations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_proposals),
-		cmocka_unit_test(test_ke_nonce),
-		cmocka_unit_test(test_notifies),
-		cmocka_unit_test(test_rebuild_identical),
+		cmocka_unit_test(test_header),	    cmocka_unit_test(test_proposals),
+		cmocka_unit_test(test_ke_nonce),    cmocka_unit_test(test_notifies),
+		cmocka_unit_test(test_describe),    cmocka_unit_test(test_rebuild_identical),
 		cmocka_unit_test(test_truncations),
 	};
 
