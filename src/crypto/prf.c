@@ -61,12 +61,13 @@ int prf_compute(uint16_t prf, const uint8_t *key, size_t key_len, const struct x
 {
 	const struct prf_row *r = prf_find(prf);
 	struct xc_hmac h;
+	int rc;
 
 	if (!r || !out || !pieces_ok(in, n) || xc_hmac_init(&h, r->hash, key, key_len))
 		return -EINVAL;
-	xc_hmac_compute(&h, in, n, out);
+	rc = xc_hmac_compute(&h, in, n, out);
 	xc_hmac_wipe(&h);
-	return 0;
+	return rc;
 }
 
 int prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const struct xc_piece *seed,
@@ -77,6 +78,7 @@ int prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const struct xc_p
 	uint8_t t[PRF_OUT_MAX], counter;
 	struct xc_hmac h;
 	size_t done = 0, take;
+	int rc = 0;
 
 	if (!r || (!out && out_len) || n > PRF_PIECES_MAX - 2 || !pieces_ok(seed, n))
 		return -EINVAL;
@@ -95,12 +97,16 @@ int prf_plus(uint16_t prf, const uint8_t *key, size_t key_len, const struct xc_p
 		for (size_t i = 0; i < n; i++)
 			in[k++] = seed[i];
 		in[k++] = (struct xc_piece){ &counter, 1 };
-		xc_hmac_compute(&h, in, k, t);
+		rc = xc_hmac_compute(&h, in, k, t);
+		if (rc < 0)
+			break;
 		take = MIN(r->len, out_len - done);
 		memcpy(out + done, t, take);
 		done += take;
 	}
 	wipe(t, sizeof(t));
 	xc_hmac_wipe(&h);
-	return 0;
+	if (rc < 0)
+		wipe(out, out_len);
+	return rc;
 }
