@@ -27,6 +27,7 @@
 
 #include "spd/spd.h"
 #include "conf/secret.h"
+#include "sa/sa.h"
 
 struct conf_diag {
 	char *file;    /* as named in `include` or given by the caller */
@@ -47,6 +48,35 @@ struct conf_diags {
 #define CONF_NO_SECRETS 0x4u /* do not look at PSK/cert files at all */
 #define CONF_NO_COMPILE 0x8u /* leave spd_compile() to the caller */
 
+/* A manually keyed SA (`sa` statement, used by espritd):
+ *
+ *   sa in|out esp|ah spi SPI transport|tunnel SRC -> DST ALGORITHM... key [file] "PATH"
+ *      [esn] [window N] [encap udp] [require] [selector [PROTO] [sport P] [port P] [mirrored]]
+ *
+ * ALGORITHMs are the `method` names (aes-gcm-128, chacha20-poly1305, aes-cbc-256 with
+ * hmac-sha2-256, ...; AH takes an integrity algorithm only). The key file follows the PSK file
+ * rules (secret.h) and holds the encryption key (salt included) followed by the integrity key,
+ * usually as 0x-hex. The selector's ports are those of the packets the SA carries, SRC -> DST
+ * (`port` = destination port); `mirrored` adds the swapped ports; no selector: any traffic
+ * between SRC and DST. `require` (inbound SAs): plaintext matching the selector must not be
+ * accepted from anyone. */
+#define CONF_SA_SEL_MAX 8
+#define CONF_SA_KEY_MAX 96
+
+struct conf_sa_sel {
+	uint8_t proto;	       /* 0: any */
+	uint16_t sport, dport; /* 0: any */
+};
+
+struct conf_sa {
+	struct sa_params p; /* key pointers point into key[] (valid during the callback) */
+	uint8_t key[CONF_SA_KEY_MAX];
+	struct conf_sa_sel sel[CONF_SA_SEL_MAX];
+	size_t nsel;
+	bool require;
+	unsigned line; /* of the `sa` keyword, for messages */
+};
+
 struct conf_opts {
 	/* The host's addresses, given to spd_add_local() so that `me` means something. */
 	const struct spd_local *locals;
@@ -54,6 +84,11 @@ struct conf_opts {
 	unsigned flags;
 	/* Includes may not leave this directory (NULL: no restriction). */
 	const char *include_root;
+	/* Called once per `sa` statement, in order, after the whole configuration loaded
+	 * without errors (and before conf_load_* returns). A negative return fails the load
+	 * with that value. NULL: `sa` statements are checked and ignored. */
+	int (*manual_sa)(void *arg, const struct conf_sa *sa);
+	void *manual_sa_arg;
 };
 
 /* Load a configuration file into a new model (built-ins included, spd_compile() done unless

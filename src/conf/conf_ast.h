@@ -77,6 +77,14 @@ enum ast_kind {
 	AST_MODE_TRANSPORT, /* */
 	AST_MODE_TUNNEL,    /* a: remote endpoint; b: local endpoint or NULL */
 	AST_INACTIVE,
+	/* manual SA: name: direction; a: protocol; b: SPI; c: source, c->next: destination;
+	 * flag: tunnel; body: the options below */
+	AST_SA,
+	AST_SA_WORD,	 /* a: algorithm, `esn` or `require` */
+	AST_SA_KEY,	 /* a: key file; b: the word `file` or NULL */
+	AST_SA_WINDOW,	 /* a: replay window */
+	AST_SA_ENCAP,	 /* a: `udp` */
+	AST_SA_SELECTOR, /* filter: protocol and ports (addresses unused) */
 };
 
 struct ast_filter {

@@ -508,6 +508,9 @@ static void model_load(struct loader *ld, const struct ast_item *items)
 			ld_policy_load(ld, it);
 	for (it = items; it && !ld->nomem; it = it->next)
 		globals_load(ld, it);
+	for (it = items; it && !ld->nomem; it = it->next)
+		if (it->kind == AST_SA)
+			ld_sa_load(ld, it);
 	if (!ld->use_seen && !ld->nomem)
 		ld_err(ld, &ld->eof, "", "no 'use policy' statement");
 	else if (ld->use && spd_use_policy(ld->s, ld->use))
@@ -542,7 +545,7 @@ static int load(struct loader *ld, const char *name, const char *buf, size_t len
 		return -EINVAL;
 	if (!(ld->o.flags & CONF_NO_COMPILE) && spd_compile(ld->s))
 		return -ENOMEM;
-	return 0;
+	return ld_sa_deliver(ld);
 }
 
 int conf_load_buf(const char *name, const char *buf, size_t len, const struct conf_opts *opts,
@@ -555,6 +558,7 @@ int conf_load_buf(const char *name, const char *buf, size_t len, const struct co
 		ld.o = *opts;
 	*out = NULL;
 	rc = load(&ld, name, buf, len);
+	ld_sa_free(&ld);
 	if (rc)
 		spd_free(ld.s);
 	else

@@ -28,6 +28,8 @@ struct loader {
 	const struct ast_item *nde_seen; /* no-default-exempt */
 	const struct ast_item *use_seen; /* use policy */
 	const struct spd_policy *use;
+	struct conf_sa *sas; /* manual SAs, handed to o.manual_sa after loading */
+	size_t nsas;
 };
 
 /* Report an error (always returns -1). */
@@ -42,5 +44,9 @@ int ld_twice(struct loader *ld, const struct ast_item *it, const struct ast_item
 
 void ld_action_load(struct loader *ld, const struct ast_item *it);
 void ld_policy_load(struct loader *ld, const struct ast_item *it);
+/* `sa` statements (conf_sa.c): check and collect; deliver after a clean load; wipe. */
+void ld_sa_load(struct loader *ld, const struct ast_item *it);
+int ld_sa_deliver(struct loader *ld);
+void ld_sa_free(struct loader *ld);
 
 #endif

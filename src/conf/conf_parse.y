@@ -37,6 +37,7 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 }
 
 %union {
+	bool flag;
 	struct ast_tok *tok;
 	struct ast_item *item;
 	struct ast_filter *filter;
@@ -55,12 +56,14 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %token <tok> PENDING "'pending'" PERMIT "'permit'" PFS "'pfs'" POLICY "'policy'" PORT "'port'"
 %token <tok> PSK "'psk'" RULE "'rule'" SOFT "'soft'" SPORT "'sport'" TIMEOUT "'timeout'"
 %token <tok> TRANSPORT "'transport'" TUNNEL "'tunnel'" USE "'use'" YES "'yes'"
+%token <tok> SA "'sa'" SELECTOR "'selector'" SPI "'spi'" WINDOW "'window'" ENCAP "'encap'"
 
-%type <tok> name keyword addr port ports portlist words values certparts certpart
+%type <tok> name keyword addr port ports portlist words values certparts certpart spi
 %type <item> items top flist_body filter_item action_body action_item policy_body policy_item
-%type <item> rule_body rule_item auth rule
+%type <item> rule_body rule_item auth rule sa_opts sa_opt sa_sel
 %type <filter> fopts
 %type <tok> onoff
+%type <flag> sa_mode
 
 %%
 
@@ -110,6 +113,17 @@ top	: INCLUDE STRING	{ NEW($$, item_new(p, AST_INCLUDE, $1)); $$->a = $2; }
 		$$->body = ast_item_append($4, $5);
 	}
 	| USE POLICY name	{ NEW($$, item_new(p, AST_USE, $1)); $$->name = $3; }
+	| SA WORD WORD SPI spi sa_mode addr ARROW addr sa_opts sa_sel {
+		/* A manually keyed SA (espritd); see conf_sa.c. */
+		NEW($$, item_new(p, AST_SA, $1));
+		$$->name = $2;
+		$$->a = $3;
+		$$->b = $5;
+		$$->c = $7;
+		$7->next = $9;
+		$$->flag = $6;
+		$$->body = ast_item_append($10, $11);
+	}
 	;
 
 /* Names may be keywords too, so that the built-in actions `permit` and `block` can be
@@ -119,6 +133,7 @@ name	: WORD
 	;
 
 keyword	: ACTION | AUTH | BLOCK | CA | CERT | DEFAULT_RESPONSE | DROP | FILTER_LIST | FILTERS
+	| SA | SELECTOR | SPI | WINDOW | ENCAP
 	| HOLD | INACTIVE | INCLUDE | INPASS | KDC | KERBEROS | KEY | LIFETIME | LOCAL | METHOD
 	| MIRRORED | MODE | NEGOTIATE | NO | NO_DEFAULT_EXEMPT | OFF | ON | PENDING | PERMIT
 	| PFS | POLICY | PORT | PSK | RULE | SOFT | SPORT | TIMEOUT | TRANSPORT | TUNNEL | USE
@@ -190,6 +205,31 @@ portlist: port
 
 port	: NUMBER
 	| WORD
+	;
+
+/* ---- sa DIR PROTO spi SPI MODE SRC -> DST [options] [selector FILTER-OPTIONS] -------------- */
+
+spi	: NUMBER
+	| WORD
+	;
+
+sa_mode	: TRANSPORT		{ $$ = false; }
+	| TUNNEL		{ $$ = true; }
+	;
+
+sa_opts	: %empty		{ $$ = NULL; }
+	| sa_opts sa_opt	{ $$ = ast_item_append($1, $2); }
+	;
+
+sa_opt	: WORD			{ NEW($$, item_new(p, AST_SA_WORD, $1)); $$->a = $1; }
+	| KEY STRING		{ NEW($$, item_new(p, AST_SA_KEY, $1)); $$->a = $2; }
+	| KEY WORD STRING	{ NEW($$, item_new(p, AST_SA_KEY, $1)); $$->a = $3; $$->b = $2; }
+	| WINDOW NUMBER		{ NEW($$, item_new(p, AST_SA_WINDOW, $1)); $$->a = $2; }
+	| ENCAP WORD		{ NEW($$, item_new(p, AST_SA_ENCAP, $1)); $$->a = $2; }
+	;
+
+sa_sel	: %empty		{ $$ = NULL; }
+	| SELECTOR fopts	{ NEW($$, item_new(p, AST_SA_SELECTOR, $1)); $$->filter = $2; }
 	;
 
 /* ---- action NAME { ... } ---------------------------------------------------------------- */
