@@ -13,12 +13,14 @@
 #include "dataplane/nl.h"
 #include "lib/log.h"
 
-/* RTM_NEWLINK on an existing link: MTU, txqueuelen, IFF_UP. */
+/* RTM_NEWLINK on an existing link: MTU, txqueuelen and IPv6 address generation first, then
+ * IFF_UP in a second request -- set together, the kernel brings the link up (and makes a
+ * link-local address) before it reads the address generation mode. */
 static int tun_link_set(int ifindex, unsigned mtu, unsigned txqlen)
 {
 	uint8_t buf[NL_BUF_SIZE];
-	struct nlmsghdr *nlh;
 	struct nlattr *af, *in6;
+	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	struct nl nl;
 	int rc;
@@ -30,8 +32,6 @@ static int tun_link_set(int ifindex, unsigned mtu, unsigned txqlen)
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
 	/* No IPv6 link-local address: the kernel would otherwise send router solicitations and
@@ -42,6 +42,15 @@ static int tun_link_set(int ifindex, unsigned mtu, unsigned txqlen)
 	mnl_attr_nest_end(nlh, in6);
 	mnl_attr_nest_end(nlh, af);
 	rc = nl_talk(&nl, nlh, NULL, NULL);
+	if (rc == 0) {
+		nlh = nl_msg(&nl, buf, RTM_NEWLINK, 0);
+		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = ifindex;
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+		rc = nl_talk(&nl, nlh, NULL, NULL);
+	}
 	nl_close(&nl);
 	return rc;
 }

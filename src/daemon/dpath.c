@@ -1,0 +1,410 @@
+/* The data path loop (see dpath.h). */
+#include "daemon/dpath.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/nft.h"
+#include "dataplane/route.h"
+#include "lib/log.h"
+#include "lib/rw.h"
+#include "wire/ip.h"
+
+/* Room for the largest datagram a raw socket can hand us, plus the transforms' head- and
+ * tailroom. One pool serves both directions: each handler finishes its batch before
+ * returning. */
+#define DP_BUFSZ (PBUF_HEADROOM + 65536 + PBUF_TAILROOM)
+
+static uint8_t dp_store[DP_BATCH][DP_BUFSZ];
+static struct pbuf dp_pb[DP_BATCH];
+
+static const char *const dp_drop_names[DP_DROP_MAX] = {
+#define DP_DROP_NAME_(id, s) [DP_DROP_##id] = s,
+	DP_DROP_REASONS(DP_DROP_NAME_)
+#undef DP_DROP_NAME_
+};
+
+const char *dp_drop_name(enum dp_drop r)
+{
+	return r < DP_DROP_MAX ? dp_drop_names[r] : "?";
+}
+
+static uint64_t dp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static unsigned dp_sock_idx(int af, uint8_t proto)
+{
+	return (af == AF_INET6 ? 2u : 0u) + (proto == IPPROTO_AH ? 1u : 0u);
+}
+
+/* The addresses, protocol and ports of a whole IP packet. */
+struct dp_flow {
+	struct ip_info ii;
+	uint16_t sport, dport;
+};
+
+static int dp_flow_parse(const struct pbuf *pb, struct dp_flow *f)
+{
+	struct rd r;
+
+	if (ip_parse(pbuf_data(pb), pb->len, IP_WALK_ULP, &f->ii) != IP_OK)
+		return -1;
+	f->sport = f->dport = 0;
+	if (f->ii.proto == IPPROTO_NUM_TCP || f->ii.proto == IPPROTO_NUM_UDP ||
+	    f->ii.proto == IPPROTO_SCTP) {
+		rd_init(&r, pbuf_data(pb), pb->len);
+		rd_skip(&r, f->ii.l4_off);
+		f->sport = rd_u16(&r);
+		f->dport = rd_u16(&r);
+		if (!rd_ok(&r))
+			return -1;
+	}
+	return 0;
+}
+
+/* Transport mode protects traffic between the SA's own two addresses (RFC 4301 4.1). */
+static bool dp_sa_fits(const struct dcfg_sa *cs, const struct dp_flow *f, bool outbound)
+{
+	const struct ipaddr *src = &f->ii.src, *dst = &f->ii.dst;
+
+	if (cs->p.mode == SA_MODE_TRANSPORT &&
+	    (!ipaddr_eq(&cs->p.src, src) || !ipaddr_eq(&cs->p.dst, dst)))
+		return false;
+	for (size_t k = 0; k < cs->nsel; k++)
+		if (dp_sel_match(&cs->sel[k], outbound, src, dst, f->ii.proto, f->sport, f->dport))
+			return true;
+	return false;
+}
+
+static struct sa *dp_out_lookup(struct dpath *d, const struct dp_flow *f)
+{
+	for (size_t i = 0; i < d->cfg->nsa; i++)
+		if (d->out[i] && dp_sa_fits(&d->cfg->sa[i], f, true))
+			return d->out[i];
+	return NULL;
+}
+
+static void dp_drop(struct dpath *d, enum dp_drop r)
+{
+	d->st.drops[r]++;
+	log_ratelimited(LOG_LVL_DEBUG, "drop: %s", dp_drop_name(r));
+}
+
+static void dp_flush(struct dpath *d, struct pbuf **q, unsigned *nq)
+{
+	for (unsigned s = 0; s < DP_NSOCK; s++) {
+		unsigned bad = 0;
+		int sent;
+
+		if (!nq[s])
+			continue;
+		if (!d->raw[s]) {
+			d->st.drops[DP_DROP_OUT_SEND] += nq[s];
+			continue;
+		}
+		sent = raw_send_batch(d->raw[s], &q[s * DP_BATCH], nq[s], &bad);
+		d->st.raw_tx += (uint64_t)sent;
+		d->st.drops[DP_DROP_OUT_SEND] += nq[s] - (unsigned)sent;
+	}
+}
+
+/* Outbound: TUN -> SA by selectors -> ESP/AH -> raw socket, one batch. */
+static unsigned dp_tun_batch(struct dpath *d)
+{
+	static struct pbuf *q[DP_NSOCK * DP_BATCH];
+	unsigned nq[DP_NSOCK] = { 0 }, got = 0;
+	uint64_t now = dp_now();
+
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		struct pbuf *pb = &dp_pb[i];
+		struct dp_flow f;
+		enum sa_drop why;
+		struct sa *sa;
+		ssize_t n;
+		unsigned s;
+
+		pbuf_init(pb, dp_store[i], DP_BUFSZ, PBUF_HEADROOM);
+		n = read(d->tun.fd, pbuf_data(pb), DP_BUFSZ - PBUF_HEADROOM - PBUF_TAILROOM);
+		if (n <= 0)
+			break;
+		got++;
+		d->st.tun_rx++;
+		pb->len = (size_t)n;
+		if (dp_flow_parse(pb, &f) < 0) {
+			dp_drop(d, DP_DROP_OUT_PARSE);
+			continue;
+		}
+		sa = dp_out_lookup(d, &f);
+		if (!sa) {
+			dp_drop(d, DP_DROP_OUT_NO_SA);
+			continue;
+		}
+		why = sa->proto == IPPROTO_AH ? ah_encap(sa, pb, now) : esp_encap(sa, pb, now);
+		if (why != SA_DROP_NONE) {
+			d->st.out_xf[why]++;
+			dp_drop(d, DP_DROP_OUT_XFORM);
+			continue;
+		}
+		s = dp_sock_idx(sa->dst.af, sa->proto);
+		q[s * DP_BATCH + nq[s]++] = pb;
+	}
+	dp_flush(d, q, nq);
+	return got;
+}
+
+void dpath_tun_ready(struct dpath *d)
+{
+	/* A few batches, then back to epoll so inbound traffic gets its turn. */
+	for (int k = 0; k < 4; k++)
+		if (dp_tun_batch(d) < DP_BATCH)
+			break;
+}
+
+static const struct dcfg_sa *dp_cfg_of(const struct dpath *d, const struct sa *sa)
+{
+	for (size_t i = 0; i < d->cfg->nsa; i++)
+		if (d->all[i] == sa)
+			return &d->cfg->sa[i];
+	return NULL;
+}
+
+/* Inbound, one packet: decapsulate, then RFC 4301 5.2 step 4: the inner packet must match
+ * the selectors of the SA it arrived on. */
+static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t now)
+{
+	const struct dcfg_sa *cs;
+	struct sa *sa = NULL;
+	struct dp_flow f;
+	enum sa_drop why;
+
+	if (pb->len == 0) {
+		dp_drop(d, DP_DROP_IN_TRUNC);
+		return;
+	}
+	why = proto == IPPROTO_AH ? ah_decap(d->sad, pb, now, &sa, &d->st.xf)
+				  : esp_decap(d->sad, pb, now, &sa, &d->st.xf);
+	if (why != SA_DROP_NONE) {
+		dp_drop(d, DP_DROP_IN_XFORM);
+		return;
+	}
+	cs = dp_cfg_of(d, sa);
+	if (!cs || dp_flow_parse(pb, &f) < 0 || !dp_sa_fits(cs, &f, false)) {
+		sa_count_drop(sa, SA_DROP_POLICY);
+		d->st.xf.drops[SA_DROP_POLICY]++;
+		dp_drop(d, DP_DROP_IN_POLICY);
+		return;
+	}
+	if (write(d->tun.fd, pbuf_data(pb), pb->len) != (ssize_t)pb->len) {
+		dp_drop(d, DP_DROP_IN_TUN_WRITE);
+		return;
+	}
+	d->st.tun_tx++;
+}
+
+void dpath_raw_ready(struct dpath *d, unsigned idx)
+{
+	struct raw_sock *r = d->raw[idx];
+	uint64_t now = dp_now();
+	int got;
+
+	for (int k = 0; k < 4; k++) {
+		for (unsigned i = 0; i < DP_BATCH; i++)
+			pbuf_init(&dp_pb[i], dp_store[i], DP_BUFSZ, PBUF_HEADROOM);
+		got = raw_recv_batch(r, dp_pb, DP_BATCH);
+		if (got <= 0) {
+			if (got < 0)
+				log_ratelimited(LOG_LVL_WARN, "raw: receive: %s", strerror(-got));
+			return;
+		}
+		d->st.raw_rx += (uint64_t)got;
+		for (int i = 0; i < got; i++)
+			dp_in_one(d, &dp_pb[i], r->proto, now);
+		if (got < (int)DP_BATCH)
+			return;
+	}
+}
+
+static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask)
+{
+	const struct dcfg *cfg = d->cfg;
+	int rc;
+
+	d->out = calloc(cfg->nsa ? cfg->nsa : 1, sizeof(*d->out));
+	d->all = calloc(cfg->nsa ? cfg->nsa : 1, sizeof(*d->all));
+	d->sad = sad_new();
+	if (!d->out || !d->all || !d->sad)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->nsa; i++) {
+		const struct dcfg_sa *cs = &cfg->sa[i];
+		struct sa_params p;
+		struct sa *sa;
+
+		dcfg_sa_params(cs, &p);
+		rc = sa_new(&sa, &p, now);
+		if (rc < 0) {
+			log_err("sa 0x%08" PRIx32 ": cannot create: %s", cs->p.spi, strerror(-rc));
+			return rc;
+		}
+		*af_mask |= cs->p.dst.af == AF_INET6 ? DP_AF_V6 : DP_AF_V4;
+		if (cs->p.dir == SA_DIR_OUT) {
+			d->out[i] = d->all[i] = sa;
+			continue;
+		}
+		rc = sad_add(d->sad, sa);
+		if (rc < 0) {
+			log_err("sa 0x%08" PRIx32 ": %s", cs->p.spi, strerror(-rc));
+			sa_free(sa);
+			return rc;
+		}
+		d->all[i] = sa;
+	}
+	return 0;
+}
+
+static int dp_open_socks(struct dpath *d, unsigned af_mask)
+{
+	static struct raw_sock socks[DP_NSOCK];
+	static const uint8_t protos[2] = { IPPROTO_ESP, IPPROTO_AH };
+
+	for (unsigned s = 0; s < DP_NSOCK; s++) {
+		int af = s < 2 ? AF_INET : AF_INET6;
+		int rc;
+
+		if (!(af_mask & (s < 2 ? DP_AF_V4 : DP_AF_V6)))
+			continue;
+		rc = raw_open(&socks[s], af, protos[s & 1], DP_MARK_BYPASS);
+		if (rc < 0) {
+			log_err("raw: %s protocol %u: %s", af == AF_INET ? "IPv4" : "IPv6",
+				protos[s & 1], strerror(-rc));
+			return rc;
+		}
+		d->raw[s] = &socks[s];
+	}
+	return 0;
+}
+
+/* Steering: every outbound SA's selectors. Enforcement: the selectors of requiring inbound
+ * SAs, widened to any remote address. */
+static int dp_steer(struct dpath *d, unsigned af_mask)
+{
+	const struct dcfg *cfg = d->cfg;
+	size_t nsteer = 0, nenf = 0, npeer = 0;
+	struct dp_sel *steer, *enf;
+	struct ipaddr *peers;
+	int rc = -ENOMEM;
+
+	steer = calloc(cfg->nsa * DCFG_SEL_MAX + 1, sizeof(*steer));
+	enf = calloc(cfg->nsa * DCFG_SEL_MAX + 1, sizeof(*enf));
+	peers = calloc(cfg->nsa + 1, sizeof(*peers));
+	if (!steer || !enf || !peers)
+		goto out;
+	for (size_t i = 0; i < cfg->nsa; i++) {
+		const struct dcfg_sa *cs = &cfg->sa[i];
+		bool seen = false;
+
+		if (cs->p.dir == SA_DIR_IN) {
+			for (size_t k = 0; k < cs->nsel && cs->require; k++) {
+				enf[nenf] = cs->sel[k];
+				enf[nenf].remote_plen = 0;
+				enf[nenf++].rport = 0;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < cs->nsel; k++)
+			steer[nsteer++] = cs->sel[k];
+		for (size_t k = 0; k < npeer; k++)
+			seen |= ipaddr_eq(&peers[k], &cs->p.dst);
+		if (!seen)
+			peers[npeer++] = cs->p.dst;
+	}
+	d->steering = true;
+	rc = dp_route_setup(d->tun.ifindex, af_mask, peers, npeer);
+	if (rc == 0)
+		rc = dp_nft_apply(d->tun.name, steer, nsteer, enf, nenf);
+	if (rc == 0)
+		log_info("steering: %zu selectors, %zu enforcing, %zu peers, table inet %s", nsteer,
+			 nenf, npeer, DP_NFT_TABLE);
+out:
+	free(steer);
+	free(enf);
+	free(peers);
+	return rc;
+}
+
+int dpath_start(struct dpath *d, const struct dcfg *cfg)
+{
+	unsigned af_mask = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->tun.fd = -1;
+	/* Leftovers of a run that did not exit cleanly. */
+	dp_nft_remove();
+	dp_route_cleanup();
+	rc = dp_make_sas(d, dp_now(), &af_mask);
+	if (rc == 0)
+		rc = dp_open_socks(d, af_mask ? af_mask : DP_AF_V4);
+	if (rc == 0)
+		rc = tun_open(&d->tun, cfg->tun, cfg->mtu, DP_TUN_TXQLEN);
+	if (rc == 0)
+		rc = dp_steer(d, af_mask);
+	if (rc < 0)
+		dpath_stop(d);
+	return rc;
+}
+
+void dpath_stop(struct dpath *d)
+{
+	if (d->steering) {
+		if (dp_nft_remove() < 0)
+			log_err("nft: could not delete table inet %s", DP_NFT_TABLE);
+		if (dp_route_cleanup() < 0)
+			log_err("route: could not remove all rules and routes");
+		d->steering = false;
+	}
+	tun_close(&d->tun);
+	for (unsigned s = 0; s < DP_NSOCK; s++) {
+		if (d->raw[s])
+			raw_close(d->raw[s]);
+		d->raw[s] = NULL;
+	}
+	if (d->out && d->cfg) {
+		for (size_t i = 0; i < d->cfg->nsa; i++)
+			if (d->out[i])
+				sa_free(d->out[i]);
+	}
+	sad_free(d->sad); /* frees the inbound SAs */
+	free(d->out);
+	free(d->all);
+	d->out = d->all = NULL;
+	d->sad = NULL;
+}
+
+void dpath_log_stats(const struct dpath *d)
+{
+	const struct dp_stats *st = &d->st;
+
+	log_notice("stats: tun_rx %" PRIu64 " raw_tx %" PRIu64 " raw_rx %" PRIu64
+		   " tun_tx %" PRIu64,
+		   st->tun_rx, st->raw_tx, st->raw_rx, st->tun_tx);
+	for (unsigned r = 0; r < DP_DROP_MAX; r++)
+		if (st->drops[r])
+			log_notice("stats: drop %s: %" PRIu64, dp_drop_name(r), st->drops[r]);
+	for (unsigned r = 1; r < SA_DROP_MAX; r++) {
+		if (st->xf.drops[r])
+			log_notice("stats: inbound %s: %" PRIu64, sa_drop_name(r), st->xf.drops[r]);
+		if (st->out_xf[r])
+			log_notice("stats: outbound %s: %" PRIu64, sa_drop_name(r), st->out_xf[r]);
+	}
+}

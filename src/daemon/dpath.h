@@ -1,0 +1,66 @@
+/* The packet loop's state and handlers: TUN -> outbound SA -> ESP/AH -> raw socket, and raw
+ * socket -> SAD -> ESP/AH -> selector check -> TUN. Single-threaded; nothing allocates once
+ * dpath_start() has returned. */
+#ifndef ESPRIT_DAEMON_DPATH_H
+#define ESPRIT_DAEMON_DPATH_H
+
+#include <stdint.h>
+
+#include "daemon/dcfg.h"
+#include "dataplane/raw.h"
+#include "dataplane/tun.h"
+#include "sa/sad.h"
+#include "xform/xform.h"
+
+/* Drops the daemon counts itself (the transforms' reasons are in struct xf_stats). */
+#define DP_DROP_REASONS(X)                                         \
+	X(OUT_PARSE, "outbound: not a whole IP packet")            \
+	X(OUT_NO_SA, "outbound: no SA for the packet")             \
+	X(OUT_XFORM, "outbound: transform refused the packet")     \
+	X(OUT_SEND, "outbound: send failed")                       \
+	X(IN_TRUNC, "inbound: truncated or unparseable receive")   \
+	X(IN_XFORM, "inbound: transform dropped the packet")       \
+	X(IN_POLICY, "inbound: inner packet outside SA selectors") \
+	X(IN_TUN_WRITE, "inbound: TUN write failed")
+
+enum dp_drop {
+#define DP_DROP_ENUM_(id, s) DP_DROP_##id,
+	DP_DROP_REASONS(DP_DROP_ENUM_)
+#undef DP_DROP_ENUM_
+		DP_DROP_MAX
+};
+
+struct dp_stats {
+	uint64_t tun_rx, tun_tx, raw_rx, raw_tx;
+	uint64_t drops[DP_DROP_MAX];
+	uint64_t out_xf[SA_DROP_MAX]; /* outbound transform drops by reason */
+	struct xf_stats xf;	      /* inbound transform counters */
+};
+
+/* Raw sockets: [family v4/v6][ESP/AH]. */
+#define DP_NSOCK 4
+
+struct dpath {
+	const struct dcfg *cfg;
+	struct tun tun;
+	struct raw_sock *raw[DP_NSOCK]; /* NULL when not in use */
+	struct sad *sad;		/* inbound SAs */
+	struct sa **out;		/* outbound SAs, parallel to cfg->sa (NULL for inbound) */
+	struct sa **all;		/* every SA, parallel to cfg->sa */
+	struct dp_stats st;
+	bool steering; /* nft table and routes installed */
+};
+
+/* Clean leftovers, open sockets and TUN, create SAs, install routes and the nft table.
+ * 0 or -errno; on failure everything made so far is removed again. */
+int dpath_start(struct dpath *d, const struct dcfg *cfg);
+/* Remove the nft table, rules and routes, close TUN and sockets, free SAs. */
+void dpath_stop(struct dpath *d);
+/* Event handlers: drain up to a few batches. */
+void dpath_tun_ready(struct dpath *d);
+void dpath_raw_ready(struct dpath *d, unsigned idx);
+/* One line per nonzero counter at level lvl. */
+void dpath_log_stats(const struct dpath *d);
+const char *dp_drop_name(enum dp_drop r);
+
+#endif
