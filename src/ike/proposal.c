@@ -608,6 +608,20 @@ int prop_select(const struct prop_list *peer, const struct prop_list *ours, uint
 	return -ENOENT;
 }
 
+void prop_strip_type(struct prop_list *l, uint8_t type)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < l->n; i++) {
+		struct prop *p = &l->p[i];
+
+		for (j = k = 0; j < p->nxf; j++)
+			if (p->xf[j].type != type)
+				p->xf[k++] = p->xf[j];
+		p->nxf = k;
+	}
+}
+
 /* ---- initiator check ---- */
 
 static int reply_fail(char *why, size_t len, const char *what, const struct prop *r)

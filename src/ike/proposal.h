@@ -97,8 +97,10 @@ const struct prop_xf *prop_find(const struct prop *p, uint8_t type);
 /* Does the id need a Key Length attribute (AES variants, RFC 7296 3.3.5)? */
 bool prop_encr_has_keylen(uint16_t encr);
 
-/* Child SA proposals for a NEGOTIATE action: one proposal per method, in the action's order,
- * numbered from 1. ESP: ENCR (+ Key Length for AES) [+ INTEG unless combined mode] [+ D-H]
+/* Child SA proposals for a NEGOTIATE action (what we offer as initiator and accept as
+ * responder; a responder builds them with the same ike_auth flag as the exchange): one proposal per
+ * method, in the action's order, numbered from 1. ESP: ENCR (+ Key Length for AES) [+ INTEG unless
+ * combined mode] [+ D-H]
  * + ESN; AH: INTEG [+ D-H] + ESN. *skipped (may be NULL) counts AH+ESP methods left out.
  * 0; -EINVAL (not a NEGOTIATE action, bad opts); -ENOTSUP (no method IKEv2 can offer);
  * -ENOSPC. o may be NULL (defaults: both ESN, no PFS groups override, SPIs 0). */
@@ -123,6 +125,11 @@ const uint16_t *prop_default_groups(size_t *n);
  * -EINVAL (empty lists). */
 int prop_select(const struct prop_list *peer, const struct prop_list *ours, uint16_t dh_hint,
 		struct prop *chosen, char *why, size_t whylen);
+
+/* Remove every transform of one type from all proposals of l. For IKE_AUTH, where RFC 7296
+ * 1.2 allows no D-H but some peers still list their PFS groups: stripping D-H from the peer's
+ * proposals before prop_select() accepts them with the groups ignored. */
+void prop_strip_type(struct prop_list *l, uint8_t type);
 
 /* Initiator: reply must hold exactly one proposal whose number, protocol and SPI size match
  * one we offered, with at most one transform per type, each one we offered (an omitted

@@ -489,6 +489,32 @@ static void test_round_trip_policy(void **state)
 	spd_free(s);
 }
 
+/* IKE_AUTH (RFC 7296 1.2): no D-H in the first Child SA. Ours are built without it; a peer
+ * that still lists groups is refused unless its D-H transforms are stripped first. */
+static void test_ike_auth_dh(void **state)
+{
+	struct spd *s = spd_new();
+	struct spd_action *a;
+	struct prop_child_opts o = { .ike_auth = true };
+	struct prop_list peer, ours;
+	struct prop chosen, want;
+	char why[PROP_WHY_MAX];
+
+	(void)state;
+	assert_int_equal(spd_action_new(s, "pfs", SPD_ACT_NEGOTIATE, &a), 0);
+	a->pfs = true;
+	add_method(s, a, SPD_XF_ESP, ENCR_AES_GCM_16, 128, AUTH_NONE, 0);
+	assert_int_equal(prop_from_action(a, &o, &ours, NULL), 0);
+	parse_list("ESP e20.128 d19 n0", &peer);
+	assert_int_equal(prop_select(&peer, &ours, 0, &chosen, why, sizeof(why)), -ENOENT);
+	prop_strip_type(&peer, IKEV2_XF_DH);
+	assert_int_equal(prop_select(&peer, &ours, 0, &chosen, why, sizeof(why)), 0);
+	parse_list("ESP e20.128 n0", &peer);
+	want = peer.p[0];
+	assert_prop_eq(&chosen, &want);
+	spd_free(s);
+}
+
 /* ---- initiator: check the responder's choice ---- */
 
 struct reply_case {
@@ -618,11 +644,12 @@ static void test_strongswan_sa_init(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin_actions),	  cmocka_unit_test(test_custom_action),
-		cmocka_unit_test(test_bundle_only),	  cmocka_unit_test(test_ike_default),
-		cmocka_unit_test(test_select_matrix),	  cmocka_unit_test(test_select_message),
-		cmocka_unit_test(test_round_trip_policy), cmocka_unit_test(test_check_reply),
-		cmocka_unit_test(test_wire_views),	  cmocka_unit_test(test_strongswan_sa_init),
+		cmocka_unit_test(test_builtin_actions),	   cmocka_unit_test(test_custom_action),
+		cmocka_unit_test(test_bundle_only),	   cmocka_unit_test(test_ike_default),
+		cmocka_unit_test(test_select_matrix),	   cmocka_unit_test(test_select_message),
+		cmocka_unit_test(test_round_trip_policy),  cmocka_unit_test(test_check_reply),
+		cmocka_unit_test(test_ike_auth_dh),	   cmocka_unit_test(test_wire_views),
+		cmocka_unit_test(test_strongswan_sa_init),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
