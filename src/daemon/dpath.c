@@ -42,9 +42,11 @@ static uint64_t dp_now(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static unsigned dp_sock_idx(int af, uint8_t proto)
+static unsigned dp_sock_idx(const struct sa *sa)
 {
-	return (af == AF_INET6 ? 2u : 0u) + (proto == IPPROTO_AH ? 1u : 0u);
+	if (sa->udp_encap)
+		return sa->dst.af == AF_INET6 ? 5u : 4u;
+	return (sa->dst.af == AF_INET6 ? 2u : 0u) + (sa->proto == IPPROTO_AH ? 1u : 0u);
 }
 
 /* The addresses, protocol and ports of a whole IP packet. */
@@ -155,7 +157,7 @@ static unsigned dp_tun_batch(struct dpath *d)
 			dp_drop(d, DP_DROP_OUT_XFORM);
 			continue;
 		}
-		s = dp_sock_idx(sa->dst.af, sa->proto);
+		s = dp_sock_idx(sa);
 		q[s * DP_BATCH + nq[s]++] = pb;
 	}
 	dp_flush(d, q, nq);
@@ -234,7 +236,7 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 	}
 }
 
-static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask)
+static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask, unsigned *udp_mask)
 {
 	const struct dcfg *cfg = d->cfg;
 	int rc;
@@ -256,6 +258,16 @@ static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask)
 			return rc;
 		}
 		*af_mask |= cs->p.dst.af == AF_INET6 ? DP_AF_V6 : DP_AF_V4;
+		if (cs->p.udp_encap) {
+			if (cs->p.encap_sport != DP_NATT_PORT ||
+			    cs->p.encap_dport != DP_NATT_PORT) {
+				log_err("sa 0x%08" PRIx32 ": UDP encapsulation on ports other than "
+					"4500 is not supported yet",
+					cs->p.spi);
+				return -ENOTSUP;
+			}
+			*udp_mask |= cs->p.dst.af == AF_INET6 ? DP_AF_V6 : DP_AF_V4;
+		}
 		if (cs->p.dir == SA_DIR_OUT) {
 			d->out[i] = d->all[i] = sa;
 			continue;
@@ -271,21 +283,26 @@ static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask)
 	return 0;
 }
 
-static int dp_open_socks(struct dpath *d, unsigned af_mask)
+static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 {
 	static struct raw_sock socks[DP_NSOCK];
 	static const uint8_t protos[2] = { IPPROTO_ESP, IPPROTO_AH };
 
 	for (unsigned s = 0; s < DP_NSOCK; s++) {
-		int af = s < 2 ? AF_INET : AF_INET6;
+		bool v6 = s == 2 || s == 3 || s == 5;
+		int af = v6 ? AF_INET6 : AF_INET;
+		unsigned mask = s < 4 ? af_mask : udp_mask;
 		int rc;
 
-		if (!(af_mask & (s < 2 ? DP_AF_V4 : DP_AF_V6)))
+		if (!(mask & (v6 ? DP_AF_V6 : DP_AF_V4)))
 			continue;
-		rc = raw_open(&socks[s], af, protos[s & 1], DP_MARK_BYPASS);
+		if (s < 4)
+			rc = raw_open(&socks[s], af, protos[s & 1], DP_MARK_BYPASS);
+		else
+			rc = raw_open_udp(&socks[s], af, DP_NATT_PORT, DP_MARK_BYPASS);
 		if (rc < 0) {
-			log_err("raw: %s protocol %u: %s", af == AF_INET ? "IPv4" : "IPv6",
-				protos[s & 1], strerror(-rc));
+			log_err("%s %s socket: %s", v6 ? "IPv6" : "IPv4",
+				s < 4 ? (s & 1 ? "AH" : "ESP") : "ESP-in-UDP", strerror(-rc));
 			return rc;
 		}
 		d->raw[s] = &socks[s];
@@ -343,7 +360,7 @@ out:
 
 int dpath_start(struct dpath *d, const struct dcfg *cfg)
 {
-	unsigned af_mask = 0;
+	unsigned af_mask = 0, udp_mask = 0;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -352,9 +369,9 @@ int dpath_start(struct dpath *d, const struct dcfg *cfg)
 	/* Leftovers of a run that did not exit cleanly. */
 	dp_nft_remove();
 	dp_route_cleanup();
-	rc = dp_make_sas(d, dp_now(), &af_mask);
+	rc = dp_make_sas(d, dp_now(), &af_mask, &udp_mask);
 	if (rc == 0)
-		rc = dp_open_socks(d, af_mask ? af_mask : DP_AF_V4);
+		rc = dp_open_socks(d, af_mask ? af_mask : DP_AF_V4, udp_mask);
 	if (rc == 0)
 		rc = tun_open(&d->tun, cfg->tun, cfg->mtu, DP_TUN_TXQLEN);
 	if (rc == 0)

@@ -37,8 +37,9 @@ struct dp_stats {
 	struct xf_stats xf;	      /* inbound transform counters */
 };
 
-/* Raw sockets: [family v4/v6][ESP/AH]. */
-#define DP_NSOCK 4
+/* Sockets: 0 IPv4 ESP, 1 IPv4 AH, 2 IPv6 ESP, 3 IPv6 AH (raw), 4 IPv4 and 5 IPv6 ESP in UDP. */
+#define DP_NSOCK     6
+#define DP_NATT_PORT 4500u /* RFC 3948 */
 
 struct dpath {
 	const struct dcfg *cfg;

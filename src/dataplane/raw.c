@@ -45,6 +45,58 @@ fail:
 	return rc;
 }
 
+int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->af = af;
+	r->proto = IPPROTO_ESP;
+	r->udp_port = port;
+	r->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (r->fd < 0)
+		return -errno;
+	memset(&ss, 0, sizeof(ss));
+	if (af == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		sl = sizeof(*a);
+		if (raw_setopt(r->fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0)
+			goto fail;
+	}
+	if (raw_setopt(r->fd, SOL_SOCKET, SO_MARK, (int)mark) < 0)
+		goto fail;
+	if (raw_setopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, RAW_SOCKBUF) < 0 ||
+	    raw_setopt(r->fd, SOL_SOCKET, SO_SNDBUFFORCE, RAW_SOCKBUF) < 0)
+		log_warn("udp: cannot size socket buffers: %s", strerror(errno));
+	if (af == AF_INET && (raw_setopt(r->fd, IPPROTO_IP, IP_PKTINFO, 1) < 0 ||
+			      raw_setopt(r->fd, IPPROTO_IP, IP_RECVTTL, 1) < 0 ||
+			      raw_setopt(r->fd, IPPROTO_IP, IP_RECVTOS, 1) < 0))
+		goto fail;
+	if (af == AF_INET6 && (raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0 ||
+			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
+			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0))
+		goto fail;
+	if (bind(r->fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	return 0;
+fail:
+	rc = -errno;
+	close(r->fd);
+	r->fd = -1;
+	return rc;
+}
+
 void raw_close(struct raw_sock *r)
 {
 	if (r->fd >= 0)
@@ -87,6 +139,61 @@ static int raw_v6_rebuild(struct raw_sock *r, struct pbuf *pb, const struct msgh
 	return wr_ok(&w) ? 0 : -1;
 }
 
+/* RFC 791: an IPv4 header (no options) with protocol 50 in front of a UDP-encapsulated ESP
+ * packet, from msg_name (source) and IP_PKTINFO (destination). */
+static int raw_v4_rebuild(struct raw_sock *r, struct pbuf *pb, const struct msghdr *mh)
+{
+	const struct sockaddr_in *from = (const struct sockaddr_in *)mh->msg_name;
+	const struct in_pktinfo *pi = NULL;
+	int ttl = 64;
+	uint8_t tos = 0;
+	struct cmsghdr *c;
+	uint8_t *h;
+	struct wr w;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level != IPPROTO_IP)
+			continue;
+		if (c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(*pi)))
+			pi = (const struct in_pktinfo *)CMSG_DATA(c);
+		else if (c->cmsg_type == IP_TTL && c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&ttl, CMSG_DATA(c), sizeof(int));
+		else if (c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1))
+			tos = *CMSG_DATA(c);
+	}
+	if (!pi || mh->msg_namelen < sizeof(*from) || pb->len > IPV4_MAX_PACKET - IPV4_HDR_LEN)
+		return -1;
+	h = pbuf_push(pb, IPV4_HDR_LEN);
+	if (!h)
+		return -1;
+	wr_init(&w, h, IPV4_HDR_LEN);
+	wr_u8(&w, 0x45);
+	wr_u8(&w, tos);
+	wr_u16(&w, (uint16_t)pb->len);
+	wr_u32(&w, 0); /* id, flags, fragment offset */
+	wr_u8(&w, (uint8_t)ttl);
+	wr_u8(&w, r->proto);
+	wr_u16(&w, 0);
+	wr_bytes(&w, &from->sin_addr, 4);
+	wr_bytes(&w, &pi->ipi_addr, 4);
+	if (!wr_ok(&w))
+		return -1;
+	ipv4_set_checksum(h, IPV4_HDR_LEN);
+	return 0;
+}
+
+/* RFC 3948 2.2/2.3: a one-octet 0xff datagram is a NAT keepalive, four zero octets in front
+ * are IKE's non-ESP marker; neither is ESP. */
+static bool raw_udp_is_esp(const struct pbuf *pb)
+{
+	struct rd rd;
+	uint32_t spi;
+
+	rd_init(&rd, pbuf_data(pb), pb->len);
+	spi = rd_u32(&rd);
+	return rd_ok(&rd) && spi != 0;
+}
+
 int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 {
 	int got;
@@ -103,7 +210,7 @@ int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 		mh->msg_iovlen = 1;
 		mh->msg_name = &r->name[i];
 		mh->msg_namelen = sizeof(r->name[i]);
-		if (r->af == AF_INET6) {
+		if (r->af == AF_INET6 || r->udp_port) {
 			mh->msg_control = r->cmsg[i];
 			mh->msg_controllen = RAW_CMSG_SPACE;
 		}
@@ -117,7 +224,11 @@ int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 		pbs[i].len = r->msg[i].msg_len;
 		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 			pbs[i].len = 0;
+		else if (r->udp_port && !raw_udp_is_esp(&pbs[i]))
+			pbs[i].len = 0;
 		else if (r->af == AF_INET6 && raw_v6_rebuild(r, &pbs[i], mh) < 0)
+			pbs[i].len = 0;
+		else if (r->af == AF_INET && r->udp_port && raw_v4_rebuild(r, &pbs[i], mh) < 0)
 			pbs[i].len = 0;
 	}
 	return got;
@@ -151,6 +262,7 @@ static int raw_prep_v4(struct raw_sock *r, unsigned i, const struct pbuf *pb)
 		return -1;
 	memset(to, 0, sizeof(*to));
 	to->sin_family = AF_INET;
+	to->sin_port = htons(r->udp_port);
 	memcpy(&to->sin_addr, h + 16, 4);
 	memset(&pi, 0, sizeof(pi));
 	memcpy(&pi.ipi_spec_dst, h + 12, 4);
@@ -187,6 +299,7 @@ static int raw_prep_v6(struct raw_sock *r, unsigned i, const struct pbuf *pb)
 		return -1;
 	memset(to, 0, sizeof(*to));
 	to->sin6_family = AF_INET6;
+	to->sin6_port = htons(r->udp_port);
 	memcpy(&to->sin6_addr, h + 24, 16);
 	memset(&pi, 0, sizeof(pi));
 	memcpy(&pi.ipi6_addr, h + 8, 16);

@@ -8,6 +8,12 @@
  * Sending strips the IP header again and passes its fields as ancillary data (IP_PKTINFO /
  * IPV6_PKTINFO for the source, TTL / hop limit and TOS / traffic class), so the kernel builds
  * the outer header from what the transform produced. Batches use recvmmsg/sendmmsg.
+ *
+ * The same API carries ESP in UDP (RFC 3948) on a UDP socket bound to port 4500: sending puts
+ * the ESP part of the packet in a datagram to the peer's port 4500; receiving rebuilds an IP
+ * header with protocol 50 in front of the datagram's payload (IPv4 too: UDP sockets deliver
+ * only the payload), so the ESP transform sees the same packet either way. NAT keepalives
+ * (RFC 3948 2.3) and IKE messages with the non-ESP marker (RFC 3948 2.2) come back with len 0.
  */
 #ifndef ESPRIT_DATAPLANE_RAW_H
 #define ESPRIT_DATAPLANE_RAW_H
@@ -24,7 +30,8 @@
 struct raw_sock {
 	int fd;
 	int af;
-	uint8_t proto;
+	uint8_t proto;	   /* IPPROTO_ESP for UDP encapsulation */
+	uint16_t udp_port; /* nonzero: ESP-in-UDP socket, peer port (host order) */
 	/* Per-batch scratch, kept here so the packet path allocates nothing. */
 	struct mmsghdr msg[DP_BATCH];
 	struct iovec iov[DP_BATCH];
@@ -35,6 +42,8 @@ struct raw_sock {
 /* Open a raw socket (non-blocking, close-on-exec, SO_MARK, large buffers, IPv6 ancillary data
  * switched on). 0 or -errno. */
 int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark);
+/* An ESP-in-UDP socket bound to port (4500) of the family, sending to the same port. */
+int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark);
 void raw_close(struct raw_sock *r);
 
 /* Receive up to n (<= DP_BATCH) packets; pbs[i] must be initialised with at least 40 bytes of

@@ -11,7 +11,8 @@
 # connection to port 80 is dropped by the server's enforcement rule; ESP forged by T with scapy
 # is dropped for the right reason (outside the selectors, replayed, tampered); after SIGTERM the
 # nft table, ip rules and the TUN are gone. Needs root (exit 77 otherwise).
-# ESPRIT_NET_FAMILY=6 runs the same over IPv6 (fd00:9::1, ::2, ::3; test_transport6.sh).
+# ESPRIT_NET_FAMILY=6 runs the same over IPv6 (fd00:9::1, ::2, ::3; test_transport6.sh);
+# ESPRIT_NET_ENCAP=udp with ESP in UDP on port 4500, RFC 3948 (test_transport_udp.sh).
 set -uo pipefail
 
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
@@ -31,6 +32,12 @@ done
 
 SFX=$$
 ESPRIT_NET_FAMILY=${ESPRIT_NET_FAMILY:-4}
+ESPRIT_NET_ENCAP=${ESPRIT_NET_ENCAP:-}
+if [ "$ESPRIT_NET_ENCAP" = udp ]; then
+	ENCAP="encap udp" INJ_UDP=udp
+else
+	ENCAP="" INJ_UDP=""
+fi
 if [ "$ESPRIT_NET_FAMILY" = 6 ]; then
 	A_C=fd00:9::1 A_S=fd00:9::2 A_T=fd00:9::3 PLEN=64 IPV=ip6 URL_S="[fd00:9::2]" NODAD=nodad
 else
@@ -114,13 +121,13 @@ for k in k1 k2; do
 done
 cat >"$TMP/client.conf" <<CONF
 use policy client-respond-only
-sa out esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" selector tcp port 80
-sa in esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" selector tcp sport 80
+sa out esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" $ENCAP selector tcp port 80
+sa in esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" $ENCAP selector tcp sport 80
 CONF
 cat >"$TMP/server.conf" <<CONF
 use policy client-respond-only
-sa in esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" require selector tcp port 80
-sa out esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" selector tcp sport 80
+sa in esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" $ENCAP require selector tcp port 80
+sa out esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" $ENCAP selector tcp sport 80
 CONF
 
 start_daemon() { # start_daemon NS CONF LOG
@@ -173,6 +180,7 @@ wait "$PIDTD" 2>/dev/null
 # ---- the wire --------------------------------------------------------------------------
 count() { tcpdump -r "$TMP/wire.pcap" -n "$@" 2>/dev/null | wc -l; }
 n_esp=$(count "$IPV proto 50 and host $A_C")
+n_natt=$(count "udp port 4500 and host $A_C")
 n_plain=$(count "tcp port 80 and host $A_C")
 n_third=$(count "tcp port 80 and src host $A_T")
 n_third_reply=$(count "tcp and src host $A_S and dst host $A_T")
@@ -181,9 +189,16 @@ if [ "$IPV" = ip ]; then
 else
 	n_frag=$(count "ip6 proto 44")
 fi
-echo "wire: $n_esp ESP packets C<->S, $n_plain plaintext port-80 C<->S," \
+echo "wire: $n_esp ESP packets, $n_natt UDP-4500 packets C<->S, $n_plain plaintext port-80 C<->S," \
 	"$n_third SYNs from T, $n_third_reply replies to T, $n_frag fragments"
-check "ESP on the wire between client and server (>= 1000 packets)" [ "$n_esp" -ge 1000 ]
+if [ "$ESPRIT_NET_ENCAP" = udp ]; then
+	check "ESP in UDP 4500 on the wire between client and server (>= 1000 packets)" \
+		[ "$n_natt" -ge 1000 ]
+	check "no raw ESP on the wire" [ "$n_esp" -eq 0 ]
+else
+	check "ESP on the wire between client and server (>= 1000 packets)" [ "$n_esp" -ge 1000 ]
+	check "no UDP 4500 on the wire" [ "$n_natt" -eq 0 ]
+fi
 check "no plaintext TCP port 80 between client and server" [ "$n_plain" -eq 0 ]
 check "no IP fragments on the wire (ESP fits the path MTU)" [ "$n_frag" -eq 0 ]
 check "third host's SYNs reached the server's wire" [ "$n_third" -ge 1 ]
@@ -219,7 +234,8 @@ check "server's enforcement rule dropped exactly the third host's SYNs ($n_third
 # ---- forged ESP from T, spoofing the client (scapy as the independent encoder) --------------
 INJ="$(dirname "$0")/esp_inject.py"
 for kind in policy:1000000 replay:1000001 tamper:1000002; do
-	in_ns "$T" "$PY3" "$INJ" "$TMP/k1" 0x1001 "$A_C" "$A_S" "${kind#*:}" "${kind%%:*}" ||
+	in_ns "$T" "$PY3" "$INJ" "$TMP/k1" 0x1001 "$A_C" "$A_S" "${kind#*:}" "${kind%%:*}" \
+		$INJ_UDP ||
 		bad "esp_inject.py ${kind%%:*} failed"
 done
 sleep 0.5
