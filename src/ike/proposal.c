@@ -165,7 +165,7 @@ int prop_from_action(const struct spd_action *a, const struct prop_child_opts *o
 		struct prop *p;
 
 		if (a->methods[i].xform == SPD_XF_AH_ESP) {
-			skip++; /* RFC 7296 3.3.1: no bundles, see proposal.h */
+			skip++; /* RFC 7296 3.3: no bundles, see proposal.h */
 			continue;
 		}
 		if (out->n >= PROP_MAX)

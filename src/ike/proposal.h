@@ -18,9 +18,9 @@
  * value for them it will accept is NONE"): ESP integrity and D-H, AH D-H, and IKE integrity
  * (with a combined-mode cipher, RFC 5282 8) read as the single transform NONE (id 0).
  *
- * AH+ESP bundles: RFC 4306 3.3.1 sent them as two proposal structures with the same number;
- * RFC 7296 3.3.1 requires each proposal's number to be one greater than the previous one, so
- * an IKEv2 peer can no longer be offered the bundle (strongSwan does not negotiate it either).
+ * AH+ESP bundles: RFC 4306 3.3 sent them as two proposal structures with the same number;
+ * RFC 7296 3.3 says "Each structure MUST have a proposal number one (1) greater than the
+ * previous structure", so an RFC 7296 peer can no longer be offered the bundle.
  * Methods of kind AH+ESP are therefore skipped when proposals are built (and counted, so the
  * caller can warn); AH+ESP stays available to manual keying.
  */

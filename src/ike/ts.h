@@ -39,8 +39,8 @@
 #define TS_POLICY_MAX	    64		 /* (local, remote) pairs per rule */
 #define TS_PORT_OPAQUE_LO   65535
 #define TS_PORT_OPAQUE_HI   0
-#define TS_STRLEN	    128 /* enough for ts_fmt() */
-#define TS_UNACCEPTABLE_ERR (-EACCES)
+#define TS_STRLEN	    128	      /* enough for ts_fmt() */
+#define TS_UNACCEPTABLE_ERR (-EACCES) /* answer with notify TS_UNACCEPTABLE (38) */
 
 struct ts {
 	uint8_t type;  /* enum ikev2_ts_type */

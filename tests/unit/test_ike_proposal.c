@@ -215,7 +215,7 @@ static void add_method(struct spd *s, struct spd_action *a, enum spd_xform xf, u
 }
 
 /* A custom action: ChaCha20-Poly1305 (RFC 7634 2: no Key Length attribute), AES-CBC-192 with
- * HMAC-SHA2-384-192, an AH+ESP bundle (not negotiable in IKEv2, RFC 7296 3.3.1), AH with
+ * HMAC-SHA2-384-192, an AH+ESP bundle (not negotiable in IKEv2, RFC 7296 3.3), AH with
  * HMAC-SHA2-512-256; PFS on. */
 static void test_custom_action(void **state)
 {
