@@ -43,6 +43,16 @@ static void in_buf(const uint8_t *p, size_t n, const uint8_t *base, size_t len)
 	CHECK(p >= base && n <= len && (size_t)(p - base) <= len - n);
 }
 
+static void ts_in_buf(const struct ikev2_ts *ts, const uint8_t *base, size_t len)
+{
+	size_t al = ts->type == IKEV2_TS_IPV6_ADDR_RANGE ? 16 : 4;
+
+	CHECK(ts->type == IKEV2_TS_IPV4_ADDR_RANGE || ts->type == IKEV2_TS_IPV6_ADDR_RANGE);
+	in_buf(ts->start, al, base, len);
+	in_buf(ts->end, al, base, len);
+	CHECK(ts->end == ts->start + al);
+}
+
 /* Every pointer of a message parsed from [base, base + len) points into it. */
 static void ptrs_check(const struct ikev2_msg *m, const uint8_t *base, size_t len)
 {
@@ -75,8 +85,9 @@ static void ptrs_check(const struct ikev2_msg *m, const uint8_t *base, size_t le
 	for (i = 0; i < m->ndelete; i++)
 		in_buf(m->del[i].spis, (size_t)m->del[i].nspi * m->del[i].spi_size, base, len);
 	for (i = 0; m->has_tsi && i < m->tsi.nts; i++)
-		in_buf(m->tsi.ts[i].end, m->tsi.ts[i].type == IKEV2_TS_IPV6_ADDR_RANGE ? 16 : 4,
-		       base, len);
+		ts_in_buf(&m->tsi.ts[i], base, len);
+	for (i = 0; m->has_tsr && i < m->tsr.nts; i++)
+		ts_in_buf(&m->tsr.ts[i], base, len);
 	for (i = 0; m->has_cp && i < m->cp.nattr; i++)
 		in_buf(m->cp.attr[i].value, m->cp.attr[i].len, base, len);
 	for (i = 0; m->has_sa && i < m->sa.nprop; i++)
@@ -155,6 +166,21 @@ static void msg_eq(const struct ikev2_msg *a, const struct ikev2_msg *b, bool in
 	if (a->has_idi) {
 		CHECK(a->idi.type == b->idi.type);
 		bytes_eq(a->idi.data, a->idi.len, b->idi.data, b->idi.len);
+	}
+	if (a->has_idr) {
+		CHECK(a->idr.type == b->idr.type);
+		bytes_eq(a->idr.data, a->idr.len, b->idr.data, b->idr.len);
+	}
+	for (i = 0; i < a->nvendor; i++)
+		bytes_eq(a->vendor[i].data, a->vendor[i].len, b->vendor[i].data, b->vendor[i].len);
+	for (i = 0; i < a->ncert; i++) {
+		CHECK(a->cert[i].enc == b->cert[i].enc);
+		bytes_eq(a->cert[i].data, a->cert[i].len, b->cert[i].data, b->cert[i].len);
+	}
+	for (i = 0; i < a->ncertreq; i++) {
+		CHECK(a->certreq[i].enc == b->certreq[i].enc);
+		bytes_eq(a->certreq[i].data, a->certreq[i].len, b->certreq[i].data,
+			 b->certreq[i].len);
 	}
 	if (a->has_auth) {
 		CHECK(a->auth.method == b->auth.method);
