@@ -685,7 +685,8 @@ struct ikev2_wr {
 void ikev2_wr_init(struct ikev2_wr *b, uint8_t *buf, size_t cap, const struct ikev2_hdr *h);
 /* Start a bare chain of payloads, the plaintext of an SK payload. */
 void ikev2_wr_init_inner(struct ikev2_wr *b, uint8_t *buf, size_t cap);
-/* Open a payload: link it into the chain, write a generic header with a length to patch. */
+/* Open a payload: link it into the chain, write a generic header with a length to patch (a
+ * payload still open is closed first). */
 void ikev2_pld_open(struct ikev2_wr *b, uint8_t type, bool critical);
 /* Close the open payload: patch its Payload Length. */
 void ikev2_pld_close(struct ikev2_wr *b);
