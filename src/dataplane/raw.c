@@ -29,6 +29,12 @@ int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark)
 		return -errno;
 	if (raw_setopt(r->fd, SOL_SOCKET, SO_MARK, (int)mark) < 0)
 		goto fail;
+	/* RFC 4302 3.3.3.1.1.1: Identification is immutable, so it must go out as signed. */
+	if (af == AF_INET && proto == IPPROTO_AH) {
+		if (raw_setopt(r->fd, IPPROTO_IP, IP_HDRINCL, 1) < 0)
+			goto fail;
+		r->hdrincl = true;
+	}
 	/* Root may exceed net.core.*mem_max, which a child namespace cannot raise. */
 	if (raw_setopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, RAW_SOCKBUF) < 0 ||
 	    raw_setopt(r->fd, SOL_SOCKET, SO_SNDBUFFORCE, RAW_SOCKBUF) < 0)
@@ -264,9 +270,15 @@ static int raw_prep_v4(struct raw_sock *r, unsigned i, const struct pbuf *pb)
 	to->sin_family = AF_INET;
 	to->sin_port = htons(r->udp_port);
 	memcpy(&to->sin_addr, h + 16, 4);
+	mh->msg_namelen = sizeof(*to);
+	if (r->hdrincl) {
+		/* The kernel fills in the total length and the header checksum only. */
+		r->iov[i].iov_base = pbuf_data(pb);
+		r->iov[i].iov_len = pb->len;
+		return 0;
+	}
 	memset(&pi, 0, sizeof(pi));
 	memcpy(&pi.ipi_spec_dst, h + 12, 4);
-	mh->msg_namelen = sizeof(*to);
 	mh->msg_control = r->cmsg[i];
 	mh->msg_controllen = CMSG_SPACE(sizeof(pi)) + 2 * CMSG_SPACE(sizeof(int));
 	c = CMSG_FIRSTHDR(mh);

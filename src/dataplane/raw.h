@@ -8,6 +8,8 @@
  * Sending strips the IP header again and passes its fields as ancillary data (IP_PKTINFO /
  * IPV6_PKTINFO for the source, TTL / hop limit and TOS / traffic class), so the kernel builds
  * the outer header from what the transform produced. Batches use recvmmsg/sendmmsg.
+ * Except IPv4 AH: its ICV covers the Identification field (RFC 4302 3.3.3.1.1.1), which the
+ * kernel would choose anew, so that socket sends the whole packet (IP_HDRINCL).
  *
  * The same API carries ESP in UDP (RFC 3948) on a UDP socket bound to port 4500: sending puts
  * the ESP part of the packet in a datagram to the peer's port 4500; receiving rebuilds an IP
@@ -32,6 +34,7 @@ struct raw_sock {
 	int af;
 	uint8_t proto;	   /* IPPROTO_ESP for UDP encapsulation */
 	uint16_t udp_port; /* nonzero: ESP-in-UDP socket, peer port (host order) */
+	bool hdrincl;	   /* IPv4 AH: the packet goes out with our own IP header */
 	/* Per-batch scratch, kept here so the packet path allocates nothing. */
 	struct mmsghdr msg[DP_BATCH];
 	struct iovec iov[DP_BATCH];

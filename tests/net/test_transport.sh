@@ -12,7 +12,9 @@
 # is dropped for the right reason (outside the selectors, replayed, tampered); after SIGTERM the
 # nft table, ip rules and the TUN are gone. Needs root (exit 77 otherwise).
 # ESPRIT_NET_FAMILY=6 runs the same over IPv6 (fd00:9::1, ::2, ::3; test_transport6.sh);
-# ESPRIT_NET_ENCAP=udp with ESP in UDP on port 4500, RFC 3948 (test_transport_udp.sh).
+# ESPRIT_NET_ENCAP=udp with ESP in UDP on port 4500, RFC 3948 (test_transport_udp.sh);
+# ESPRIT_NET_PROTO=ah with AH HMAC-SHA2-256-128 (test_ah.sh); ESPRIT_NET_MODE=tunnel in tunnel
+# mode between the two hosts (test_tunnel.sh).
 set -uo pipefail
 
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
@@ -33,11 +35,23 @@ done
 SFX=$$
 ESPRIT_NET_FAMILY=${ESPRIT_NET_FAMILY:-4}
 ESPRIT_NET_ENCAP=${ESPRIT_NET_ENCAP:-}
+ESPRIT_NET_PROTO=${ESPRIT_NET_PROTO:-esp}
+ESPRIT_NET_MODE=${ESPRIT_NET_MODE:-transport}
+INJ_OPTS=()
+ENCAP=""
 if [ "$ESPRIT_NET_ENCAP" = udp ]; then
-	ENCAP="encap udp" INJ_UDP=udp
-else
-	ENCAP="" INJ_UDP=""
+	ENCAP="encap udp"
+	INJ_OPTS+=(udp)
 fi
+if [ "$ESPRIT_NET_PROTO" = ah ]; then
+	ALG=hmac-sha2-256 KEYLEN=32 PROTO_NUM=51
+	INJ_OPTS+=(ah)
+else
+	ALG=aes-gcm-128 KEYLEN=20 PROTO_NUM=50
+fi
+[ "$ESPRIT_NET_MODE" = tunnel ] && INJ_OPTS+=(tunnel)
+MODE=$ESPRIT_NET_MODE
+P=$ESPRIT_NET_PROTO
 if [ "$ESPRIT_NET_FAMILY" = 6 ]; then
 	A_C=fd00:9::1 A_S=fd00:9::2 A_T=fd00:9::3 PLEN=64 IPV=ip6 URL_S="[fd00:9::2]" NODAD=nodad
 else
@@ -114,20 +128,21 @@ link "$T" vt wt $A_T
 wait_for 5 bash -c "ip -n $W link show br0 | grep -q 'state UP'" || { echo "no bridge"; exit 1; }
 
 # ---- keys and configurations ---------------------------------------------------------
-# AES-GCM-128: 16 key octets + 4 salt octets (RFC 4106 8.1), one key per direction.
+# AES-GCM-128: 16 key octets + 4 salt octets (RFC 4106 8.1), or HMAC-SHA2-256: 32 octets;
+# one key per direction.
 for k in k1 k2; do
-	echo "0x$(openssl rand -hex 20)" >"$TMP/$k"
+	echo "0x$(openssl rand -hex $KEYLEN)" >"$TMP/$k"
 	chmod 600 "$TMP/$k"
 done
 cat >"$TMP/client.conf" <<CONF
 use policy client-respond-only
-sa out esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" $ENCAP selector tcp port 80
-sa in esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" $ENCAP selector tcp sport 80
+sa out $P spi 0x1001 $MODE $A_C -> $A_S $ALG key file "$TMP/k1" $ENCAP selector tcp port 80
+sa in $P spi 0x1002 $MODE $A_S -> $A_C $ALG key file "$TMP/k2" $ENCAP selector tcp sport 80
 CONF
 cat >"$TMP/server.conf" <<CONF
 use policy client-respond-only
-sa in esp spi 0x1001 transport $A_C -> $A_S aes-gcm-128 key file "$TMP/k1" $ENCAP require selector tcp port 80
-sa out esp spi 0x1002 transport $A_S -> $A_C aes-gcm-128 key file "$TMP/k2" $ENCAP selector tcp sport 80
+sa in $P spi 0x1001 $MODE $A_C -> $A_S $ALG key file "$TMP/k1" $ENCAP require selector tcp port 80
+sa out $P spi 0x1002 $MODE $A_S -> $A_C $ALG key file "$TMP/k2" $ENCAP selector tcp sport 80
 CONF
 
 start_daemon() { # start_daemon NS CONF LOG
@@ -179,7 +194,7 @@ wait "$PIDTD" 2>/dev/null
 
 # ---- the wire --------------------------------------------------------------------------
 count() { tcpdump -r "$TMP/wire.pcap" -n "$@" 2>/dev/null | wc -l; }
-n_esp=$(count "$IPV proto 50 and host $A_C")
+n_esp=$(count "$IPV proto $PROTO_NUM and host $A_C")
 n_natt=$(count "udp port 4500 and host $A_C")
 n_plain=$(count "tcp port 80 and host $A_C")
 n_third=$(count "tcp port 80 and src host $A_T")
@@ -189,17 +204,18 @@ if [ "$IPV" = ip ]; then
 else
 	n_frag=$(count "ip6 proto 44")
 fi
-echo "wire: $n_esp ESP packets, $n_natt UDP-4500 packets C<->S, $n_plain plaintext port-80 C<->S," \
+echo "wire: $n_esp $P packets, $n_natt UDP-4500 packets C<->S, $n_plain plaintext port-80 C<->S," \
 	"$n_third SYNs from T, $n_third_reply replies to T, $n_frag fragments"
 if [ "$ESPRIT_NET_ENCAP" = udp ]; then
 	check "ESP in UDP 4500 on the wire between client and server (>= 1000 packets)" \
 		[ "$n_natt" -ge 1000 ]
 	check "no raw ESP on the wire" [ "$n_esp" -eq 0 ]
 else
-	check "ESP on the wire between client and server (>= 1000 packets)" [ "$n_esp" -ge 1000 ]
+	check "$P (protocol $PROTO_NUM) on the wire between client and server (>= 1000 packets)" \
+		[ "$n_esp" -ge 1000 ]
 	check "no UDP 4500 on the wire" [ "$n_natt" -eq 0 ]
 fi
-check "no plaintext TCP port 80 between client and server" [ "$n_plain" -eq 0 ]
+check "no unprotected TCP port 80 between client and server" [ "$n_plain" -eq 0 ]
 check "no IP fragments on the wire (ESP fits the path MTU)" [ "$n_frag" -eq 0 ]
 check "third host's SYNs reached the server's wire" [ "$n_third" -ge 1 ]
 check "server sent nothing back to the third host" [ "$n_third_reply" -eq 0 ]
@@ -231,11 +247,11 @@ check "server accepted the decrypted packets from its TUN" [ "${s_tun:-0}" -ge 5
 check "server's enforcement rule dropped exactly the third host's SYNs ($n_third)" \
 	[ "${s_drop:-0}" -eq "$n_third" ]
 
-# ---- forged ESP from T, spoofing the client (scapy as the independent encoder) --------------
+# ---- forged ESP/AH from T, spoofing the client (scapy as the independent encoder) --------------
 INJ="$(dirname "$0")/esp_inject.py"
 for kind in policy:1000000 replay:1000001 tamper:1000002; do
 	in_ns "$T" "$PY3" "$INJ" "$TMP/k1" 0x1001 "$A_C" "$A_S" "${kind#*:}" "${kind%%:*}" \
-		$INJ_UDP ||
+		"${INJ_OPTS[@]}" ||
 		bad "esp_inject.py ${kind%%:*} failed"
 done
 sleep 0.5
