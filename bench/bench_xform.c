@@ -11,6 +11,8 @@
  *          inbound SA's replay window is emptied (top = 0, bitmap zeroed) so the same
  *          numbers are new again: one memset per RING packets, the window itself stays in use.
  *   Gbit/s counts the 1400 bytes of the original packet, not the ESP overhead.
+ *   Each figure is the fastest of ROUNDS rounds of seconds/ROUNDS each: the benchmark shares
+ *   the machine, and the fastest round is the one least disturbed by other work.
  * Output: a human table, and one machine line per measurement for bench/run:
  *   RESULT <name> <encap|decap|copy> <ns per packet> <Gbit/s>
  */
@@ -33,6 +35,7 @@
 #define PKT_LEN	 1400
 #define RING	 1024
 #define BATCH	 256
+#define ROUNDS	 4
 #define BUF_SIZE (PBUF_HEADROOM + PKT_LEN + PBUF_TAILROOM)
 
 struct bcase {
@@ -169,9 +172,8 @@ static double bench_copy(void)
 	return t * 1e9 / (double)n;
 }
 
-static double bench_encap(const struct bcase *c)
+static double bench_encap_round(const struct bcase *c, struct sa *sa)
 {
-	struct sa *sa = make_sa(c, SA_DIR_OUT);
 	struct pbuf pb;
 	enum sa_drop d;
 	uint64_t n = 0;
@@ -187,9 +189,21 @@ static double bench_encap(const struct bcase *c)
 		}
 		n += BATCH;
 		t = now_s() - t0;
-	} while (t < seconds);
-	sa_free(sa);
+	} while (t < seconds / ROUNDS);
 	return t * 1e9 / (double)n;
+}
+
+static double bench_encap(const struct bcase *c)
+{
+	struct sa *sa = make_sa(c, SA_DIR_OUT);
+	double best = 1e30, ns;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		ns = bench_encap_round(c, sa);
+		best = ns < best ? ns : best;
+	}
+	sa_free(sa);
+	return best;
 }
 
 /* Fill the ring with packets 1..RING from a fresh outbound SA. */
@@ -219,22 +233,15 @@ static void replay_reset(struct sa *sa)
 		memset(sa->replay.bitmap, 0, sa->replay.nblocks * sizeof(*sa->replay.bitmap));
 }
 
-static double bench_decap(const struct bcase *c)
+static double bench_decap_round(const struct bcase *c, struct sad *sad, struct sa *sa)
 {
-	struct sad *sad = sad_new();
-	struct sa *sa = make_sa(c, SA_DIR_IN);
 	struct xf_stats st;
 	struct pbuf pb;
 	enum sa_drop d;
 	uint64_t n = 0;
 	double t0, t;
 
-	if (!sad || sad_add(sad, sa)) {
-		fprintf(stderr, "bench_xform: SAD setup failed\n");
-		exit(1);
-	}
 	memset(&st, 0, sizeof(st));
-	fill_ring(c);
 	t0 = now_s();
 	do {
 		replay_reset(sa);
@@ -249,12 +256,30 @@ static double bench_decap(const struct bcase *c)
 		}
 		n += RING;
 		t = now_s() - t0;
-	} while (t < seconds);
+	} while (t < seconds / ROUNDS);
 	/* The last packet must be the original, or the numbers measure a broken transform. */
 	if (memcmp(pbuf_data(&pb), plain, PKT_LEN))
 		die_drop(c, "decap result differs from the original", SA_DROP_MALFORMED);
-	sad_free(sad);
 	return t * 1e9 / (double)n;
+}
+
+static double bench_decap(const struct bcase *c)
+{
+	struct sad *sad = sad_new();
+	struct sa *sa = make_sa(c, SA_DIR_IN);
+	double best = 1e30, ns;
+
+	if (!sad || sad_add(sad, sa)) {
+		fprintf(stderr, "bench_xform: SAD setup failed\n");
+		exit(1);
+	}
+	fill_ring(c);
+	for (int r = 0; r < ROUNDS; r++) {
+		ns = bench_decap_round(c, sad, sa);
+		best = ns < best ? ns : best;
+	}
+	sad_free(sad);
+	return best;
 }
 
 int main(int argc, char **argv)
@@ -275,8 +300,9 @@ int main(int argc, char **argv)
 	if (seconds <= 0)
 		seconds = 2.0;
 	make_plain();
-	printf("bench_xform: %d-byte IPv4 packets, transport mode, one core, %.1f s each\n",
-	       PKT_LEN, seconds);
+	printf("bench_xform: %d-byte IPv4 packets, transport mode, one core, %.1f s each "
+	       "(fastest of %d rounds)\n",
+	       PKT_LEN, seconds, ROUNDS);
 	report("memcpy", "copy", bench_copy());
 	for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
 		if (only && strcmp(only, cases[i].name))
