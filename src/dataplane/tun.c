@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -55,6 +56,25 @@ static int tun_link_set(int ifindex, unsigned mtu, unsigned txqlen)
 	return rc;
 }
 
+/* Reverse path filtering (rp_filter 1 or 2) drops what we write into the TUN: the sources
+ * route elsewhere and the TUN has no IPv4 address. With src_valid_mark on the TUN alone, the
+ * check uses the mark that nft's prerouting chain gives our packets, finds the TUN route and
+ * passes -- without weakening the host's own rp_filter setting. */
+static void tun_src_valid_mark(const char *name)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/src_valid_mark", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1\n", 2) != 2)
+		log_warn("tun: %s: cannot set src_valid_mark (%s); rp_filter may drop inbound "
+			 "traffic",
+			 name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 {
 	struct ifreq ifr;
@@ -90,6 +110,7 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 		t->fd = -1;
 		return rc;
 	}
+	tun_src_valid_mark(t->name);
 	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u)", t->name, t->ifindex, mtu,
 		 txqlen);
 	return 0;

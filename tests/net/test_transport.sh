@@ -14,7 +14,8 @@
 # ESPRIT_NET_FAMILY=6 runs the same over IPv6 (fd00:9::1, ::2, ::3; test_transport6.sh);
 # ESPRIT_NET_ENCAP=udp with ESP in UDP on port 4500, RFC 3948 (test_transport_udp.sh);
 # ESPRIT_NET_PROTO=ah with AH HMAC-SHA2-256-128 (test_ah.sh); ESPRIT_NET_MODE=tunnel in tunnel
-# mode between the two hosts (test_tunnel.sh).
+# mode between the two hosts (test_tunnel.sh); ESPRIT_NET_RPF=0/1/2 sets rp_filter (default 1,
+# strict; the daemon must cope without changing it).
 set -uo pipefail
 
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
@@ -113,6 +114,10 @@ wait_for() {
 for n in "$C" "$S" "$T" "$W"; do
 	ip netns add "$n" || exit 1
 	in_ns "$n" ip link set lo up
+	if [ -n "${ESPRIT_NET_RPF:=1}" ]; then # reverse path filtering: strict unless told
+		in_ns "$n" sysctl -qw net.ipv4.conf.all.rp_filter="$ESPRIT_NET_RPF" \
+			net.ipv4.conf.default.rp_filter="$ESPRIT_NET_RPF"
+	fi
 done
 in_ns "$W" ip link add br0 type bridge
 in_ns "$W" ip link set br0 up
