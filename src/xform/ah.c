@@ -147,6 +147,9 @@ static enum sa_drop ah_out_plan(const struct sa *sa, const struct xf_alg *alg,
 		o->hl = o->outer_hl;
 		o->next_hdr = o->ii.version == 6 ? IPPROTO_NUM_IPV6 : IPPROTO_NUM_IPIP;
 	} else {
+		/* As for ESP: transport mode keeps the packet's header, of the SA's family. */
+		if (o->ii.version != (sa->dst.af == AF_INET6 ? 6 : 4))
+			return SA_DROP_POLICY;
 		if (!ah_ip_supported(&o->ii))
 			return SA_DROP_UNSUPPORTED;
 		o->version = o->ii.version;

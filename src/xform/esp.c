@@ -109,6 +109,10 @@ static enum sa_drop esp_out_plan(const struct sa *sa, const struct xf_alg *alg,
 		o->payload = pb->len;
 		o->next_hdr = o->ii.version == 6 ? IPPROTO_NUM_IPV6 : IPPROTO_NUM_IPIP;
 	} else {
+		/* Transport mode keeps the packet's own header: it must be of the SA's family,
+		 * or the peer could never find the SA by (SPI, destination). */
+		if (o->ii.version != (sa->dst.af == AF_INET6 ? 6 : 4))
+			return SA_DROP_POLICY;
 		o->hl = o->ii.l4_off;
 		o->outer_hl = 0;
 		o->payload = pb->len - o->hl;

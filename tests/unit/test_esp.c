@@ -405,6 +405,34 @@ static void test_no_room(void **state)
 	sad_free(sad);
 }
 
+/* Transport mode keeps the packet's own IP header, so a packet of the other family than the
+ * SA's can never be found by the peer (SPI, destination): refused before a number is spent. */
+static void test_transport_family_mismatch(void **state)
+{
+	static const uint8_t payload[16] = { 0 };
+	uint8_t pkt[128];
+	struct sad *sad = sad_new();
+	struct sa_pair sp, ah;
+	struct tbuf t;
+	size_t n =
+		mk_ipv6(pkt, "2001:db8::1", "2001:db8::2", 17, NULL, 0, payload, sizeof(payload));
+
+	(void)state;
+	mk_pair(&sp, sad, IPPROTO_ESP, &esp_algs[0], SA_MODE_TRANSPORT, false, 0x9999, "10.1.0.1",
+		"10.1.0.2");
+	mk_pair(&ah, sad, IPPROTO_AH, &ah_algs[1], SA_MODE_TRANSPORT, false, 0x999a, "10.1.0.1",
+		"10.1.0.2");
+	tb_set(&t, pkt, n);
+	assert_int_equal(esp_encap(sp.out, &t.pb, 0), SA_DROP_POLICY);
+	assert_int_equal(sp.out->seq, 0);
+	tb_set(&t, pkt, n);
+	assert_int_equal(ah_encap(ah.out, &t.pb, 0), SA_DROP_POLICY);
+	assert_int_equal(ah.out->seq, 0);
+	sa_free(sp.out);
+	sa_free(ah.out);
+	sad_free(sad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_spi_and_fragments),
 		cmocka_unit_test(test_lifetimes_and_seq),
 		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_transport_family_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
