@@ -15,18 +15,19 @@
 
 #include "lib/addr.h"
 
-#define DP_MARK_STEER	0x0e5b0001u
-#define DP_MARK_BYPASS	0x0e5b0002u
-#define DP_TABLE_STEER	58801u
-#define DP_TABLE_BYPASS 58802u
-#define DP_PRIO_BYPASS	1000u /* ip rule priorities, ahead of main (32766) */
-#define DP_PRIO_STEER	1001u
-#define DP_RTPROT	250u /* rtm_protocol of our routes, so cleanup finds only ours */
-#define DP_NFT_TABLE	"esprit"
-#define DP_TUN_NAME	"esprit0"
-#define DP_TUN_MTU	1400u
-#define DP_TUN_TXQLEN	5000u
-#define DP_BATCH	32u
+#define DP_MARK_STEER	     0x0e5b0001u
+#define DP_MARK_BYPASS	     0x0e5b0002u
+#define DP_TABLE_STEER	     58801u
+#define DP_TABLE_BYPASS	     58802u
+#define DP_PRIO_BYPASS	     1000u /* ip rule priorities, ahead of main (32766) */
+#define DP_PRIO_STEER	     1001u
+#define DP_FAILCLOSED_METRIC 4242u /* blackhole behind the TUN route, see route.c */
+#define DP_RTPROT	     250u  /* rtm_protocol of our routes, so cleanup finds only ours */
+#define DP_NFT_TABLE	     "esprit"
+#define DP_TUN_NAME	     "esprit0"
+#define DP_TUN_MTU	     1400u
+#define DP_TUN_TXQLEN	     5000u
+#define DP_BATCH	     32u
 
 /* A traffic selector (RFC 4301 4.4.1) seen from this host: local and remote address prefixes,
  * protocol (0 = any) and ports (0 = any; only with TCP, UDP, SCTP). */

@@ -59,6 +59,27 @@ static int route_add(struct nl *nl, uint32_t table, const struct ipaddr *dst, ui
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
+/* A default blackhole route behind the TUN route (higher metric). It is not bound to a device,
+ * so when the daemon dies and its TUN disappears with the TUN route, steered traffic still
+ * finds this route and is dropped instead of falling through to the main table in clear. */
+static int route_blackhole(struct nl *nl, uint32_t table, int af)
+{
+	uint8_t buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rt;
+
+	nlh = nl_msg(nl, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = (uint8_t)af;
+	rt->rtm_table = RT_TABLE_UNSPEC;
+	rt->rtm_protocol = DP_RTPROT;
+	rt->rtm_type = RTN_BLACKHOLE;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, DP_FAILCLOSED_METRIC);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
 struct route_found {
 	int af;
 	uint32_t oif;
@@ -139,6 +160,8 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 		if (rc == 0)
 			rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_STEER, DP_MARK_STEER,
 					DP_TABLE_STEER);
+		if (rc == 0)
+			rc = route_blackhole(&nl, DP_TABLE_STEER, fams[i]);
 		if (rc == 0)
 			rc = route_add(&nl, DP_TABLE_STEER, NULL, 0, fams[i], (uint32_t)tun_ifindex,
 				       NULL);

@@ -1,7 +1,8 @@
 /* Policy routing for the data path, over rtnetlink (libmnl), never by running ip(8):
  *
  *   ip rule  pref DP_PRIO_STEER  fwmark DP_MARK_STEER  lookup DP_TABLE_STEER
- *            table DP_TABLE_STEER: default dev <tun>
+ *            table DP_TABLE_STEER: default dev <tun>; blackhole default metric
+ *            DP_FAILCLOSED_METRIC (what is left when the daemon dies: fail closed)
  *   ip rule  pref DP_PRIO_BYPASS fwmark DP_MARK_BYPASS lookup DP_TABLE_BYPASS
  *            table DP_TABLE_BYPASS: <peer>/32 (or /128) copied from the main routing decision
  *

@@ -153,10 +153,11 @@ CONF
 start_daemon() { # start_daemon NS CONF LOG
 	ip netns exec "$1" "$ESPRITD" -f "$2" --foreground >"$3" 2>&1 &
 	PIDS+=($!)
-	wait_for 10 in_ns "$1" nft list table inet esprit
+	wait_for 10 grep -q "espritd running" "$3"
 }
 start_daemon "$C" "$TMP/client.conf" "$TMP/client.log" || { cat "$TMP/client.log"; exit 1; }
 PIDC=$!
+CLOG="$TMP/client.log"
 start_daemon "$S" "$TMP/server.conf" "$TMP/server.log" || { cat "$TMP/server.log"; exit 1; }
 PIDS_=$!
 ok "espritd started in both namespaces (nft table present)"
@@ -261,6 +262,37 @@ for kind in policy:1000000 replay:1000001 tamper:1000002; do
 done
 sleep 0.5
 
+# ---- fail closed: a killed daemon leaks nothing; the next one cleans up and starts ----------
+kill -KILL "$PIDC"
+wait "$PIDC" 2>/dev/null
+in_ns "$S" tcpdump -i vs -n -U --immediate-mode -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
+PIDTD=$!
+PIDS+=($PIDTD)
+wait_for 5 grep -q "listening" "$TMP/tcpdump2.log"
+if in_ns "$C" curl -sS --max-time 3 -o /dev/null "http://$URL_S/data.bin" 2>/dev/null; then
+	bad "download succeeded with the client's daemon killed"
+else
+	ok "no download with the client's daemon killed"
+fi
+sleep 0.3
+kill "$PIDTD" 2>/dev/null
+wait "$PIDTD" 2>/dev/null
+n_leak=$(tcpdump -r "$TMP/crash.pcap" -n "tcp port 80 and host $A_C" 2>/dev/null | wc -l)
+check "nothing in clear on the wire while the daemon is dead (fail closed): $n_leak" \
+	[ "$n_leak" -eq 0 ]
+check "steered traffic hits the blackhole route while the daemon is dead" \
+	bash -c "ip -$ESPRIT_NET_FAMILY -n $C route show table 58801 | grep -q '^blackhole default'"
+CLOG="$TMP/client2.log"
+if start_daemon "$C" "$TMP/client.conf" "$CLOG"; then
+	PIDC=$!
+	ok "a new espritd starts over the killed one's leftovers"
+else
+	PIDC=$!
+	bad "espritd did not start over leftovers: $(cat "$CLOG")"
+fi
+check "exactly one steering rule after the restart" \
+	[ "$(ip -$ESPRIT_NET_FAMILY -n "$C" rule show | grep -c 'fwmark 0xe5b0001')" -eq 1 ]
+
 # ---- SIGTERM: everything of ours is removed --------------------------------------------
 stop_daemon() { # stop_daemon NS PID LOG
 	kill -TERM "$2"
@@ -284,7 +316,7 @@ stop_daemon() { # stop_daemon NS PID LOG
 		ok "ESP route table empty in $1"
 	fi
 }
-stop_daemon "$C" "$PIDC" "$TMP/client.log"
+stop_daemon "$C" "$PIDC" "$CLOG"
 stop_daemon "$S" "$PIDS_" "$TMP/server.log"
 
 # ---- daemon counters (logged at exit) ----------------------------------------------------
@@ -294,9 +326,9 @@ stat_of() { # stat_of LOG TEXT: the number after "stats: TEXT: ", or 0
 	echo "${v:-0}"
 }
 check "client: nothing dropped at all (no stray packets from the TUN either)" \
-	bash -c "! grep -q 'stats: drop' '$TMP/client.log'"
+	bash -c "! grep -q 'stats: drop' '$CLOG'"
 check "client: no inbound transform drops" \
-	bash -c "! grep -q 'stats: drop inbound\|stats: inbound' '$TMP/client.log'"
+	bash -c "! grep -q 'stats: drop inbound\|stats: inbound' '$CLOG'"
 check "server: forged packet outside the selectors dropped after decryption (1)" \
 	[ "$(stat_of "$TMP/server.log" "drop inbound: inner packet outside SA selectors")" -eq 1 ]
 check "server: replayed copy dropped by the anti-replay window (1)" \
@@ -304,7 +336,7 @@ check "server: replayed copy dropped by the anti-replay window (1)" \
 check "server: tampered packet dropped on its ICV (1)" \
 	[ "$(stat_of "$TMP/server.log" "inbound ICV failure")" -eq 1 ]
 if [ $FAILED -ne 0 ]; then
-	echo "--- client log"; cat "$TMP/client.log"
+	echo "--- client log"; cat "$TMP/client.log" "$TMP/client2.log" 2>/dev/null
 	echo "--- server log"; cat "$TMP/server.log"
 fi
 echo "$PASSED passed, $FAILED failed"
