@@ -3,6 +3,8 @@
  *
  *   espritd -f FILE [--foreground] [--control PATH] [--debug]
  *
+ * The control socket (ctl.h) answers status, sa and stats.
+ *
  * SIGTERM/SIGINT: remove the nft table, rules, routes and the TUN, then exit 0.
  * SIGHUP: reload (not yet: logged and ignored). SIGUSR1: log the counters.
  */
@@ -16,12 +18,15 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "daemon/ctl.h"
 #include "daemon/dcfg.h"
 #include "daemon/dpath.h"
 #include "lib/log.h"
 
 #define EV_SIGNAL 100u
 #define EV_TUN	  101u
+#define EV_CTL	  102u
+#define EV_CTL_C  200u /* + client slot */
 #define EV_MAX	  16
 
 struct opts {
@@ -122,7 +127,20 @@ static bool handle_signal(int sfd, struct dpath *d)
 	return false;
 }
 
-static int run(struct dpath *d, int sfd)
+static void ctl_event(int ep, struct ctl *ctl, uint32_t tag, const struct dpath *d)
+{
+	int slot;
+
+	if (tag == EV_CTL) {
+		slot = ctl_accept(ctl);
+		if (slot >= 0 && epoll_add(ep, ctl->client[slot], EV_CTL_C + (uint32_t)slot) < 0)
+			ctl_serve(ctl, slot, d);
+		return;
+	}
+	ctl_serve(ctl, (int)(tag - EV_CTL_C), d);
+}
+
+static int run(struct dpath *d, int sfd, struct ctl *ctl)
 {
 	struct epoll_event ev[EV_MAX];
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -133,6 +151,8 @@ static int run(struct dpath *d, int sfd)
 	for (unsigned s = 0; s < DP_NSOCK; s++)
 		if (d->raw[s] && epoll_add(ep, d->raw[s]->fd, s) < 0)
 			return -errno;
+	if (ctl->fd >= 0 && epoll_add(ep, ctl->fd, EV_CTL) < 0)
+		return -errno;
 	while (!stop) {
 		int n = epoll_wait(ep, ev, EV_MAX, -1);
 
@@ -152,6 +172,8 @@ static int run(struct dpath *d, int sfd)
 				dpath_tun_ready(d);
 			else if (tag < DP_NSOCK)
 				dpath_raw_ready(d, tag);
+			else if (tag == EV_CTL || (tag >= EV_CTL_C && tag < EV_CTL_C + CTL_CLIENTS))
+				ctl_event(ep, ctl, tag, d);
 		}
 	}
 	close(ep);
@@ -161,6 +183,7 @@ static int run(struct dpath *d, int sfd)
 int main(int argc, char **argv)
 {
 	static struct dpath d;
+	struct ctl ctl;
 	struct dcfg cfg;
 	struct opts o;
 	sigset_t set;
@@ -179,7 +202,6 @@ int main(int argc, char **argv)
 		}
 		log_use_syslog("espritd");
 	}
-	log_info("control socket %s: not implemented in this version", o.control);
 	sfd = setup_signals(&set);
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
@@ -192,8 +214,14 @@ int main(int argc, char **argv)
 		dcfg_free(&cfg);
 		return 1;
 	}
+	rc = ctl_open(&ctl, o.control);
+	if (rc < 0)
+		log_warn("control socket %s: %s (continuing without)", o.control, strerror(-rc));
+	else
+		log_info("control socket %s", o.control);
 	log_notice("espritd running: %zu SAs, tun %s", cfg.nsa, d.tun.name);
-	rc = run(&d, sfd);
+	rc = run(&d, sfd, &ctl);
+	ctl_close(&ctl);
 	dpath_log_stats(&d);
 	dpath_stop(&d);
 	dcfg_free(&cfg);

@@ -45,10 +45,10 @@ if [ "$ESPRIT_NET_ENCAP" = udp ]; then
 	INJ_OPTS+=(udp)
 fi
 if [ "$ESPRIT_NET_PROTO" = ah ]; then
-	ALG=hmac-sha2-256 KEYLEN=32 PROTO_NUM=51
+	ALG=hmac-sha2-256 KEYLEN=32 PROTO_NUM=51 ALG_NAME=hmac-sha256-128
 	INJ_OPTS+=(ah)
 else
-	ALG=aes-gcm-128 KEYLEN=20 PROTO_NUM=50
+	ALG=aes-gcm-128 KEYLEN=20 PROTO_NUM=50 ALG_NAME=aes-gcm-128/icv16
 fi
 [ "$ESPRIT_NET_MODE" = tunnel ] && INJ_OPTS+=(tunnel)
 MODE=$ESPRIT_NET_MODE
@@ -150,8 +150,8 @@ sa in $P spi 0x1001 $MODE $A_C -> $A_S $ALG key file "$TMP/k1" $ENCAP require se
 sa out $P spi 0x1002 $MODE $A_S -> $A_C $ALG key file "$TMP/k2" $ENCAP selector tcp sport 80
 CONF
 
-start_daemon() { # start_daemon NS CONF LOG
-	ip netns exec "$1" "$ESPRITD" -f "$2" --foreground >"$3" 2>&1 &
+start_daemon() { # start_daemon NS CONF LOG (control socket: LOG with .sock)
+	ip netns exec "$1" "$ESPRITD" -f "$2" --foreground --control "${3%.log}.sock" >"$3" 2>&1 &
 	PIDS+=($!)
 	wait_for 10 grep -q "espritd running" "$3"
 }
@@ -253,6 +253,33 @@ check "server accepted the decrypted packets from its TUN" [ "${s_tun:-0}" -ge 5
 check "server's enforcement rule dropped exactly the third host's SYNs ($n_third)" \
 	[ "${s_drop:-0}" -eq "$n_third" ]
 
+# ---- control socket ------------------------------------------------------------------------
+ctl() { # ctl SOCKET REQUEST: one request, the reply on stdout
+	"$PY3" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(sys.argv[2].encode())
+sys.stdout.write(s.recv(65536).decode())' "$1" "$2"
+}
+CSOCK="$TMP/client.sock"
+SSOCK="$TMP/server.sock"
+check "control socket is mode 0600" [ "$(stat -c %a "$SSOCK")" = 600 ]
+check "status: 2 SAs, steering on" \
+	bash -c "$(declare -f ctl); PY3=$PY3; ctl $CSOCK status | grep -q '^sas 2$' &&
+		ctl $CSOCK status | grep -q '^steering on$'"
+ctl "$SSOCK" sa >"$TMP/server.sa"
+s_in=$(sed -n "s/^sa in $P spi 0x00001001 .* packets \([0-9]*\) .*/\1/p" "$TMP/server.sa")
+s_tun_now=$(counter_of "$S" enforce "iifname \"esprit0\"")
+echo "control: server inbound SA packets $s_in, nft accepted from the TUN $s_tun_now"
+check "server's inbound SA count equals what nft accepted from the TUN ($s_tun_now)" \
+	[ "${s_in:-x}" = "$s_tun_now" ]
+check "sa: the outbound SA is listed with its algorithm" \
+	grep -q "^sa out $P spi 0x00001002 $MODE $A_S -> $A_C.* alg $ALG_NAME " "$TMP/server.sa"
+check "stats: counters present" bash -c "$(declare -f ctl); PY3=$PY3; ctl $CSOCK stats |
+	grep -q '^tun_rx [1-9]'"
+check "unknown request refused" bash -c "$(declare -f ctl); PY3=$PY3;
+	ctl $CSOCK bogus | grep -q '^error unknown request'"
+
 # ---- forged ESP/AH from T, spoofing the client (scapy as the independent encoder) --------------
 INJ="$(dirname "$0")/esp_inject.py"
 for kind in policy:1000000 replay:1000001 tamper:1000002; do
@@ -310,6 +337,7 @@ stop_daemon() { # stop_daemon NS PID LOG
 		ok "esprit ip rules removed in $1"
 	fi
 	check "esprit0 TUN gone in $1" bash -c "! ip netns exec $1 ip link show esprit0 >/dev/null 2>&1"
+	check "control socket removed in $1" [ ! -e "${3%.log}.sock" ]
 	if in_ns "$1" ip route show table 58802 2>/dev/null | grep -q .; then
 		bad "routes left in table 58802 in $1"
 	else
