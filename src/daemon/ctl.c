@@ -112,7 +112,6 @@ static void ctl_status(struct out *o, const struct dpath *d)
 	out_add(o, "sas_out %zu\n", nout);
 	out_add(o, "sas_in %zu\n", d->cfg->nsa - nout);
 	out_add(o, "steering %s\n", d->steering ? "on" : "off");
-	out_add(o, "reload not-implemented\n");
 }
 
 static void ctl_sa(struct out *o, const struct dpath *d)

@@ -312,7 +312,7 @@ static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 
 /* Steering: every outbound SA's selectors. Enforcement: the selectors of requiring inbound
  * SAs, widened to any remote address. */
-static int dp_steer(struct dpath *d, unsigned af_mask)
+static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
 {
 	const struct dcfg *cfg = d->cfg;
 	size_t nsteer = 0, nenf = 0, npeer = 0;
@@ -345,7 +345,10 @@ static int dp_steer(struct dpath *d, unsigned af_mask)
 			peers[npeer++] = cs->p.dst;
 	}
 	d->steering = true;
-	rc = dp_route_setup(d->tun.ifindex, af_mask, peers, npeer);
+	if (initial)
+		rc = dp_route_setup(d->tun.ifindex, af_mask, peers, npeer);
+	else
+		rc = dp_route_peers(peers, npeer);
 	if (rc == 0)
 		rc = dp_nft_apply(d->tun.name, steer, nsteer, enf, nenf);
 	if (rc == 0)
@@ -375,9 +378,134 @@ int dpath_start(struct dpath *d, const struct dcfg *cfg)
 	if (rc == 0)
 		rc = tun_open(&d->tun, cfg->tun, cfg->mtu, DP_TUN_TXQLEN);
 	if (rc == 0)
-		rc = dp_steer(d, af_mask);
+		rc = dp_steer(d, af_mask, true);
 	if (rc < 0)
 		dpath_stop(d);
+	return rc;
+}
+
+/* Same SA for reload purposes: identity, algorithms, keys and options (selectors may change
+ * without a new SA: they live in the configuration). */
+static bool dp_sa_same(const struct dcfg_sa *a, const struct dcfg_sa *b)
+{
+	const struct sa_params *x = &a->p, *y = &b->p;
+
+	return x->spi == y->spi && x->proto == y->proto && x->mode == y->mode && x->dir == y->dir &&
+	       x->esn == y->esn && ipaddr_eq(&x->src, &y->src) && ipaddr_eq(&x->dst, &y->dst) &&
+	       x->encr == y->encr && x->encr_bits == y->encr_bits && x->integ == y->integ &&
+	       x->encr_key_len == y->encr_key_len && x->integ_key_len == y->integ_key_len &&
+	       a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len) &&
+	       x->replay_window == y->replay_window && x->udp_encap == y->udp_encap &&
+	       x->encap_sport == y->encap_sport && x->encap_dport == y->encap_dport;
+}
+
+/* Everything the new configuration needs that only a restart can provide. */
+static int dp_reload_check(const struct dpath *d, const struct dcfg *n)
+{
+	for (size_t i = 0; i < n->nsa; i++) {
+		const struct sa_params *p = &n->sa[i].p;
+		struct sa tmp = { .proto = p->proto, .udp_encap = p->udp_encap, .dst = p->dst };
+
+		if (!d->raw[dp_sock_idx(&tmp)]) {
+			log_err("reload: sa 0x%08" PRIx32 " needs a socket this process did not "
+				"open (new address family or encapsulation); restart espritd",
+				p->spi);
+			return -ENOTSUP;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (p->dir == SA_DIR_IN && n->sa[k].p.dir == SA_DIR_IN &&
+			    n->sa[k].p.spi == p->spi && n->sa[k].p.proto == p->proto &&
+			    ipaddr_eq(&n->sa[k].p.dst, &p->dst)) {
+				log_err("reload: inbound SPI 0x%08" PRIx32 " twice", p->spi);
+				return -EEXIST;
+			}
+	}
+	return 0;
+}
+
+int dpath_reload(struct dpath *d, const struct dcfg *n)
+{
+	const struct dcfg *o = d->cfg;
+	struct sa **nall = NULL, **nout = NULL;
+	bool *taken = NULL;
+	struct sad *nsad = NULL;
+	size_t kept = 0;
+	int rc = dp_reload_check(d, n);
+
+	if (rc < 0)
+		return rc;
+	rc = -ENOMEM;
+	nall = calloc(n->nsa + 1, sizeof(*nall));
+	nout = calloc(n->nsa + 1, sizeof(*nout));
+	taken = calloc(o->nsa + 1, sizeof(*taken));
+	nsad = sad_new();
+	if (!nall || !nout || !taken || !nsad)
+		goto fail;
+	/* Pass 1, which may fail: pick the SAs to keep, create the others. */
+	for (size_t i = 0; i < n->nsa; i++) {
+		struct sa_params p;
+
+		for (size_t j = 0; j < o->nsa && !nall[i]; j++)
+			if (!taken[j] && dp_sa_same(&n->sa[i], &o->sa[j])) {
+				taken[j] = true;
+				nall[i] = d->all[j];
+				kept++;
+			}
+		if (nall[i])
+			continue;
+		dcfg_sa_params(&n->sa[i], &p);
+		rc = sa_new(&nall[i], &p, dp_now());
+		if (rc < 0) {
+			log_err("reload: sa 0x%08" PRIx32 ": %s", p.spi, strerror(-rc));
+			goto fail;
+		}
+	}
+	/* Pass 2, which cannot fail: move the kept inbound SAs into the new SAD. */
+	for (size_t i = 0; i < n->nsa; i++) {
+		struct sa *sa = nall[i];
+
+		if (sa->dir == SA_DIR_OUT) {
+			nout[i] = sa;
+			continue;
+		}
+		sad_remove(d->sad, sa->spi, &sa->dst, sa->proto); /* NULL when new */
+		if (sad_add(nsad, sa) < 0) {
+			log_err("reload: sa 0x%08" PRIx32 " lost (no memory)", sa->spi);
+			sa_free(sa);
+			nall[i] = NULL;
+		}
+	}
+	for (size_t j = 0; j < o->nsa; j++)
+		if (!taken[j] && d->out[j])
+			sa_free(d->out[j]);
+	sad_free(d->sad); /* the inbound SAs not kept */
+	free(d->out);
+	free(d->all);
+	free(taken);
+	d->sad = nsad;
+	d->out = nout;
+	d->all = nall;
+	d->cfg = n;
+	log_notice("reload: %zu SAs kept (sequence numbers and replay windows too), %zu new, %zu "
+		   "removed",
+		   kept, n->nsa - kept, o->nsa - kept);
+	rc = dp_steer(d, 0, false);
+	if (rc < 0)
+		log_err("reload: steering update failed: %s", strerror(-rc));
+	return 0;
+fail:
+	for (size_t i = 0; nall && i < n->nsa; i++) {
+		bool old = false;
+
+		for (size_t j = 0; j < o->nsa; j++)
+			old |= nall[i] == d->all[j];
+		if (nall[i] && !old)
+			sa_free(nall[i]);
+	}
+	free(nall);
+	free(nout);
+	free(taken);
+	sad_free(nsad);
 	return rc;
 }
 

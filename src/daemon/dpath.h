@@ -55,6 +55,11 @@ struct dpath {
 /* Clean leftovers, open sockets and TUN, create SAs, install routes and the nft table.
  * 0 or -errno; on failure everything made so far is removed again. */
 int dpath_start(struct dpath *d, const struct dcfg *cfg);
+/* Switch to configuration n (SIGHUP): SAs that did not change are kept with their sequence
+ * numbers and replay windows, others are created or freed; the nft table is replaced
+ * atomically and the ESP routes extended. 0: now running n (the caller frees the old one);
+ * -errno: still running the old one (logged), n untouched. */
+int dpath_reload(struct dpath *d, const struct dcfg *n);
 /* Remove the nft table, rules and routes, close TUN and sockets, free SAs. */
 void dpath_stop(struct dpath *d);
 /* Event handlers: drain up to a few batches. */

@@ -6,7 +6,8 @@
  * The control socket (ctl.h) answers status, sa and stats.
  *
  * SIGTERM/SIGINT: remove the nft table, rules, routes and the TUN, then exit 0.
- * SIGHUP: reload (not yet: logged and ignored). SIGUSR1: log the counters.
+ * SIGHUP: reload the configuration (unchanged SAs keep their state; a configuration with
+ * errors is refused and the running one kept). SIGUSR1: log the counters.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -104,6 +105,31 @@ static int setup_signals(sigset_t *set)
 	return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The running configuration and the one a reload loads into. */
+static struct dcfg cfgs[2];
+static int cfg_cur;
+static const char *cfg_path;
+
+/* SIGHUP: load the file again; switch only if it loads and applies cleanly. */
+static void reload(struct dpath *d)
+{
+	struct dcfg *n = &cfgs[!cfg_cur];
+
+	log_notice("SIGHUP: reloading %s", cfg_path);
+	dcfg_init(n);
+	if (dcfg_load(n, cfg_path) < 0) {
+		log_err("reload: configuration has errors; keeping the running one");
+		return;
+	}
+	if (dpath_reload(d, n) < 0) {
+		log_err("reload: not applied; keeping the running configuration");
+		dcfg_free(n);
+		return;
+	}
+	dcfg_free(&cfgs[cfg_cur]);
+	cfg_cur = !cfg_cur;
+}
+
 /* Returns true when the daemon should stop. */
 static bool handle_signal(int sfd, struct dpath *d)
 {
@@ -116,8 +142,7 @@ static bool handle_signal(int sfd, struct dpath *d)
 			log_notice("signal %u: shutting down", si.ssi_signo);
 			return true;
 		case SIGHUP:
-			log_notice("SIGHUP: configuration reload is not implemented yet; "
-				   "keeping the running configuration");
+			reload(d);
 			break;
 		case SIGUSR1:
 			dpath_log_stats(d);
@@ -184,7 +209,7 @@ int main(int argc, char **argv)
 {
 	static struct dpath d;
 	struct ctl ctl;
-	struct dcfg cfg;
+	struct dcfg *cfg = &cfgs[0];
 	struct opts o;
 	sigset_t set;
 	int sfd, rc;
@@ -192,8 +217,9 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	log_set_level(o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	dcfg_init(&cfg);
-	if (dcfg_load(&cfg, o.conf) < 0)
+	cfg_path = o.conf;
+	dcfg_init(cfg);
+	if (dcfg_load(cfg, o.conf) < 0)
 		return 1;
 	if (!o.foreground) {
 		if (daemon(0, 0) < 0) {
@@ -205,13 +231,13 @@ int main(int argc, char **argv)
 	sfd = setup_signals(&set);
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
-		dcfg_free(&cfg);
+		dcfg_free(cfg);
 		return 1;
 	}
-	rc = dpath_start(&d, &cfg);
+	rc = dpath_start(&d, cfg);
 	if (rc < 0) {
 		log_err("data path: %s", strerror(-rc));
-		dcfg_free(&cfg);
+		dcfg_free(cfg);
 		return 1;
 	}
 	rc = ctl_open(&ctl, o.control);
@@ -219,12 +245,12 @@ int main(int argc, char **argv)
 		log_warn("control socket %s: %s (continuing without)", o.control, strerror(-rc));
 	else
 		log_info("control socket %s", o.control);
-	log_notice("espritd running: %zu SAs, tun %s", cfg.nsa, d.tun.name);
+	log_notice("espritd running: %zu SAs, tun %s", cfg->nsa, d.tun.name);
 	rc = run(&d, sfd, &ctl);
 	ctl_close(&ctl);
 	dpath_log_stats(&d);
 	dpath_stop(&d);
-	dcfg_free(&cfg);
+	dcfg_free(&cfgs[cfg_cur]);
 	close(sfd);
 	log_notice("espritd stopped");
 	return rc < 0 ? 1 : 0;

@@ -174,6 +174,19 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 	return rc;
 }
 
+int dp_route_peers(const struct ipaddr *peers, size_t npeers)
+{
+	struct nl nl;
+	int rc;
+
+	rc = nl_open(&nl);
+	for (size_t i = 0; i < npeers && rc == 0; i++)
+		rc = route_peer_copy(&nl, &peers[i]);
+	if (nl.sk)
+		nl_close(&nl);
+	return rc;
+}
+
 /* Routes of ours found by a dump, deleted after the dump ends (the socket is busy until then).
  */
 struct route_flush {

@@ -21,6 +21,8 @@
 /* Install rules and routes for the families in use (af_mask bit 0 IPv4, bit 1 IPv6) and the
  * given peers. 0 or -errno (logged). */
 int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers, size_t npeers);
+/* Add (or replace) the ESP sockets' routes to these peers, as on reload. 0 or -errno. */
+int dp_route_peers(const struct ipaddr *peers, size_t npeers);
 /* Remove every rule and route of ours, whether or not this process made them. 0 or -errno. */
 int dp_route_cleanup(void);
 

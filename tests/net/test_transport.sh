@@ -280,6 +280,32 @@ check "stats: counters present" bash -c "$(declare -f ctl); PY3=$PY3; ctl $CSOCK
 check "unknown request refused" bash -c "$(declare -f ctl); PY3=$PY3;
 	ctl $CSOCK bogus | grep -q '^error unknown request'"
 
+# ---- SIGHUP reload ---------------------------------------------------------------------------
+check "client: unchanged configuration reloads, both SAs kept" bash -c \
+	"kill -HUP $PIDC; for i in \$(seq 50); do grep -q 'reload: 2 SAs kept' '$CLOG' && exit 0;
+	sleep 0.1; done; exit 1"
+cp "$TMP/server.conf" "$TMP/server.conf.good"
+echo "sa bogus" >>"$TMP/server.conf"
+check "server: a configuration with errors is refused, the running one kept" bash -c \
+	"kill -HUP $PIDS_; for i in \$(seq 50); do grep -q 'keeping the running one' \
+	'$TMP/server.log' && exit 0; sleep 0.1; done; exit 1"
+sed 's/ require / /' "$TMP/server.conf.good" >"$TMP/server.conf"
+kill -HUP "$PIDS_"
+wait_for 5 bash -c "[ \$(grep -c 'reload: 2 SAs kept' '$TMP/server.log') -ge 1 ]"
+check "server: without 'require' the third host's plaintext download works" \
+	in_ns "$T" curl -sS --max-time 5 -o /dev/null "http://$URL_S/data.bin"
+cp "$TMP/server.conf.good" "$TMP/server.conf"
+kill -HUP "$PIDS_"
+wait_for 5 bash -c "[ \$(grep -c 'reload: 2 SAs kept' '$TMP/server.log') -ge 2 ]"
+check "server: 'require' back after another reload" bash -c \
+	"ip netns exec $S nft list chain inet esprit enforce | grep -q 'drop'"
+if in_ns "$C" curl -sS --max-time 30 -o "$TMP/got2.bin" "http://$URL_S/data.bin" &&
+	cmp -s "$TMP/www/data.bin" "$TMP/got2.bin"; then
+	ok "a second download after the reloads is byte-identical (SA state kept)"
+else
+	bad "second download after the reloads"
+fi
+
 # ---- forged ESP/AH from T, spoofing the client (scapy as the independent encoder) --------------
 INJ="$(dirname "$0")/esp_inject.py"
 for kind in policy:1000000 replay:1000001 tamper:1000002; do
