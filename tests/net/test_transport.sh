@@ -226,6 +226,17 @@ check "no IP fragments on the wire (ESP fits the path MTU)" [ "$n_frag" -eq 0 ]
 check "third host's SYNs reached the server's wire" [ "$n_third" -ge 1 ]
 check "server sent nothing back to the third host" [ "$n_third_reply" -eq 0 ]
 
+# Every packet of both SAs verifies and decrypts with scapy (independent implementation).
+VER="$(dirname "$0")/esp_verify.py"
+for sa in "k1 0x1001 client->server" "k2 0x1002 server->client"; do
+	set -- $sa
+	if out=$("$PY3" "$VER" "$TMP/wire.pcap" "$TMP/$1" "$2" "${INJ_OPTS[@]}"); then
+		ok "scapy verifies $3 packets on the wire: $out"
+	else
+		bad "scapy on $3 packets: $out"
+	fi
+done
+
 # ---- nft counters ------------------------------------------------------------------------
 # counter_of NS CHAIN PATTERN [bytes]: packets (or bytes) of the first rule in CHAIN whose text
 # contains PATTERN.
