@@ -10,9 +10,11 @@
  *   ciphertext     E(inner payloads | padding | Pad Length)
  *   ICV            CBC: HMAC truncated (RFC 4868) over the message from the IKE header
  *                  through Pad Length (RFC 7296 3.14), ciphertext included;
- *                  AEAD: the tag; the associated data is the message from the IKE header
- *                  through the SK(F) generic header (RFC 5282 5.1, RFC 7383 2.5.3): the IKE
- *                  header and SK header when SK is the only payload, as it is in practice.
+ *                  AEAD: the tag; the associated data is the message from the first octet
+ *                  of the IKE header through the last octet of the SK(F) generic header
+ *                  (RFC 5282 5.1, RFC 7383 2.5.3): the IKE header and the SK header (32
+ *                  octets, RFC 7634 3) when SK is the only payload, as it is in practice, and
+ *                  any unencrypted payload in between when there is one.
  *
  * AEAD IVs: RFC 5282 / RFC 7634 need a nonce that never repeats under one key. The message ID
  * is not enough: a request whose content changes (a new COOKIE, another KE group, a response
@@ -23,8 +25,9 @@
  * before. Retransmissions resend the stored protected bytes (RFC 7296 2.1) without a new seal.
  *
  * Padding on send: the minimum that makes payloads | padding | Pad Length a multiple of the
- * cipher block (16 for CBC, 1 for the AEADs, so none: RFC 5282 3 leaves it to the block
- * size); pad octets are zero. On receipt any padding is accepted that fits (RFC 7296 3.14).
+ * cipher block (RFC 7296 3.14): 16 for CBC; the AEADs are stream modes with a block of one
+ * octet, so they get none. Pad octets are zero. On receipt any padding that fits is
+ * accepted (RFC 7296 3.14).
  *
  * Opening checks the ICV before decrypting anything (CBC+HMAC, in constant time), or lets the
  * AEAD check its tag, then the Pad Length; it never changes the context. The plaintext is
@@ -68,7 +71,8 @@ enum ike_sk_err { IKE_SK_ERRORS(IKE_SK_ERR_ENUM) IKE_SK_ERR_MAX };
 
 const char *ike_sk_err_name(enum ike_sk_err err);
 
-/* One direction of one IKE SA. Plain struct: ike_sk_init() fills it, ike_sk_clear() wipes. */
+/* One direction of one IKE SA. Plain struct: ike_sk_init() fills it (over a zeroed or cleared
+ * one: it does not free an earlier key), ike_sk_clear() wipes. */
 struct ike_sk {
 	struct xcipher *xc;
 	bool protect;	  /* true: outbound (protect), false: inbound (open) */

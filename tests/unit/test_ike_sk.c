@@ -758,6 +758,50 @@ static void test_skf(void **state)
 	}
 }
 
+/* An unencrypted payload between the IKE header and SK (a Vendor ID here) lies inside the AAD
+ * (RFC 5282 5.1: header through the SK generic header) or the HMAC span: it round-trips, and
+ * each bit flipped in it is refused. */
+static void test_outer_payload(void **state)
+{
+	static struct ikev2_msg msg;
+	static const uint8_t vid[] = "esprit test vendor id";
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
+		struct ikev2_vendor v = { .data = vid, .len = sizeof(vid) };
+		uint8_t buf[MSG_CAP], t[MSG_CAP], plain[MSG_CAP], first;
+		size_t plen = inner_plain(plain, sizeof(plain), &first), len;
+		struct ike_sk out, in;
+		struct ike_sk_plain p;
+		struct ike_sk_msg m;
+		struct ikev2_wr b;
+
+		sk_key(&out, &suites[i], 15, true);
+		sk_key(&in, &suites[i], 15, false);
+		ikev2_wr_init(&b, buf, sizeof(buf), &auth_hdr);
+		ikev2_put_vendor(&b, &v);
+		assert_int_equal(ike_sk_begin(&out, &b, &m), IKE_SK_OK);
+		inner_put(&m.inner);
+		assert_int_equal(ike_sk_end(&out, &m, &len), IKE_SK_OK);
+		assert_int_equal(ikev2_msg_parse(buf, len, &msg), IKEV2_OK);
+		assert_int_equal(msg.nvendor, 1);
+		assert_int_equal(msg.sk.pld_off, IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + sizeof(vid));
+		for (size_t bit = IKEV2_HDR_LEN * 8; bit < msg.sk.pld_off * 8; bit++) {
+			memcpy(t, buf, len);
+			t[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			if (ike_sk_open(&in, t, len, &msg.sk, &p) == IKE_SK_OK)
+				fail_msg("%s: outer payload bit %zu not covered", suites[i].name,
+					 bit);
+		}
+		assert_int_equal(ike_sk_open(&in, buf, len, &msg.sk, &p), IKE_SK_OK);
+		assert_int_equal(p.first, first);
+		assert_int_equal(p.len, plen);
+		assert_memory_equal(buf + p.off, plain, plen);
+		ike_sk_clear(&out);
+		ike_sk_clear(&in);
+	}
+}
+
 /* Renumbering a fragment breaks the ICV: the SKF header is authenticated. */
 static void test_skf_renumbered(void **state)
 {
@@ -985,8 +1029,9 @@ int main(void)
 		cmocka_unit_test(test_wrong_key),	 cmocka_unit_test(test_pair),
 		cmocka_unit_test(test_iv_counter),	 cmocka_unit_test(test_bad_pad),
 		cmocka_unit_test(test_bad_block),	 cmocka_unit_test(test_skf),
-		cmocka_unit_test(test_skf_renumbered),	 cmocka_unit_test(test_strongswan),
-		cmocka_unit_test(test_init_refusals),	 cmocka_unit_test(test_no_space),
+		cmocka_unit_test(test_skf_renumbered),	 cmocka_unit_test(test_outer_payload),
+		cmocka_unit_test(test_strongswan),	 cmocka_unit_test(test_init_refusals),
+		cmocka_unit_test(test_no_space),
 	};
 
 	return cmocka_run_group_tests(tests, py_setup, py_teardown);
