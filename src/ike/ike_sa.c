@@ -308,13 +308,22 @@ void ike_sa_table_free(struct ike_sa_table *t)
 	free(t);
 }
 
-static struct peer_count **peer_slot(const struct ike_sa_table *t, const struct ipaddr *a)
+static struct peer_count **peer_slot(struct ike_sa_table *t, const struct ipaddr *a)
 {
-	struct peer_count *const *pp = &t->peers[ipaddr_hash(a, (uint32_t)t->seed) % PEER_BUCKETS];
+	struct peer_count **pp = &t->peers[ipaddr_hash(a, (uint32_t)t->seed) % PEER_BUCKETS];
 
 	while (*pp && !ipaddr_eq(&(*pp)->addr, a))
 		pp = &(*pp)->next;
-	return (struct peer_count **)pp;
+	return pp;
+}
+
+static const struct peer_count *peer_find(const struct ike_sa_table *t, const struct ipaddr *a)
+{
+	const struct peer_count *p = t->peers[ipaddr_hash(a, (uint32_t)t->seed) % PEER_BUCKETS];
+
+	while (p && !ipaddr_eq(&p->addr, a))
+		p = p->next;
+	return p;
 }
 
 static void half_open_account(struct ike_sa_table *t, const struct ike_sa *sa, int delta)
@@ -508,7 +517,7 @@ size_t ike_sa_table_half_open(const struct ike_sa_table *t)
 
 size_t ike_sa_table_half_open_peer(const struct ike_sa_table *t, const struct ipaddr *peer)
 {
-	struct peer_count *p = *peer_slot(t, peer);
+	const struct peer_count *p = peer_find(t, peer);
 
 	return p ? p->n : 0;
 }

@@ -490,14 +490,97 @@ static void test_half_open(void **state)
 	ike_sa_table_free(t);
 }
 
+/* IKE_SA_INIT and IKE_AUTH as both ends keep them (RFC 7296 1.2, 2.1, 2.2): Message IDs 0 and
+ * 1, the responder's SA found again for a retransmitted IKE_SA_INIT and answered from the
+ * cache, the initiator's SA found by SPIi and then by both SPIs. */
+static void test_exchange_flow(void **state)
+{
+	struct ike_sa_table *ti = ike_sa_table_new(1), *tr = ike_sa_table_new(2);
+	struct ipaddr addr_i = ip("192.0.2.1"), addr_r = ip("192.0.2.2");
+	uint8_t init_req[60], init_resp[80], auth_req[100], auth_resp[120], h[IKE_SA_HASH_LEN];
+	const struct ike_msg_buf *cached;
+	struct ike_sa *i, *r, *found;
+	uint32_t id;
+
+	(void)state;
+	log_set_level(LOG_LVL_ERR);
+	memset(init_req, 1, sizeof(init_req));
+	memset(init_resp, 2, sizeof(init_resp));
+	memset(auth_req, 3, sizeof(auth_req));
+	memset(auth_resp, 4, sizeof(auth_resp));
+	memset(h, 0x11, sizeof(h));
+
+	/* initiator: IKE_SA_INIT request, Message ID 0 */
+	i = ike_sa_new(I, spi_a, NULL, &addr_r, 500, 0);
+	assert_int_equal(ike_sa_table_add(ti, i), 0);
+	assert_int_equal(ike_msgid_tx_start(&i->msgid, init_req, sizeof(init_req), 0, &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(ike_sa_set_state(i, S(INIT_SENT), "IKE_SA_INIT sent"), 0);
+
+	/* responder: new request, new half-open SA, response cached */
+	assert_int_equal(ike_sa_table_find_init(tr, spi_a, &addr_i, 500, h, &found), IKE_INIT_NEW);
+	r = ike_sa_new(R, spi_a, spi_b, &addr_i, 500, 0);
+	memcpy(r->init_hash, h, sizeof(h));
+	assert_int_equal(ike_sa_table_add(tr, r), 0);
+	assert_int_equal(ike_msgid_rx_check(&r->msgid, 0, NULL), IKE_MSGID_NEW);
+	assert_int_equal(ike_msgid_rx_commit(&r->msgid, 0), 0);
+	assert_int_equal(ike_msgid_rx_store_response(&r->msgid, 0, init_resp, sizeof(init_resp)),
+			 0);
+	assert_int_equal(ike_sa_set_state(r, S(INIT_DONE), "IKE_SA_INIT answered"), 0);
+	assert_int_equal(ike_sa_table_half_open(tr), 1);
+
+	/* the initiator retransmits; the responder answers with the same octets */
+	assert_int_equal(ike_sa_table_find_init(tr, spi_a, &addr_i, 500, h, &found),
+			 IKE_INIT_RETRANSMIT);
+	assert_ptr_equal(found, r);
+	assert_int_equal(ike_msgid_rx_check(&found->msgid, 0, &cached), IKE_MSGID_RESEND);
+	assert_int_equal(cached->len, sizeof(init_resp));
+	assert_memory_equal(cached->b, init_resp, sizeof(init_resp));
+
+	/* initiator: the response names SPIr; found by SPIi, then indexed by both */
+	found = ike_sa_table_lookup_initiator(ti, spi_a);
+	assert_ptr_equal(found, i);
+	assert_int_equal(ike_msgid_tx_check(&i->msgid, 0), IKE_MSGID_MATCH);
+	assert_int_equal(ike_msgid_tx_done(&i->msgid, 0), 0);
+	assert_int_equal(ike_sa_table_set_spi_r(ti, i, spi_b), 0);
+	assert_ptr_equal(ike_sa_table_lookup(ti, spi_a, spi_b), i);
+	assert_int_equal(ike_msgid_tx_start(&i->msgid, auth_req, sizeof(auth_req), 0, &id), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(ike_sa_set_state(i, S(AUTH_SENT), "IKE_AUTH sent"), 0);
+
+	/* responder: IKE_AUTH, Message ID 1, found by both SPIs; the INIT response is dropped
+	 * from the cache once request 1 arrives (window 1) */
+	found = ike_sa_table_lookup(tr, spi_a, spi_b);
+	assert_ptr_equal(found, r);
+	assert_int_equal(ike_msgid_rx_check(&r->msgid, 1, NULL), IKE_MSGID_NEW);
+	/* authentication verified here, then: */
+	assert_int_equal(ike_msgid_rx_commit(&r->msgid, 1), 0);
+	assert_int_equal(ike_msgid_rx_store_response(&r->msgid, 1, auth_resp, sizeof(auth_resp)),
+			 0);
+	assert_int_equal(ike_sa_set_state(r, S(ESTABLISHED), "IKE_AUTH verified"), 0);
+	assert_int_equal(ike_sa_table_half_open(tr), 0);
+	assert_int_equal(ike_msgid_rx_check(&r->msgid, 0, NULL), IKE_MSGID_DROP_OLD);
+
+	/* initiator: the IKE_AUTH response */
+	assert_int_equal(ike_msgid_tx_check(&i->msgid, 1), IKE_MSGID_MATCH);
+	assert_int_equal(ike_msgid_tx_done(&i->msgid, 1), 0);
+	assert_int_equal(ike_sa_set_state(i, S(ESTABLISHED), "IKE_AUTH verified"), 0);
+	/* both ends' own next request is numbered independently (2.2) */
+	assert_int_equal(i->msgid.tx_next, 2);
+	assert_int_equal(r->msgid.tx_next, 0);
+	ike_sa_table_free(ti);
+	ike_sa_table_free(tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transitions), cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_log_lines),   cmocka_unit_test(test_wipe_on_free),
-		cmocka_unit_test(test_children),    cmocka_unit_test(test_new_guards),
-		cmocka_unit_test(test_table_100k),  cmocka_unit_test(test_table_keys),
-		cmocka_unit_test(test_find_init),   cmocka_unit_test(test_half_open),
+		cmocka_unit_test(test_transitions),   cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_log_lines),     cmocka_unit_test(test_wipe_on_free),
+		cmocka_unit_test(test_children),      cmocka_unit_test(test_new_guards),
+		cmocka_unit_test(test_table_100k),    cmocka_unit_test(test_table_keys),
+		cmocka_unit_test(test_find_init),     cmocka_unit_test(test_half_open),
+		cmocka_unit_test(test_exchange_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
