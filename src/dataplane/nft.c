@@ -74,6 +74,19 @@ static void sb_sel(struct sbuf *s, const struct dp_sel *sel, bool outbound)
 		sb_add(s, "th dport %u ", dport);
 }
 
+/* Never steered, never required (DESIGN.md, spd default exemptions): IKE and NAT-T on our
+ * local port (side: "sport" outbound, "dport" inbound), IPv6 neighbour discovery (it must stay
+ * on the link it is about), broadcast and multicast (IPsec cannot protect them). */
+static void sb_add_exempt(struct sbuf *s, const char *side)
+{
+	sb_add(s, "\t\tudp %s { 500, 4500 } accept\n", side);
+	sb_add(s, "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+		  "nd-neighbor-advert, nd-redirect } accept\n");
+	sb_add(s, "\t\tip daddr { 224.0.0.0/4, 255.255.255.255 } accept\n");
+	sb_add(s, "\t\tip6 daddr ff00::/8 accept\n");
+	sb_add(s, "\t\tfib daddr type broadcast accept\n");
+}
+
 int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *steer, size_t nsteer,
 		  const struct dp_sel *enforce, size_t nenforce)
 {
@@ -88,6 +101,7 @@ int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *s
 	sb_add(&s, "\tchain steer {\n\t\ttype route hook output priority mangle; policy accept;\n");
 	sb_add(&s, "\t\tmeta mark 0x%08x counter accept\n", DP_MARK_BYPASS);
 	sb_add(&s, "\t\tmeta l4proto { esp, ah } counter accept\n");
+	sb_add_exempt(&s, "sport");
 	for (size_t i = 0; i < nsteer; i++) {
 		sb_add(&s, "\t\t");
 		sb_sel(&s, &steer[i], true);
@@ -107,6 +121,9 @@ int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *s
 	sb_add(&s, "\t\tiifname \"%s\" counter accept\n", tun);
 	/* Traffic to ourselves never leaves the host: nothing to protect. */
 	sb_add(&s, "\t\tiifname \"lo\" accept\n");
+	/* Our own protocols arrive in clear by nature. */
+	sb_add(&s, "\t\tmeta l4proto { esp, ah } accept\n");
+	sb_add_exempt(&s, "dport");
 	for (size_t i = 0; i < nenforce; i++) {
 		sb_add(&s, "\t\t");
 		sb_sel(&s, &enforce[i], false);

@@ -1,7 +1,9 @@
 /* esprit's nftables table (`table inet esprit`), built with libnftables, never by running nft.
  *
  *   chain steer  (route hook output, mangle): our own ESP/AH and bypass-marked packets are
- *                accepted first (SO_MARK alone is overwritten by a later `meta mark set`), then
+ *                accepted first (SO_MARK alone is overwritten by a later `meta mark set`), and
+ *                the exemptions (IKE/NAT-T ports, IPv6 neighbour discovery, broadcast and
+ *                multicast), then
  *                every outbound packet matching a selector gets DP_MARK_STEER, which an ip rule
  *                routes into the TUN.
  *   chain mss    (postrouting): TCP SYNs leaving through the TUN get their MSS clamped to the
@@ -9,7 +11,8 @@
  *   chain pre    (prerouting): packets the daemon writes into the TUN get DP_MARK_STEER too, so
  *                that strict reverse-path filtering (rp_filter=1 with src_valid_mark) finds
  *                the TUN route.
- *   chain enforce (input, filter): `iifname <tun> accept` and `iifname lo accept` first, then
+ *   chain enforce (input, filter): `iifname <tun> accept`, `iifname lo accept`, ESP/AH and the
+ *                same exemptions first, then
  *                inbound plaintext that a requiring selector says must arrive protected is
  *                counted and dropped.
  * Every rule has a counter, so `nft list table inet esprit` shows what matched.
