@@ -175,13 +175,13 @@ check "client: ESP socket's own route to the server (table 58802)" \
 mkdir "$TMP/www"
 SIZE=${ESPRIT_NET_SIZE:-3000000} # bytes downloaded (larger for a throughput reading)
 head -c "$SIZE" /dev/urandom >"$TMP/www/data.bin"
-in_ns "$S" "$PY3" -m http.server 80 --bind $A_S --directory "$TMP/www" \
+ip netns exec "$S" "$PY3" -m http.server 80 --bind $A_S --directory "$TMP/www" \
 	>"$TMP/http.log" 2>&1 &
 PIDS+=($!)
 wait_for 10 in_ns "$S" "$PY3" -c 'import socket; socket.create_connection(("'$A_S'", 80), 1)' ||
 	bad "HTTP server (connection over lo must not be dropped by enforcement)"
 
-in_ns "$S" tcpdump -i vs -n -U --immediate-mode -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump.log"
@@ -339,7 +339,7 @@ sleep 0.5
 # ---- fail closed: a killed daemon leaks nothing; the next one cleans up and starts ----------
 kill -KILL "$PIDC"
 wait "$PIDC" 2>/dev/null
-in_ns "$S" tcpdump -i vs -n -U --immediate-mode -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump2.log"
