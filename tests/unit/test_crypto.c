@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -642,6 +645,83 @@ static void test_gen_iv(void **state)
 	xcipher_free(nul);
 }
 
+/* CBC IVs come from a per-context pool of RAND_bytes output refilled when used up (cipher.c,
+ * 64 IVs per refill). RFC 3602 2.3 wants them unpredictable; what a test can check is that the
+ * pool is never handed out twice: 10,000 consecutive IVs (about 156 refills) are pairwise
+ * distinct (a repeat between random 128-bit values has odds of ~2^-101), and their bits are
+ * balanced (a zeroed or counter-like pool fails: 1,280,000 bits, 6 standard deviations). */
+#define N_POOL_IVS 10000
+static uint8_t pool_ivs[N_POOL_IVS][16];
+
+static int iv_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+static void test_cbc_iv_pool(void **state)
+{
+	uint8_t k[64] = { 1 }, other[16];
+	struct xcipher *cbc, *cbc2;
+	long ones = 0;
+
+	(void)state;
+	assert_int_equal(
+		xcipher_new(&cbc, ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, k, 16, k, 32, true),
+		0);
+	assert_int_equal(
+		xcipher_new(&cbc2, ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, k, 16, k, 32, true),
+		0);
+	for (size_t i = 0; i < N_POOL_IVS; i++)
+		assert_int_equal(xcipher_gen_iv(cbc, i + 1, pool_ivs[i]), 0);
+	/* A second context with the same keys has its own pool. */
+	assert_int_equal(xcipher_gen_iv(cbc2, 1, other), 0);
+	assert_memory_not_equal(other, pool_ivs[0], 16);
+	for (size_t i = 0; i < N_POOL_IVS; i++)
+		for (size_t j = 0; j < 16; j++)
+			ones += __builtin_popcount(pool_ivs[i][j]);
+	assert_in_range(ones, N_POOL_IVS * 64 - 3400, N_POOL_IVS * 64 + 3400);
+	qsort(pool_ivs, N_POOL_IVS, 16, iv_cmp);
+	for (size_t i = 1; i < N_POOL_IVS; i++)
+		if (!memcmp(pool_ivs[i - 1], pool_ivs[i], 16))
+			fail_msg("CBC IV repeated within %d consecutive IVs", N_POOL_IVS);
+	xcipher_free(cbc);
+	xcipher_free(cbc2);
+}
+
+/* A pool filled before fork() must not give parent and child the same IVs (OpenSSL reseeds its
+ * own generator in the child; the pool is refilled there too). */
+static void test_cbc_iv_fork(void **state)
+{
+	uint8_t k[64] = { 2 }, mine[16], theirs[16];
+	struct xcipher *cbc;
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+		xcipher_new(&cbc, ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_256_128, k, 32, k, 32, true),
+		0);
+	assert_int_equal(xcipher_gen_iv(cbc, 1, mine), 0); /* the pool is now full */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (xcipher_gen_iv(cbc, 2, theirs) != 0 ||
+		    write(fds[1], theirs, sizeof(theirs)) != (ssize_t)sizeof(theirs))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(xcipher_gen_iv(cbc, 2, mine), 0);
+	assert_int_equal(read(fds[0], theirs, sizeof(theirs)), (ssize_t)sizeof(theirs));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_not_equal(mine, theirs, 16);
+	xcipher_free(cbc);
+}
+
 /* One packet through a keyed pair: seal/encrypt+MAC with enc, then open/decrypt with dec.
  * Output: ciphertext in out, ICV in icv. */
 static void one_packet(struct xcipher *enc, struct xcipher *dec, uint64_t seq, const uint8_t *pt,
@@ -831,6 +911,8 @@ int main(void)
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_gen_iv),
+		cmocka_unit_test(test_cbc_iv_pool),
+		cmocka_unit_test(test_cbc_iv_fork),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_no_alloc_per_packet),
 	};
