@@ -180,6 +180,31 @@ static const struct dcfg_sa *dp_cfg_of(const struct dpath *d, const struct sa *s
 	return NULL;
 }
 
+size_t dpath_sa_count(const struct dpath *d)
+{
+	return d->cfg ? d->cfg->nsa : 0;
+}
+
+bool dpath_sa_get(const struct dpath *d, size_t i, struct dpath_sa_view *v)
+{
+	struct sa_params p;
+
+	if (i >= dpath_sa_count(d) || !d->all[i])
+		return false;
+	dcfg_sa_params(&d->cfg->sa[i], &p);
+	*v = (struct dpath_sa_view){
+		.sa = d->all[i],
+		.origin = "manual",
+		.sel = d->cfg->sa[i].sel,
+		.nsel = d->cfg->sa[i].nsel,
+		.encr_key = p.encr_key,
+		.encr_key_len = p.encr_key_len,
+		.integ_key = p.integ_key,
+		.integ_key_len = p.integ_key_len,
+	};
+	return true;
+}
+
 /* Inbound, one packet: decapsulate, then RFC 4301 5.2 step 4: the inner packet must match
  * the selectors of the SA it arrived on. */
 static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t now)

@@ -4,6 +4,7 @@
 #ifndef ESPRIT_DAEMON_DPATH_H
 #define ESPRIT_DAEMON_DPATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon/dcfg.h"
@@ -65,6 +66,23 @@ void dpath_stop(struct dpath *d);
 /* Event handlers: drain up to a few batches. */
 void dpath_tun_ready(struct dpath *d);
 void dpath_raw_ready(struct dpath *d, unsigned idx);
+/* A read-only view of one installed SA, for the control socket (esprit sa, export-wireshark).
+ * The SA list may be rebuilt by reloads and by IKE installing or removing SAs; views are valid
+ * until the daemon's loop runs again. Keys are the raw octets as installed (salt included):
+ * only the explicit "sa-keys" request of the control socket may print them. */
+struct dpath_sa_view {
+	const struct sa *sa;	  /* counters, lifetimes, SPI, algorithms */
+	const char *origin;	  /* "manual" or the IKE rule name */
+	uint32_t child_id;	  /* IKE pair id; 0 for manual SAs */
+	const struct dp_sel *sel; /* its selectors */
+	size_t nsel;
+	const uint8_t *encr_key, *integ_key;
+	size_t encr_key_len, integ_key_len;
+};
+size_t dpath_sa_count(const struct dpath *d);
+/* Fill v for SA i (0 <= i < dpath_sa_count()). false if i is out of range. */
+bool dpath_sa_get(const struct dpath *d, size_t i, struct dpath_sa_view *v);
+
 /* One line per nonzero counter at level lvl. */
 void dpath_log_stats(const struct dpath *d);
 const char *dp_drop_name(enum dp_drop r);
