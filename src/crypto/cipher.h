@@ -136,7 +136,9 @@ bool xcipher_is_aead(const struct xcipher *c);
 const char *xcipher_name(const struct xcipher *c);
 
 /* Write desc->iv_len octets of IV for the packet with sequence number seq. CBC: random
- * (RAND_bytes; RFC 3602 2.3 wants it unpredictable). GCM, GMAC, ChaCha: the 64-bit sequence
+ * (RFC 3602 2.3 wants it unpredictable), taken from a per-context pool of RAND_bytes output
+ * that is refilled 1 KiB at a time, never hands out the same octets twice and is refilled
+ * after fork() so parent and child never share IVs. GCM, GMAC, ChaCha: the 64-bit sequence
  * number, big-endian -- unique per key as long as the SA never wraps, which RFC 4106 3.1 /
  * RFC 7634 2 require. NULL / integrity only: writes nothing. 0, -EINVAL (NULL c, or NULL iv where
  * one is needed), -EIO. */
