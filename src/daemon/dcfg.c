@@ -2,7 +2,9 @@
 #include "daemon/dcfg.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,8 @@ void dcfg_free(struct dcfg *c)
 	}
 	c->sa = NULL;
 	c->nsa = 0;
+	spd_free(c->spd);
+	c->spd = NULL;
 }
 
 /* A conf_sa becomes a dcfg_sa: its selectors seen from this host (local/remote). */
@@ -85,6 +89,52 @@ static int dcfg_from_conf(void *arg, const struct conf_sa *cs)
 	return rc;
 }
 
+/* Prefix length of a netmask (contiguous ones). */
+static uint8_t dcfg_mask_bits(const struct ipaddr *m)
+{
+	uint8_t n = 0;
+
+	for (unsigned i = 0; i < ipaddr_len(m); i++)
+		for (unsigned bit = 0x80; bit && (m->b[i] & bit); bit >>= 1)
+			n++;
+	return n;
+}
+
+static bool dcfg_sockaddr(const struct sockaddr *sa, struct ipaddr *a)
+{
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		ipaddr_from_v4(a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
+	else if (sa->sa_family == AF_INET6)
+		ipaddr_from_v6(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	else
+		return false;
+	return true;
+}
+
+/* `me` is every address of this host (namespace) except loopback: traffic to ourselves never
+ * leaves the host, so no filter is about it. */
+static void dcfg_host_locals(struct dcfg *c)
+{
+	struct ifaddrs *ifa;
+	struct ipaddr mask;
+
+	if (getifaddrs(&ifa) < 0) {
+		log_warn("getifaddrs: %s; `me` matches nothing", strerror(errno));
+		return;
+	}
+	for (struct ifaddrs *p = ifa; p && c->nlocals < DCFG_LOCAL_MAX; p = p->ifa_next) {
+		struct spd_local *l = &c->locals[c->nlocals];
+
+		if ((p->ifa_flags & IFF_LOOPBACK) || !dcfg_sockaddr(p->ifa_addr, &l->addr))
+			continue;
+		l->plen = dcfg_sockaddr(p->ifa_netmask, &mask) ? dcfg_mask_bits(&mask) : 0;
+		c->nlocals++;
+	}
+	freeifaddrs(ifa);
+}
+
 int dcfg_load(struct dcfg *c, const char *path)
 {
 	struct conf_opts o = { .manual_sa = dcfg_from_conf, .manual_sa_arg = c };
@@ -92,6 +142,10 @@ int dcfg_load(struct dcfg *c, const char *path)
 	struct spd *s = NULL;
 	int rc;
 
+	if (c->nlocals == 0)
+		dcfg_host_locals(c);
+	o.locals = c->locals;
+	o.nlocals = c->nlocals;
 	rc = conf_load_file(path, &o, &s, &d);
 	for (size_t i = 0; i < d.n; i++) {
 		char line[1024];
@@ -99,12 +153,18 @@ int dcfg_load(struct dcfg *c, const char *path)
 		log_err("%s", conf_diag_fmt(&d.v[i], line, sizeof(line)));
 	}
 	conf_diags_free(&d);
-	/* The policy model drives IKE and richer steering in later increments; manual SAs are
-	 * all this version uses. */
-	spd_free(s);
 	if (rc < 0) {
+		spd_free(s);
 		dcfg_free(c);
 		return rc;
+	}
+	/* A file without `use policy` leaves everything in clear: nothing for steering or IKE. */
+	if (s && s->active) {
+		c->spd = s;
+		log_info("policy '%s': %zu specific filters, %zu local addresses", s->active->name,
+			 spd_sfilter_count(s), c->nlocals);
+	} else {
+		spd_free(s);
 	}
 	for (size_t i = 0; i < c->nsa; i++) {
 		char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
