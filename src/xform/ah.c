@@ -22,7 +22,9 @@
 #define AH_WHAT "ah"
 /* IP header bytes in front of AH that the ICV copy can hold (IPv6 with hop-by-hop and
  * destination options); longer chains are refused. */
-#define AH_IPHDR_MAX 512
+#define AH_IPHDR_MAX	    512
+#define IPV4_FLAG_DF	    0x4000
+#define AH_IPV4_ID_FOR_ZERO 0x8000
 
 /* RFC 4302 3.3.3.1.2.2: options whose type has the 0x20 bit ("may change en route") count as
  * zero octets; the option type and length stay. hdr is one HBH/DestOpts header of len bytes. */
@@ -184,6 +186,23 @@ static void ah_out_frame(const struct sa *sa, struct pbuf *pb, const struct ah_o
 	ah_hdr_write(pkt + o->hl, o->ah_len, o->next_hdr, sa->spi, (uint32_t)seq);
 }
 
+/* RFC 4302 3.3.3.1.1.1: the Identification is immutable, so it must reach the peer as signed.
+ * Linux rewrites an Identification of 0 in a packet sent on an IP_HDRINCL raw socket when DF
+ * is clear (raw_send_hdrinc -> ip_select_ident), after the ICV was computed, and the peer then
+ * drops the packet (measured here: ID 0 with DF set stays 0; with DF clear it is replaced).
+ * Such packets come from the tunnel-mode outer header every 65536th sequence number and from
+ * local senders that clear DF. Give them a nonzero ID before the ICV is computed: 0x8000,
+ * which the tunnel-mode outer header (ID = low half of the sequence number) last used 32768
+ * packets before and uses again 32768 packets after, the farthest any value can be from its
+ * reuse in a 16-bit field. */
+static void ah_ipv4_fix_id(uint8_t *pkt)
+{
+	if (get_be16(pkt + 4) != 0 || (get_be16(pkt + 6) & IPV4_FLAG_DF))
+		return;
+	put_be16(pkt + 4, AH_IPV4_ID_FOR_ZERO);
+	ipv4_set_checksum(pkt, IPV4_HDR_LEN);
+}
+
 enum sa_drop ah_encap(struct sa *sa, struct pbuf *pb, uint64_t now)
 {
 	uint8_t icv[AH_ICV_MAX];
@@ -209,6 +228,8 @@ enum sa_drop ah_encap(struct sa *sa, struct pbuf *pb, uint64_t now)
 		return xf_drop(sa, NULL, d);
 	ah_out_frame(sa, pb, &o, seq);
 	pkt = pbuf_data(pb);
+	if (o.version == 4)
+		ah_ipv4_fix_id(pkt);
 	if (ah_icv(sa, pkt, pb->len, o.hl, o.version, seq, icv, NULL) < 0)
 		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	memcpy(pkt + o.hl + AH_HDR_LEN, icv, alg.icv_len);
