@@ -124,7 +124,7 @@ void cert_peer_clear(struct cert_peer *p);
 /* Does the peer's ID payload match its certificate (RFC 4945 3.1, 3.2)?
  *   ID_IPV4_ADDR/ID_IPV6_ADDR: an iPAddress subjectAltName equal to it;
  *   ID_FQDN: a dNSName equal to it (case-insensitive, no wildcards);
- *   ID_RFC822_ADDR: an rfc822Name equal to it (case-insensitive);
+ *   ID_RFC822_ADDR: an rfc822Name equal to it (domain part case-insensitive);
  *   ID_DER_ASN1_DN: the subject DN equal to it (X509_NAME_cmp on the decoded name).
  * Other types give CERT_ID_TYPE. why gets e.g. "ID fqdn:x.example does not match certificate
  * CN=fe.example". */
