@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 #include "dataplane/route.h"
 #include "lib/log.h"
 #include "lib/rw.h"
+#include "lib/util.h"
 #include "wire/ip.h"
 
 /* Room for the largest datagram a raw socket can hand us, plus the transforms' head- and
@@ -74,24 +76,41 @@ static int dp_flow_parse(const struct pbuf *pb, struct dp_flow *f)
 	return 0;
 }
 
-/* Transport mode protects traffic between the SA's own two addresses (RFC 4301 4.1). */
-static bool dp_sa_fits(const struct dcfg_sa *cs, const struct dp_flow *f, bool outbound)
+/* Transport mode protects traffic between the SA's own two addresses (RFC 4301 4.1); the
+ * SA's src/dst are the packet's src/dst in both directions. */
+static bool dp_fits(const struct sa *sa, const struct dp_sel *sel, size_t nsel,
+		    const struct dp_flow *f, bool outbound)
 {
 	const struct ipaddr *src = &f->ii.src, *dst = &f->ii.dst;
 
-	if (cs->p.mode == SA_MODE_TRANSPORT &&
-	    (!ipaddr_eq(&cs->p.src, src) || !ipaddr_eq(&cs->p.dst, dst)))
+	if (sa->mode == SA_MODE_TRANSPORT &&
+	    (!ipaddr_eq(&sa->src, src) || !ipaddr_eq(&sa->dst, dst)))
 		return false;
-	for (size_t k = 0; k < cs->nsel; k++)
-		if (dp_sel_match(&cs->sel[k], outbound, src, dst, f->ii.proto, f->sport, f->dport))
+	for (size_t k = 0; k < nsel; k++)
+		if (dp_sel_match(&sel[k], outbound, src, dst, f->ii.proto, f->sport, f->dport))
 			return true;
 	return false;
 }
 
+/* IKE pairs first, the newest covering pair winning (after a rekey the new pair carries the
+ * traffic while the old one may still be installed), then the manual SAs in order. */
 static struct sa *dp_out_lookup(struct dpath *d, const struct dp_flow *f)
 {
+	const struct dp_child *best = NULL;
+
+	for (size_t i = 0, seen = 0; seen < d->nchild && i < DP_CHILD_MAX; i++) {
+		const struct dp_child *c = &d->child[i];
+
+		if (!c->id)
+			continue;
+		seen++;
+		if ((!best || c->gen > best->gen) && dp_fits(c->out, c->sel, c->nsel, f, true))
+			best = c;
+	}
+	if (best)
+		return best->out;
 	for (size_t i = 0; i < d->cfg->nsa; i++)
-		if (d->out[i] && dp_sa_fits(&d->cfg->sa[i], f, true))
+		if (d->out[i] && dp_fits(d->out[i], d->cfg->sa[i].sel, d->cfg->sa[i].nsel, f, true))
 			return d->out[i];
 	return NULL;
 }
@@ -100,6 +119,15 @@ static void dp_drop(struct dpath *d, enum dp_drop r)
 {
 	d->st.drops[r]++;
 	log_ratelimited(LOG_LVL_DEBUG, "drop: %s", dp_drop_name(r));
+}
+
+/* No SA: the acquire hook may hold the packet while IKE negotiates one. */
+static void dp_miss(struct dpath *d, const struct pbuf *pb)
+{
+	if (d->hook.miss && d->hook.miss(d->hook.arg, pbuf_data(pb), pb->len))
+		d->st.drops[DP_DROP_OUT_HELD]++;
+	else
+		dp_drop(d, DP_DROP_OUT_NO_SA);
 }
 
 static void dp_flush(struct dpath *d, struct pbuf **q, unsigned *nq)
@@ -148,7 +176,7 @@ static unsigned dp_tun_batch(struct dpath *d)
 		}
 		sa = dp_out_lookup(d, &f);
 		if (!sa) {
-			dp_drop(d, DP_DROP_OUT_NO_SA);
+			dp_miss(d, pb);
 			continue;
 		}
 		why = sa->proto == IPPROTO_AH ? ah_encap(sa, pb, now) : esp_encap(sa, pb, now);
@@ -172,24 +200,71 @@ void dpath_tun_ready(struct dpath *d)
 			break;
 }
 
-static const struct dcfg_sa *dp_cfg_of(const struct dpath *d, const struct sa *sa)
+/* The selectors an inbound SA was negotiated or configured with. */
+static bool dp_sels_of(const struct dpath *d, const struct sa *sa, const struct dp_sel **sel,
+		       size_t *nsel)
 {
+	for (size_t i = 0, seen = 0; seen < d->nchild && i < DP_CHILD_MAX; i++) {
+		if (!d->child[i].id)
+			continue;
+		seen++;
+		if (d->child[i].in == sa) {
+			*sel = d->child[i].sel;
+			*nsel = d->child[i].nsel;
+			return true;
+		}
+	}
 	for (size_t i = 0; i < d->cfg->nsa; i++)
-		if (d->all[i] == sa)
-			return &d->cfg->sa[i];
-	return NULL;
+		if (d->all[i] == sa) {
+			*sel = d->cfg->sa[i].sel;
+			*nsel = d->cfg->sa[i].nsel;
+			return true;
+		}
+	return false;
 }
 
+/* Manual SAs first (in configuration order), then each IKE pair as inbound, outbound. */
 size_t dpath_sa_count(const struct dpath *d)
 {
-	return d->cfg ? d->cfg->nsa : 0;
+	return (d->cfg ? d->cfg->nsa : 0) + 2 * d->nchild;
+}
+
+static bool dp_child_view(const struct dpath *d, size_t k, struct dpath_sa_view *v)
+{
+	for (size_t i = 0; i < DP_CHILD_MAX && d->child; i++) {
+		const struct dp_child *c = &d->child[i];
+		unsigned o = (unsigned)(k & 1);
+
+		if (!c->id || k / 2 > 0) {
+			k -= c->id ? 2 : 0;
+			continue;
+		}
+		*v = (struct dpath_sa_view){
+			.sa = o ? c->out : c->in,
+			.origin = c->rule,
+			.child_id = c->id,
+			.sel = c->sel,
+			.nsel = c->nsel,
+			.encr_key = c->encr_len[o] ? c->key[o] : NULL,
+			.encr_key_len = c->encr_len[o],
+			.integ_key = c->integ_len[o] ? c->key[o] + c->encr_len[o] : NULL,
+			.integ_key_len = c->integ_len[o],
+		};
+		return true;
+	}
+	return false;
 }
 
 bool dpath_sa_get(const struct dpath *d, size_t i, struct dpath_sa_view *v)
 {
+	size_t nman = d->cfg ? d->cfg->nsa : 0;
 	struct sa_params p;
 
-	if (i >= dpath_sa_count(d) || !d->all[i])
+	if (i >= dpath_sa_count(d))
+		return false;
+	if (i >= nman)
+		return dp_child_view(d, i - nman, v);
+	if (!d->all[i])
 		return false;
 	dcfg_sa_params(&d->cfg->sa[i], &p);
 	*v = (struct dpath_sa_view){
@@ -209,8 +284,9 @@ bool dpath_sa_get(const struct dpath *d, size_t i, struct dpath_sa_view *v)
  * the selectors of the SA it arrived on. */
 static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t now)
 {
-	const struct dcfg_sa *cs;
+	const struct dp_sel *sel = NULL;
 	struct sa *sa = NULL;
+	size_t nsel = 0;
 	struct dp_flow f;
 	enum sa_drop why;
 
@@ -224,8 +300,8 @@ static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t 
 		dp_drop(d, DP_DROP_IN_XFORM);
 		return;
 	}
-	cs = dp_cfg_of(d, sa);
-	if (!cs || dp_flow_parse(pb, &f) < 0 || !dp_sa_fits(cs, &f, false)) {
+	if (!dp_sels_of(d, sa, &sel, &nsel) || dp_flow_parse(pb, &f) < 0 ||
+	    !dp_fits(sa, sel, nsel, &f, false)) {
 		sa_count_drop(sa, SA_DROP_POLICY);
 		d->st.xf.drops[SA_DROP_POLICY]++;
 		dp_drop(d, DP_DROP_IN_POLICY);
@@ -236,6 +312,17 @@ static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t 
 		return;
 	}
 	d->st.tun_tx++;
+}
+
+/* RFC 3948 2.2: IKE on the ESP-in-UDP port goes to the engine with its two endpoints. */
+static void dp_ike_in(struct dpath *d, const struct raw_sock *r, unsigned i, const struct pbuf *pb)
+{
+	const struct raw_meta *m = &r->meta[i];
+	struct ike_endpoint local = { .addr = m->dst, .port = r->udp_port };
+	struct ike_endpoint remote = { .addr = m->src, .port = m->sport };
+
+	if (d->hook.ike)
+		d->hook.ike(d->hook.arg, &local, &remote, pbuf_data(pb), pb->len);
 }
 
 void dpath_raw_ready(struct dpath *d, unsigned idx)
@@ -254,8 +341,12 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 			return;
 		}
 		d->st.raw_rx += (uint64_t)got;
-		for (int i = 0; i < got; i++)
-			dp_in_one(d, &dp_pb[i], r->proto, now);
+		for (int i = 0; i < got; i++) {
+			if (r->kind[i] == RAW_NON_ESP)
+				dp_ike_in(d, r, (unsigned)i, &dp_pb[i]);
+			else if (r->kind[i] != RAW_KEEPALIVE)
+				dp_in_one(d, &dp_pb[i], r->proto, now);
+		}
 		if (got < (int)DP_BATCH)
 			return;
 	}
@@ -335,6 +426,164 @@ static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 	return 0;
 }
 
+/* ---- IKE pairs ------------------------------------------------------------------------ */
+
+static struct dp_child *dp_child_find(struct dpath *d, uint32_t id)
+{
+	for (size_t i = 0; id && d->child && i < DP_CHILD_MAX; i++)
+		if (d->child[i].id == id)
+			return &d->child[i];
+	return NULL;
+}
+
+/* One direction: copy the keys into the slot, create the SA from the copy. */
+static int dp_child_sa(struct dp_child *c, unsigned o, const struct sa_params *p, uint64_t now,
+		       struct sa **out)
+{
+	struct sa_params q = *p;
+
+	if (p->encr_key_len + p->integ_key_len > DP_CHILD_KEY_MAX)
+		return -EINVAL;
+	q.dir = o ? SA_DIR_OUT : SA_DIR_IN;
+	if (p->encr_key_len)
+		memcpy(c->key[o], p->encr_key, p->encr_key_len);
+	if (p->integ_key_len)
+		memcpy(c->key[o] + p->encr_key_len, p->integ_key, p->integ_key_len);
+	c->encr_len[o] = p->encr_key_len;
+	c->integ_len[o] = p->integ_key_len;
+	q.encr_key = p->encr_key_len ? c->key[o] : NULL;
+	q.integ_key = p->integ_key_len ? c->key[o] + p->encr_key_len : NULL;
+	return sa_new(out, &q, now);
+}
+
+/* Can this process send and receive what the SA needs? Sockets are opened at start. */
+static int dp_child_check(const struct dpath *d, const struct sa_params *p)
+{
+	struct sa tmp = { .proto = p->proto, .udp_encap = p->udp_encap, .dst = p->dst };
+
+	if (!d->raw[dp_sock_idx(&tmp)])
+		return -ENOTSUP;
+	/* One socket on 4500 sends every ESP-in-UDP packet, to the peer's port 4500. */
+	if (p->udp_encap && (p->encap_sport != DP_NATT_PORT || p->encap_dport != DP_NATT_PORT))
+		return -ENOTSUP;
+	return 0;
+}
+
+static void dp_child_clear(struct dp_child *c)
+{
+	wipe(c, sizeof(*c)); /* keys included; id 0 frees the slot */
+}
+
+int dpath_child_add(struct dpath *d, const struct ike_child *ic)
+{
+	struct dp_child *c = NULL;
+	char a[IPADDR_STRLEN];
+	int rc;
+
+	if (!ic->id || ic->nsel > IKE_CHILD_SEL_MAX)
+		return -EINVAL;
+	if (dp_child_find(d, ic->id))
+		return -EEXIST;
+	for (size_t i = 0; d->child && i < DP_CHILD_MAX && !c; i++)
+		if (!d->child[i].id)
+			c = &d->child[i];
+	if (!c)
+		return -ENOSPC;
+	rc = dp_child_check(d, &ic->in);
+	if (rc == 0)
+		rc = dp_child_check(d, &ic->out);
+	if (rc < 0) {
+		log_err("child %" PRIu32 ": no socket for its family or encapsulation (UDP ports "
+			"other than 4500 are not supported yet)",
+			ic->id);
+		return rc;
+	}
+	rc = dp_child_sa(c, 0, &ic->in, dp_now(), &c->in);
+	if (rc == 0)
+		rc = dp_child_sa(c, 1, &ic->out, dp_now(), &c->out);
+	if (rc == 0)
+		rc = sad_add(d->sad, c->in);
+	if (rc < 0) {
+		log_err("child %" PRIu32 ": cannot install SAs 0x%08" PRIx32 "/0x%08" PRIx32 ": %s",
+			ic->id, ic->in.spi, ic->out.spi, strerror(-rc));
+		sa_free(c->in);
+		sa_free(c->out);
+		dp_child_clear(c);
+		return rc;
+	}
+	c->id = ic->id;
+	c->gen = ++d->child_gen;
+	snprintf(c->rule, sizeof(c->rule), "%s", ic->rule ? ic->rule : "ike");
+	memcpy(c->sel, ic->sel, ic->nsel * sizeof(ic->sel[0]));
+	c->nsel = ic->nsel;
+	d->nchild++;
+	/* The ESP sockets route by a table of their own; a new peer needs its entry. */
+	if (d->steering && dp_route_peers(&ic->out.dst, 1) < 0)
+		log_warn("child %" PRIu32 ": no bypass route to %s", ic->id,
+			 ipaddr_fmt(&ic->out.dst, a));
+	log_info("child %" PRIu32 " (%s) installed: in 0x%08" PRIx32 " out 0x%08" PRIx32
+		 " peer %s, %zu selectors%s",
+		 c->id, c->rule, ic->in.spi, ic->out.spi, ipaddr_fmt(&ic->out.dst, a), c->nsel,
+		 ic->replaces ? " (rekey)" : "");
+	return 0;
+}
+
+void dpath_child_del(struct dpath *d, uint32_t id)
+{
+	struct dp_child *c = dp_child_find(d, id);
+
+	if (!c)
+		return;
+	sad_remove(d->sad, c->in->spi, &c->in->dst, c->in->proto);
+	sa_free(c->in);
+	sa_free(c->out);
+	log_info("child %" PRIu32 " (%s) removed", id, c->rule);
+	dp_child_clear(c);
+	d->nchild--;
+}
+
+static void dp_children_free(struct dpath *d)
+{
+	for (size_t i = 0; d->child && i < DP_CHILD_MAX; i++)
+		if (d->child[i].id)
+			dpath_child_del(d, d->child[i].id);
+	free(d->child);
+	d->child = NULL;
+}
+
+int dpath_output(struct dpath *d, const uint8_t *pkt, size_t len)
+{
+	static uint8_t store[DP_BUFSZ];
+	static struct pbuf pb;
+	struct pbuf *q = &pb;
+	struct dp_flow f;
+	enum sa_drop why;
+	struct sa *sa;
+	unsigned bad;
+
+	pbuf_init(&pb, store, sizeof(store), PBUF_HEADROOM);
+	if (len > sizeof(store) - PBUF_HEADROOM - PBUF_TAILROOM || !pbuf_put(&pb, len))
+		return -EIO;
+	memcpy(pbuf_data(&pb), pkt, len);
+	if (dp_flow_parse(&pb, &f) < 0)
+		return -EIO;
+	sa = dp_out_lookup(d, &f);
+	if (!sa)
+		return -ENOENT;
+	why = sa->proto == IPPROTO_AH ? ah_encap(sa, &pb, dp_now()) : esp_encap(sa, &pb, dp_now());
+	if (why != SA_DROP_NONE) {
+		d->st.out_xf[why]++;
+		dp_drop(d, DP_DROP_OUT_XFORM);
+		return -EIO;
+	}
+	if (raw_send_batch(d->raw[dp_sock_idx(sa)], &q, 1, &bad) != 1) {
+		dp_drop(d, DP_DROP_OUT_SEND);
+		return -EIO;
+	}
+	d->st.raw_tx++;
+	return 0;
+}
+
 /* Steering: every outbound SA's selectors. Enforcement: the selectors of requiring inbound
  * SAs, widened to any remote address. */
 static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
@@ -386,7 +635,7 @@ out:
 	return rc;
 }
 
-int dpath_start(struct dpath *d, const struct dcfg *cfg)
+static int dp_start(struct dpath *d, const struct dcfg *cfg, bool ike)
 {
 	unsigned af_mask = 0, udp_mask = 0;
 	int rc;
@@ -398,6 +647,12 @@ int dpath_start(struct dpath *d, const struct dcfg *cfg)
 	dp_nft_remove();
 	dp_route_cleanup();
 	rc = dp_make_sas(d, dp_now(), &af_mask, &udp_mask);
+	d->child = calloc(DP_CHILD_MAX, sizeof(*d->child));
+	if (!d->child)
+		rc = -ENOMEM;
+	/* IKE may negotiate SAs of either family, in UDP or not (RFC 7296 2.23). */
+	if (ike)
+		af_mask = udp_mask = DP_AF_V4 | DP_AF_V6;
 	if (rc == 0)
 		rc = dp_open_socks(d, af_mask ? af_mask : DP_AF_V4, udp_mask);
 	if (rc == 0)
@@ -407,6 +662,16 @@ int dpath_start(struct dpath *d, const struct dcfg *cfg)
 	if (rc < 0)
 		dpath_stop(d);
 	return rc;
+}
+
+int dpath_start(struct dpath *d, const struct dcfg *cfg)
+{
+	return dp_start(d, cfg, false);
+}
+
+int dpath_start_ike(struct dpath *d, const struct dcfg *cfg)
+{
+	return dp_start(d, cfg, true);
 }
 
 /* Same SA for reload purposes: identity, algorithms, keys and options (selectors may change
@@ -446,6 +711,25 @@ static int dp_reload_check(const struct dpath *d, const struct dcfg *n)
 			}
 	}
 	return 0;
+}
+
+/* Reload: IKE pairs are not the configuration's; their inbound SAs move to the new SAD. */
+static void dp_children_move(struct dpath *d, struct sad *nsad)
+{
+	for (size_t i = 0; d->child && i < DP_CHILD_MAX; i++) {
+		struct dp_child *c = &d->child[i];
+
+		if (!c->id)
+			continue;
+		sad_remove(d->sad, c->in->spi, &c->in->dst, c->in->proto);
+		if (sad_add(nsad, c->in) == 0)
+			continue;
+		log_err("reload: child %" PRIu32 " lost (inbound SPI clash or no memory)", c->id);
+		sa_free(c->in);
+		sa_free(c->out);
+		dp_child_clear(c);
+		d->nchild--;
+	}
 }
 
 int dpath_reload(struct dpath *d, const struct dcfg *n)
@@ -500,6 +784,7 @@ int dpath_reload(struct dpath *d, const struct dcfg *n)
 			nall[i] = NULL;
 		}
 	}
+	dp_children_move(d, nsad);
 	for (size_t j = 0; j < o->nsa; j++)
 		if (!taken[j] && d->out[j])
 			sa_free(d->out[j]);
@@ -549,6 +834,7 @@ void dpath_stop(struct dpath *d)
 			raw_close(d->raw[s]);
 		d->raw[s] = NULL;
 	}
+	dp_children_free(d);
 	if (d->out && d->cfg) {
 		for (size_t i = 0; i < d->cfg->nsa; i++)
 			if (d->out[i])

@@ -10,6 +10,7 @@
 #include "daemon/dcfg.h"
 #include "dataplane/raw.h"
 #include "dataplane/tun.h"
+#include "ike/ike.h"
 #include "sa/sad.h"
 #include "xform/xform.h"
 
@@ -17,6 +18,7 @@
 #define DP_DROP_REASONS(X)                                         \
 	X(OUT_PARSE, "outbound: not a whole IP packet")            \
 	X(OUT_NO_SA, "outbound: no SA for the packet")             \
+	X(OUT_HELD, "outbound: held while IKE negotiates")         \
 	X(OUT_XFORM, "outbound: transform refused the packet")     \
 	X(OUT_SEND, "outbound: send failed")                       \
 	X(IN_TRUNC, "inbound: truncated or unparseable receive")   \
@@ -42,6 +44,33 @@ struct dp_stats {
 #define DP_NSOCK     6
 #define DP_NATT_PORT 4500u /* RFC 3948 */
 
+/* A Child SA pair installed by IKE (runtime SAs beside the manual ones). Keys are kept for
+ * export-wireshark and wiped when the pair goes. */
+#define DP_CHILD_MAX	 512
+#define DP_CHILD_KEY_MAX 128 /* encryption key (salt included) + integrity key */
+
+struct dp_child {
+	uint32_t id;  /* the engine's pair id; 0 = free slot */
+	uint64_t gen; /* install order: the newest pair covering a packet wins (rekey) */
+	char rule[SPD_NAME_MAX];
+	struct sa *in, *out; /* in is owned by the SAD while installed */
+	struct dp_sel sel[IKE_CHILD_SEL_MAX];
+	size_t nsel;
+	uint8_t key[2][DP_CHILD_KEY_MAX]; /* [0] in, [1] out */
+	size_t encr_len[2], integ_len[2];
+};
+
+/* What the data path hands to the rest of the daemon. Either may be NULL. */
+struct dp_hooks {
+	void *arg;
+	/* An outbound packet matched no SA: the acquire logic may take it (copy it) and return
+	 * true; false = dropped as OUT_NO_SA. */
+	bool (*miss)(void *arg, const uint8_t *pkt, size_t len);
+	/* An IKE message arrived on port 4500 (RFC 3948 2.2, marker removed). */
+	void (*ike)(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		    const uint8_t *msg, size_t len);
+};
+
 struct dpath {
 	const struct dcfg *cfg;
 	struct tun tun;
@@ -50,7 +79,11 @@ struct dpath {
 	struct sa **out;		/* outbound SAs, parallel to cfg->sa (NULL for inbound) */
 	struct sa **all;		/* every SA, parallel to cfg->sa */
 	struct dp_stats st;
-	bool steering; /* nft table and routes installed */
+	bool steering;		/* nft table and routes installed */
+	struct dp_child *child; /* DP_CHILD_MAX slots, allocated by dpath_start */
+	size_t nchild;		/* slots in use */
+	uint64_t child_gen;
+	struct dp_hooks hook; /* set by the caller after dpath_start */
 };
 
 /* Clean leftovers, open sockets and TUN, create SAs, install routes and the nft table.
@@ -63,6 +96,23 @@ int dpath_start(struct dpath *d, const struct dcfg *cfg);
 int dpath_reload(struct dpath *d, const struct dcfg *n);
 /* Remove the nft table, rules and routes, close TUN and sockets, free SAs. */
 void dpath_stop(struct dpath *d);
+/* As dpath_start(), for a daemon that runs IKE: every socket IKE may need (ESP and AH raw
+ * sockets and ESP in UDP on 4500, both families; 4500 also carries IKE) and the ESP routing
+ * rules for both families, whatever the manual SAs use. */
+int dpath_start_ike(struct dpath *d, const struct dcfg *cfg);
+
+/* Install a negotiated pair: both SAs created (keys copied, kept for export-wireshark), the
+ * inbound one into the SAD, the outbound one used for packets matching c->sel, ahead of
+ * older pairs with overlapping selectors (make-before-break on rekey); the ESP sockets get
+ * a route to a new peer. 0, -EEXIST (id installed, or inbound SPI taken), -ENOSPC,
+ * -ENOTSUP (no socket for that family/encapsulation), or sa_new()'s error. */
+int dpath_child_add(struct dpath *d, const struct ike_child *c);
+/* Remove pair id (both SAs freed, keys wiped). Unknown ids are ignored. */
+void dpath_child_del(struct dpath *d, uint32_t id);
+/* Run one outbound packet (a whole IP packet, e.g. one held during an acquire) through SA
+ * lookup, transform and send. 0, -ENOENT (still no SA) or -EIO (dropped, counted). */
+int dpath_output(struct dpath *d, const uint8_t *pkt, size_t len);
+
 /* Event handlers: drain up to a few batches. */
 void dpath_tun_ready(struct dpath *d);
 void dpath_raw_ready(struct dpath *d, unsigned idx);

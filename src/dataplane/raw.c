@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,10 +18,37 @@ static int raw_setopt(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val));
 }
 
+static int raw_fail(struct raw_sock *r)
+{
+	int rc = -errno;
+
+	close(r->fd);
+	r->fd = -1;
+	return rc;
+}
+
+/* Root may exceed net.core.*mem_max, which a child namespace cannot raise. */
+static void raw_size_bufs(int fd)
+{
+	if (raw_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, RAW_SOCKBUF) < 0 ||
+	    raw_setopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, RAW_SOCKBUF) < 0)
+		log_warn("raw: cannot size socket buffers: %s", strerror(errno));
+}
+
+int raw_want_meta(int fd, int af)
+{
+	bool v6 = af == AF_INET6;
+	int lvl = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+
+	if (raw_setopt(fd, lvl, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, 1) < 0 ||
+	    raw_setopt(fd, lvl, v6 ? IPV6_RECVHOPLIMIT : IP_RECVTTL, 1) < 0 ||
+	    raw_setopt(fd, lvl, v6 ? IPV6_RECVTCLASS : IP_RECVTOS, 1) < 0)
+		return -errno;
+	return 0;
+}
+
 int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark)
 {
-	int rc;
-
 	memset(r, 0, sizeof(*r));
 	r->af = af;
 	r->proto = proto;
@@ -28,34 +56,24 @@ int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark)
 	if (r->fd < 0)
 		return -errno;
 	if (raw_setopt(r->fd, SOL_SOCKET, SO_MARK, (int)mark) < 0)
-		goto fail;
+		return raw_fail(r);
 	/* RFC 4302 3.3.3.1.1.1: Identification is immutable, so it must go out as signed. */
 	if (af == AF_INET && proto == IPPROTO_AH) {
 		if (raw_setopt(r->fd, IPPROTO_IP, IP_HDRINCL, 1) < 0)
-			goto fail;
+			return raw_fail(r);
 		r->hdrincl = true;
 	}
-	/* Root may exceed net.core.*mem_max, which a child namespace cannot raise. */
-	if (raw_setopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, RAW_SOCKBUF) < 0 ||
-	    raw_setopt(r->fd, SOL_SOCKET, SO_SNDBUFFORCE, RAW_SOCKBUF) < 0)
-		log_warn("raw: cannot size socket buffers: %s", strerror(errno));
-	if (af == AF_INET6 && (raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0 ||
-			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
-			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0))
-		goto fail;
+	raw_size_bufs(r->fd);
+	if (af == AF_INET6 && raw_want_meta(r->fd, af) < 0)
+		return raw_fail(r);
 	return 0;
-fail:
-	rc = -errno;
-	close(r->fd);
-	r->fd = -1;
-	return rc;
 }
 
 int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
-	int rc;
+	struct raw_meta any = { .src.af = (uint8_t)af, .dst.af = (uint8_t)af, .dport = port };
+	struct msghdr mh;
 
 	memset(r, 0, sizeof(*r));
 	r->af = af;
@@ -64,43 +82,19 @@ int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark)
 	r->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (r->fd < 0)
 		return -errno;
-	memset(&ss, 0, sizeof(ss));
-	if (af == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		sl = sizeof(*a);
-		if (raw_setopt(r->fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0)
-			goto fail;
-	}
+	if (af == AF_INET6 && raw_setopt(r->fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0)
+		return raw_fail(r);
 	if (raw_setopt(r->fd, SOL_SOCKET, SO_MARK, (int)mark) < 0)
-		goto fail;
-	if (raw_setopt(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, RAW_SOCKBUF) < 0 ||
-	    raw_setopt(r->fd, SOL_SOCKET, SO_SNDBUFFORCE, RAW_SOCKBUF) < 0)
-		log_warn("udp: cannot size socket buffers: %s", strerror(errno));
-	if (af == AF_INET && (raw_setopt(r->fd, IPPROTO_IP, IP_PKTINFO, 1) < 0 ||
-			      raw_setopt(r->fd, IPPROTO_IP, IP_RECVTTL, 1) < 0 ||
-			      raw_setopt(r->fd, IPPROTO_IP, IP_RECVTOS, 1) < 0))
-		goto fail;
-	if (af == AF_INET6 && (raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0 ||
-			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
-			       raw_setopt(r->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) < 0))
-		goto fail;
-	if (bind(r->fd, (struct sockaddr *)&ss, sl) < 0)
-		goto fail;
+		return raw_fail(r);
+	raw_size_bufs(r->fd);
+	if (raw_want_meta(r->fd, af) < 0)
+		return raw_fail(r);
+	/* The wildcard address and our port, built the way every send builds its name. */
+	memset(&mh, 0, sizeof(mh));
+	raw_meta_write(af, &mh, &ss, NULL, &any);
+	if (bind(r->fd, (struct sockaddr *)&ss, mh.msg_namelen) < 0)
+		return raw_fail(r);
 	return 0;
-fail:
-	rc = -errno;
-	close(r->fd);
-	r->fd = -1;
-	return rc;
 }
 
 void raw_close(struct raw_sock *r)
@@ -110,94 +104,189 @@ void raw_close(struct raw_sock *r)
 	r->fd = -1;
 }
 
-/* RFC 8200 3: rebuild the fixed header in front of the payload the kernel handed us. */
-static int raw_v6_rebuild(struct raw_sock *r, struct pbuf *pb, const struct msghdr *mh)
+int raw_meta_read(int af, const struct msghdr *mh, struct raw_meta *m)
 {
-	const struct sockaddr_in6 *from = (const struct sockaddr_in6 *)mh->msg_name;
-	const struct in6_pktinfo *pi = NULL;
-	int hops = 64, tclass = 0;
+	const struct sockaddr_storage *from = mh->msg_name;
+	bool have_dst = false;
 	struct cmsghdr *c;
-	uint8_t *h;
-	struct wr w;
+	int v;
 
+	memset(m, 0, sizeof(*m));
+	m->hops = IP_DEFAULT_TTL;
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
-		if (c->cmsg_level != IPPROTO_IPV6)
-			continue;
-		if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(*pi)))
-			pi = (const struct in6_pktinfo *)CMSG_DATA(c);
-		else if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&hops, CMSG_DATA(c), sizeof(int));
-		else if (c->cmsg_type == IPV6_TCLASS && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&tclass, CMSG_DATA(c), sizeof(int));
+		const uint8_t *p = CMSG_DATA(c);
+		size_t n = c->cmsg_len - CMSG_LEN(0);
+
+		if (af == AF_INET6 && c->cmsg_level == IPPROTO_IPV6) {
+			if (c->cmsg_type == IPV6_PKTINFO && n >= sizeof(struct in6_pktinfo)) {
+				ipaddr_from_v6(&m->dst,
+					       p + offsetof(struct in6_pktinfo, ipi6_addr));
+				have_dst = true;
+			} else if (c->cmsg_type == IPV6_HOPLIMIT && n >= sizeof(int)) {
+				memcpy(&m->hops, p, sizeof(int));
+			} else if (c->cmsg_type == IPV6_TCLASS && n >= sizeof(int)) {
+				memcpy(&v, p, sizeof(int));
+				m->tclass = (uint8_t)v;
+			}
+		} else if (af == AF_INET && c->cmsg_level == IPPROTO_IP) {
+			if (c->cmsg_type == IP_PKTINFO && n >= sizeof(struct in_pktinfo)) {
+				ipaddr_from_v4(&m->dst, p + offsetof(struct in_pktinfo, ipi_addr));
+				have_dst = true;
+			} else if (c->cmsg_type == IP_TTL && n >= sizeof(int)) {
+				memcpy(&m->hops, p, sizeof(int));
+			} else if (c->cmsg_type == IP_TOS && n >= 1) {
+				m->tclass = *p;
+			}
+		}
 	}
-	if (!pi || mh->msg_namelen < sizeof(*from) || pb->len > IPV6_MAX_PAYLOAD)
+	if (!have_dst || !from || from->ss_family != af)
 		return -1;
-	h = pbuf_push(pb, IPV6_HDR_LEN);
-	if (!h)
-		return -1;
-	wr_init(&w, h, IPV6_HDR_LEN);
-	wr_u32(&w, 6u << 28 | (uint32_t)(tclass & 0xff) << 20);
-	wr_u16(&w, (uint16_t)(pb->len - IPV6_HDR_LEN));
-	wr_u8(&w, r->proto);
-	wr_u8(&w, (uint8_t)hops);
-	wr_bytes(&w, &from->sin6_addr, 16);
-	wr_bytes(&w, &pi->ipi6_addr, 16);
-	return wr_ok(&w) ? 0 : -1;
+	if (af == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+
+		if (mh->msg_namelen < sizeof(*a))
+			return -1;
+		ipaddr_from_v6(&m->src, &a->sin6_addr);
+		m->sport = ntohs(a->sin6_port);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+
+		if (mh->msg_namelen < sizeof(*a))
+			return -1;
+		ipaddr_from_v4(&m->src, &a->sin_addr);
+		m->sport = ntohs(a->sin_port);
+	}
+	return 0;
 }
 
-/* RFC 791: an IPv4 header (no options) with protocol 50 in front of a UDP-encapsulated ESP
- * packet, from msg_name (source) and IP_PKTINFO (destination). */
-static int raw_v4_rebuild(struct raw_sock *r, struct pbuf *pb, const struct msghdr *mh)
+static struct cmsghdr *raw_cmsg_add(struct msghdr *mh, struct cmsghdr *prev, int level, int type,
+				    const void *val, size_t len)
 {
-	const struct sockaddr_in *from = (const struct sockaddr_in *)mh->msg_name;
-	const struct in_pktinfo *pi = NULL;
-	int ttl = 64;
-	uint8_t tos = 0;
+	struct cmsghdr *c = prev ? CMSG_NXTHDR(mh, prev) : CMSG_FIRSTHDR(mh);
+
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), val, len);
+	return c;
+}
+
+void raw_meta_write(int af, struct msghdr *mh, struct sockaddr_storage *name, uint8_t *cbuf,
+		    const struct raw_meta *m)
+{
+	bool v6 = af == AF_INET6;
+	int lvl = v6 ? IPPROTO_IPV6 : IPPROTO_IP, tc = m->tclass;
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi4;
 	struct cmsghdr *c;
+
+	memset(name, 0, sizeof(*name));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)name;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(m->dport);
+		memcpy(&a->sin6_addr, m->dst.b, 16);
+		mh->msg_namelen = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)name;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(m->dport);
+		memcpy(&a->sin_addr, m->dst.b, 4);
+		mh->msg_namelen = sizeof(*a);
+	}
+	mh->msg_name = name;
+	if (!cbuf)
+		return;
+	memset(cbuf, 0, RAW_CMSG_SPACE);
+	mh->msg_control = cbuf;
+	mh->msg_controllen = (v6 ? CMSG_SPACE(sizeof(pi6)) : CMSG_SPACE(sizeof(pi4))) +
+			     (m->hops ? 2 * CMSG_SPACE(sizeof(int)) : 0);
+	memset(&pi6, 0, sizeof(pi6));
+	memset(&pi4, 0, sizeof(pi4));
+	memcpy(&pi6.ipi6_addr, m->src.b, 16);
+	memcpy(&pi4.ipi_spec_dst, m->src.b, 4);
+	c = v6 ? raw_cmsg_add(mh, NULL, lvl, IPV6_PKTINFO, &pi6, sizeof(pi6))
+	       : raw_cmsg_add(mh, NULL, lvl, IP_PKTINFO, &pi4, sizeof(pi4));
+	if (!m->hops)
+		return;
+	c = raw_cmsg_add(mh, c, lvl, v6 ? IPV6_HOPLIMIT : IP_TTL, &m->hops, sizeof(int));
+	raw_cmsg_add(mh, c, lvl, v6 ? IPV6_TCLASS : IP_TOS, &tc, sizeof(int));
+}
+
+/* RFC 791 / RFC 8200 3: rebuild an IP header (no options) in front of the payload the kernel
+ * handed us (IPv6 raw sockets and every UDP socket deliver only the payload). */
+static int raw_rebuild(struct raw_sock *r, struct pbuf *pb, const struct raw_meta *m)
+{
+	bool v6 = r->af == AF_INET6;
+	size_t hl = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	uint8_t *h;
 	struct wr w;
 
-	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
-		if (c->cmsg_level != IPPROTO_IP)
-			continue;
-		if (c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(*pi)))
-			pi = (const struct in_pktinfo *)CMSG_DATA(c);
-		else if (c->cmsg_type == IP_TTL && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&ttl, CMSG_DATA(c), sizeof(int));
-		else if (c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1))
-			tos = *CMSG_DATA(c);
-	}
-	if (!pi || mh->msg_namelen < sizeof(*from) || pb->len > IPV4_MAX_PACKET - IPV4_HDR_LEN)
+	if (pb->len > (v6 ? IPV6_MAX_PAYLOAD : IPV4_MAX_PACKET - IPV4_HDR_LEN))
 		return -1;
-	h = pbuf_push(pb, IPV4_HDR_LEN);
+	h = pbuf_push(pb, hl);
 	if (!h)
 		return -1;
-	wr_init(&w, h, IPV4_HDR_LEN);
-	wr_u8(&w, 0x45);
-	wr_u8(&w, tos);
-	wr_u16(&w, (uint16_t)pb->len);
-	wr_u32(&w, 0); /* id, flags, fragment offset */
-	wr_u8(&w, (uint8_t)ttl);
-	wr_u8(&w, r->proto);
-	wr_u16(&w, 0);
-	wr_bytes(&w, &from->sin_addr, 4);
-	wr_bytes(&w, &pi->ipi_addr, 4);
+	wr_init(&w, h, hl);
+	if (v6) {
+		wr_u32(&w, 6u << 28 | (uint32_t)m->tclass << 20);
+		wr_u16(&w, (uint16_t)(pb->len - hl));
+		wr_u8(&w, r->proto);
+		wr_u8(&w, (uint8_t)m->hops);
+	} else {
+		wr_u8(&w, 0x45);
+		wr_u8(&w, m->tclass);
+		wr_u16(&w, (uint16_t)pb->len);
+		wr_u32(&w, 0); /* id, flags, fragment offset */
+		wr_u8(&w, (uint8_t)m->hops);
+		wr_u8(&w, r->proto);
+		wr_u16(&w, 0);
+	}
+	wr_bytes(&w, m->src.b, ipaddr_len(&m->src));
+	wr_bytes(&w, m->dst.b, ipaddr_len(&m->dst));
 	if (!wr_ok(&w))
 		return -1;
-	ipv4_set_checksum(h, IPV4_HDR_LEN);
+	if (!v6)
+		ipv4_set_checksum(h, hl);
 	return 0;
 }
 
 /* RFC 3948 2.2/2.3: a one-octet 0xff datagram is a NAT keepalive, four zero octets in front
- * are IKE's non-ESP marker; neither is ESP. */
-static bool raw_udp_is_esp(const struct pbuf *pb)
+ * are IKE's non-ESP marker (removed here); anything else starts with an ESP SPI. */
+static enum raw_kind raw_udp_kind(struct pbuf *pb)
 {
 	struct rd rd;
 	uint32_t spi;
 
 	rd_init(&rd, pbuf_data(pb), pb->len);
 	spi = rd_u32(&rd);
-	return rd_ok(&rd) && spi != 0;
+	if (rd_ok(&rd) && spi != 0)
+		return RAW_IP;
+	if (rd_ok(&rd) && pbuf_pull(pb, 4))
+		return RAW_NON_ESP;
+	return pb->len == 1 && *pbuf_data(pb) == 0xff ? RAW_KEEPALIVE : RAW_BAD;
+}
+
+/* What one received message is; pb holds it as the kind says. */
+static enum raw_kind raw_classify(struct raw_sock *r, unsigned i, struct pbuf *pb)
+{
+	const struct msghdr *mh = &r->msg[i].msg_hdr;
+	struct raw_meta *m = &r->meta[i];
+	enum raw_kind k = RAW_IP;
+
+	if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return RAW_BAD;
+	if (r->af == AF_INET && !r->udp_port)
+		return RAW_IP; /* the kernel kept the IPv4 header */
+	if (raw_meta_read(r->af, mh, m) < 0)
+		return RAW_BAD;
+	if (r->udp_port)
+		k = raw_udp_kind(pb);
+	if (k == RAW_IP && raw_rebuild(r, pb, m) < 0)
+		return RAW_BAD;
+	return k;
 }
 
 int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
@@ -225,109 +314,65 @@ int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 	if (got < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	for (int i = 0; i < got; i++) {
-		struct msghdr *mh = &r->msg[i].msg_hdr;
-
 		pbs[i].len = r->msg[i].msg_len;
-		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-			pbs[i].len = 0;
-		else if (r->udp_port && !raw_udp_is_esp(&pbs[i]))
-			pbs[i].len = 0;
-		else if (r->af == AF_INET6 && raw_v6_rebuild(r, &pbs[i], mh) < 0)
-			pbs[i].len = 0;
-		else if (r->af == AF_INET && r->udp_port && raw_v4_rebuild(r, &pbs[i], mh) < 0)
+		r->kind[i] = (uint8_t)raw_classify(r, (unsigned)i, &pbs[i]);
+		if (r->kind[i] != RAW_IP && r->kind[i] != RAW_NON_ESP)
 			pbs[i].len = 0;
 	}
 	return got;
 }
 
-static void raw_cmsg_int(struct cmsghdr *c, int level, int type, int val)
+/* Split a whole IP packet of the socket's family and protocol into the header fields the
+ * kernel will write (meta) and the offset of the payload it sends. -1 if it is not one. */
+static int raw_meta_of_packet(const struct raw_sock *r, const struct pbuf *pb, struct raw_meta *m,
+			      size_t *hl)
 {
-	c->cmsg_level = level;
-	c->cmsg_type = type;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &val, sizeof(int));
-}
-
-/* IPv4: destination in msg_name, source as IP_PKTINFO, TTL and TOS as ancillary data. */
-static int raw_prep_v4(struct raw_sock *r, unsigned i, const struct pbuf *pb)
-{
-	struct sockaddr_in *to = (struct sockaddr_in *)&r->name[i];
-	struct msghdr *mh = &r->msg[i].msg_hdr;
-	struct in_pktinfo pi;
+	bool v6 = r->af == AF_INET6;
 	const uint8_t *h;
-	struct cmsghdr *c;
 	struct rd rd;
-	size_t hl;
 
 	rd_init(&rd, pbuf_data(pb), pb->len);
-	h = rd_bytes(&rd, IPV4_HDR_LEN);
-	if (!h || h[0] >> 4 != 4 || h[9] != r->proto)
+	h = rd_bytes(&rd, v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN);
+	if (!h || h[0] >> 4 != (v6 ? 6 : 4) || h[v6 ? 6 : 9] != r->proto)
 		return -1;
-	hl = (size_t)(h[0] & 0xf) * 4;
-	if (hl < IPV4_HDR_LEN || hl > pb->len)
-		return -1;
-	memset(to, 0, sizeof(*to));
-	to->sin_family = AF_INET;
-	to->sin_port = htons(r->udp_port);
-	memcpy(&to->sin_addr, h + 16, 4);
-	mh->msg_namelen = sizeof(*to);
-	if (r->hdrincl) {
-		/* The kernel fills in the total length and the header checksum only. */
-		r->iov[i].iov_base = pbuf_data(pb);
-		r->iov[i].iov_len = pb->len;
-		return 0;
+	memset(m, 0, sizeof(*m));
+	m->dport = r->udp_port;
+	if (v6) {
+		*hl = IPV6_HDR_LEN;
+		ipaddr_from_v6(&m->src, h + 8);
+		ipaddr_from_v6(&m->dst, h + 24);
+		m->hops = h[7];
+		m->tclass = (uint8_t)((h[0] & 0xf) << 4 | h[1] >> 4);
+	} else {
+		*hl = (size_t)(h[0] & 0xf) * 4;
+		if (*hl < IPV4_HDR_LEN || *hl > pb->len)
+			return -1;
+		ipaddr_from_v4(&m->src, h + 12);
+		ipaddr_from_v4(&m->dst, h + 16);
+		m->hops = h[8];
+		m->tclass = h[1];
 	}
-	memset(&pi, 0, sizeof(pi));
-	memcpy(&pi.ipi_spec_dst, h + 12, 4);
-	mh->msg_control = r->cmsg[i];
-	mh->msg_controllen = CMSG_SPACE(sizeof(pi)) + 2 * CMSG_SPACE(sizeof(int));
-	c = CMSG_FIRSTHDR(mh);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	raw_cmsg_int(CMSG_NXTHDR(mh, c), IPPROTO_IP, IP_TTL, h[8] ? h[8] : IP_DEFAULT_TTL);
-	c = CMSG_NXTHDR(mh, c);
-	raw_cmsg_int(CMSG_NXTHDR(mh, c), IPPROTO_IP, IP_TOS, h[1]);
-	r->iov[i].iov_base = (uint8_t *)pbuf_data(pb) + hl;
-	r->iov[i].iov_len = pb->len - hl;
+	if (!m->hops)
+		m->hops = IP_DEFAULT_TTL;
 	return 0;
 }
 
-/* IPv6: destination in msg_name, source as IPV6_PKTINFO, hop limit and traffic class. Only a
- * packet whose fixed header is followed directly by our protocol can be sent this way. */
-static int raw_prep_v6(struct raw_sock *r, unsigned i, const struct pbuf *pb)
+/* Destination in msg_name, source as IP_PKTINFO / IPV6_PKTINFO, TTL / hop limit and TOS /
+ * traffic class as ancillary data; only the payload is handed over. An IPv4 AH socket sends
+ * the whole packet (the kernel fills in the total length and the header checksum only). */
+static int raw_prep(struct raw_sock *r, unsigned i, const struct pbuf *pb)
 {
-	struct sockaddr_in6 *to = (struct sockaddr_in6 *)&r->name[i];
 	struct msghdr *mh = &r->msg[i].msg_hdr;
-	struct in6_pktinfo pi;
-	const uint8_t *h;
-	struct cmsghdr *c;
-	struct rd rd;
+	struct raw_meta m;
+	size_t hl;
 
-	rd_init(&rd, pbuf_data(pb), pb->len);
-	h = rd_bytes(&rd, IPV6_HDR_LEN);
-	if (!h || h[0] >> 4 != 6 || h[6] != r->proto)
+	if (raw_meta_of_packet(r, pb, &m, &hl) < 0)
 		return -1;
-	memset(to, 0, sizeof(*to));
-	to->sin6_family = AF_INET6;
-	to->sin6_port = htons(r->udp_port);
-	memcpy(&to->sin6_addr, h + 24, 16);
-	memset(&pi, 0, sizeof(pi));
-	memcpy(&pi.ipi6_addr, h + 8, 16);
-	mh->msg_namelen = sizeof(*to);
-	mh->msg_control = r->cmsg[i];
-	mh->msg_controllen = CMSG_SPACE(sizeof(pi)) + 2 * CMSG_SPACE(sizeof(int));
-	c = CMSG_FIRSTHDR(mh);
-	c->cmsg_level = IPPROTO_IPV6;
-	c->cmsg_type = IPV6_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	raw_cmsg_int(CMSG_NXTHDR(mh, c), IPPROTO_IPV6, IPV6_HOPLIMIT, h[7] ? h[7] : IP_DEFAULT_TTL);
-	c = CMSG_NXTHDR(mh, c);
-	raw_cmsg_int(CMSG_NXTHDR(mh, c), IPPROTO_IPV6, IPV6_TCLASS, (h[0] & 0xf) << 4 | h[1] >> 4);
-	r->iov[i].iov_base = (uint8_t *)pbuf_data(pb) + IPV6_HDR_LEN;
-	r->iov[i].iov_len = pb->len - IPV6_HDR_LEN;
+	raw_meta_write(r->af, mh, &r->name[i], r->hdrincl ? NULL : r->cmsg[i], &m);
+	if (r->hdrincl)
+		hl = 0;
+	r->iov[i].iov_base = (uint8_t *)pbuf_data(pb) + hl;
+	r->iov[i].iov_len = pb->len - hl;
 	return 0;
 }
 
@@ -343,11 +388,9 @@ int raw_send_batch(struct raw_sock *r, struct pbuf *const *pbs, unsigned n, unsi
 		struct msghdr *mh = &r->msg[k].msg_hdr;
 
 		memset(mh, 0, sizeof(*mh));
-		memset(r->cmsg[k], 0, RAW_CMSG_SPACE);
-		mh->msg_name = &r->name[k];
 		mh->msg_iov = &r->iov[k];
 		mh->msg_iovlen = 1;
-		rc = r->af == AF_INET ? raw_prep_v4(r, k, pbs[i]) : raw_prep_v6(r, k, pbs[i]);
+		rc = raw_prep(r, k, pbs[i]);
 		if (rc < 0)
 			(*bad)++;
 		else

@@ -15,7 +15,9 @@
  * the ESP part of the packet in a datagram to the peer's port 4500; receiving rebuilds an IP
  * header with protocol 50 in front of the datagram's payload (IPv4 too: UDP sockets deliver
  * only the payload), so the ESP transform sees the same packet either way. NAT keepalives
- * (RFC 3948 2.3) and IKE messages with the non-ESP marker (RFC 3948 2.2) come back with len 0.
+ * (RFC 3948 2.3) come back with len 0 and IKE messages with the non-ESP marker (RFC 3948 2.2)
+ * without the marker, both marked in r->kind[] so the caller hands IKE to the engine.
+ * raw_open_udp() also serves IKE's own port 500 socket: same options, same meta helpers.
  */
 #ifndef ESPRIT_DATAPLANE_RAW_H
 #define ESPRIT_DATAPLANE_RAW_H
@@ -29,6 +31,23 @@
 
 #define RAW_CMSG_SPACE 128
 
+/* What a received datagram turned out to be (RFC 3948 2.2, 2.3 on UDP sockets). */
+enum raw_kind {
+	RAW_IP,	       /* a whole IP packet of the socket's protocol is in the pbuf */
+	RAW_NON_ESP,   /* UDP: an IKE message, marker removed, in the pbuf; see meta */
+	RAW_KEEPALIVE, /* UDP: NAT keepalive (0xff); len 0 */
+	RAW_BAD,       /* truncated or unusable; len 0 */
+};
+
+/* The addresses and IP header fields of one datagram, for both families alike: received
+ * ones from msg_name and ancillary data, sent ones into them. */
+struct raw_meta {
+	struct ipaddr src, dst; /* received: src = the peer, dst = our address */
+	uint16_t sport, dport;	/* UDP ports, host order (received: sport = the peer's) */
+	int hops;		/* TTL / hop limit */
+	uint8_t tclass;		/* TOS / traffic class */
+};
+
 struct raw_sock {
 	int fd;
 	int af;
@@ -40,7 +59,21 @@ struct raw_sock {
 	struct iovec iov[DP_BATCH];
 	struct sockaddr_storage name[DP_BATCH];
 	uint8_t cmsg[DP_BATCH][RAW_CMSG_SPACE];
+	/* Set by raw_recv_batch() per packet. */
+	uint8_t kind[DP_BATCH];		/* enum raw_kind */
+	struct raw_meta meta[DP_BATCH]; /* UDP sockets and IPv6 */
 };
+
+/* Ancillary data: switch on IP_PKTINFO / IPV6_RECVPKTINFO, TTL / hop limit and TOS / traffic
+ * class reception on fd. 0 or -errno. */
+int raw_want_meta(int fd, int af);
+/* Read a received message's source (msg_name) and destination, hop limit and traffic
+ * class (ancillary data). 0, or -1 without a destination or source of the family. */
+int raw_meta_read(int af, const struct msghdr *mh, struct raw_meta *m);
+/* Prepare mh to send to m->dst (port m->dport) from m->src, with m->hops and m->tclass
+ * when hops is nonzero: msg_name into *name, ancillary data into cbuf (RAW_CMSG_SPACE). */
+void raw_meta_write(int af, struct msghdr *mh, struct sockaddr_storage *name, uint8_t *cbuf,
+		    const struct raw_meta *m);
 
 /* Open a raw socket (non-blocking, close-on-exec, SO_MARK, large buffers, IPv6 ancillary data
  * switched on). 0 or -errno. */
@@ -50,8 +83,8 @@ int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark);
 void raw_close(struct raw_sock *r);
 
 /* Receive up to n (<= DP_BATCH) packets; pbs[i] must be initialised with at least 40 bytes of
- * headroom. Truncated packets come back with len 0. Returns how many, 0 if none is waiting,
- * or -errno. */
+ * headroom. r->kind[i] says what each one is; anything but RAW_IP and RAW_NON_ESP comes back
+ * with len 0. Returns how many, 0 if none is waiting, or -errno. */
 int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n);
 
 /* Send n (<= DP_BATCH) whole IP packets of the socket's family whose IP header is directly
