@@ -10,9 +10,9 @@
  *
  * Every end entity has subjectAltName IP:10.1.0.1, IP:2001:db8:1::1, DNS:fe.example,
  * email:fe@example.com and subject CN=<name>, O=esprit. For each X there are X.key (mode 0600),
- * X.pem, X.der (DER certificate), X.pub.der (SubjectPublicKeyInfo DER, from the key) and for the
- * CAs X.spki.sha1 (binary SHA-1 of the SubjectPublicKeyInfo, RFC 7296 3.7, via openssl dgst).
- * Only for test programs; included by one .c each.
+ * X.pem, X.der (DER certificate), X.pub.der and X.pub.pem (SubjectPublicKeyInfo, from the key) and
+ * for the CAs X.spki.sha1 (binary SHA-1 of the SubjectPublicKeyInfo, RFC 7296 3.7, via openssl
+ * dgst). Only for test programs; included by one .c each.
  */
 #ifndef ESPRIT_TEST_IKE_CERT_PKI_H
 #define ESPRIT_TEST_IKE_CERT_PKI_H
@@ -32,6 +32,7 @@ static const char pki_script[] =
 	"  ed) openssl genpkey -algorithm ED25519 -out $1.key;;\n"
 	"  *) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:$2 -out $1.key;;\n"
 	"  esac; chmod 600 $1.key\n"
+	"  openssl pkey -in $1.key -pubout -out $1.pub.pem\n"
 	"  openssl pkey -in $1.key -pubout -outform DER -out $1.pub.der; }\n"
 	"ca() { key $1 P-256\n"
 	"  openssl req -x509 -new -key $1.key -subj \"/CN=$1/O=esprit\" -days 3650 \\\n"
