@@ -1,0 +1,129 @@
+/* The control protocol between espritd and esprit(8), shared by both so they cannot drift.
+ *
+ * Transport: a Unix SOCK_SEQPACKET socket, mode 0600; one connection carries one request
+ * datagram and one reply datagram, then the daemon closes it.
+ *
+ * Request: "esprit-ctl 1 VERB", at most CTLMSG_REQ_MAX octets, an optional trailing newline.
+ * A bare "VERB" is read as version 1 (for people typing at socat). VERB is one of
+ * ctlmsg_req_name(): status, sa, stats, sa-keys.
+ *
+ * Reply: text lines, each "KEY" or "KEY VALUE", at most CTLMSG_REPLY_MAX octets. The first
+ * line is "esprit-ctl 1" (protocol version). A line "error MESSAGE" means the request failed.
+ * KEY is [a-z0-9_.-]{1,63}; VALUE is printable ASCII (0x20-0x7e). Repeated keys are allowed:
+ * a reply to `sa` is a list of records, each starting at a line whose key is "sa" (its value is
+ * a one-line summary; the fields of that SA follow until the next "sa" line). Counters are
+ * unsigned decimal; limits that do not apply are "-".
+ */
+#ifndef ESPRIT_LIB_CTLMSG_H
+#define ESPRIT_LIB_CTLMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTLMSG_MAGIC	    "esprit-ctl"
+#define CTLMSG_VERSION	    1u
+#define CTLMSG_REQ_MAX	    64u
+#define CTLMSG_REPLY_MAX    (128u * 1024u) /* fits one datagram with the default wmem */
+#define CTLMSG_ITEMS_MAX    8192u
+#define CTLMSG_KEY_MAX	    63u
+#define CTLMSG_DEFAULT_PATH "/run/esprit/esprit.sock"
+#define CTLMSG_ENV	    "ESPRIT_CONTROL"
+
+enum ctl_req {
+	CTL_REQ_STATUS,
+	CTL_REQ_SA,
+	CTL_REQ_STATS,
+	CTL_REQ_SA_KEYS, /* sa plus the key octets: only for `export-wireshark --keys` */
+	CTL_REQ_MAX
+};
+
+/* Quick Mode counters of `esprit stats`, named after the Windows IP Security Monitor. The key
+ * is what goes over the socket and into --json; the label is what people read. How each is
+ * computed is in ctl.c and esprit(8). */
+#define CTLMSG_QM_STATS(X)                                              \
+	X(active_sas, "Active Security Associations")                   \
+	X(active_tunnels, "Active Tunnels")                             \
+	X(bad_spi_packets, "Bad SPI Packets")                           \
+	X(packets_not_decrypted, "Packets Not Decrypted")               \
+	X(packets_not_authenticated, "Packets Not Authenticated")       \
+	X(packets_replay_detected, "Packets With Replay Detection")     \
+	X(confidential_bytes_sent, "Confidential Bytes Sent")           \
+	X(confidential_bytes_received, "Confidential Bytes Received")   \
+	X(authenticated_bytes_sent, "Authenticated Bytes Sent")         \
+	X(authenticated_bytes_received, "Authenticated Bytes Received") \
+	X(transport_bytes_sent, "Transport Bytes Sent")                 \
+	X(transport_bytes_received, "Transport Bytes Received")         \
+	X(tunnel_bytes_sent, "Bytes Sent In Tunnels")                   \
+	X(tunnel_bytes_received, "Bytes Received In Tunnels")           \
+	X(key_additions, "Key Additions")                               \
+	X(key_deletions, "Key Deletions")                               \
+	X(rekeys, "Rekeys")
+
+/* Main Mode (IKE) counters, from struct ike_stats; only present when IKE runs. */
+#define CTLMSG_MM_STATS(X)                                        \
+	X(ike_active, "Active IKE SAs")                           \
+	X(ike_main_mode, "IKE Main Mode")                         \
+	X(ike_quick_mode, "IKE Quick Mode")                       \
+	X(ike_total_acquire, "Total Acquire")                     \
+	X(ike_acquire_failures, "Acquire Failures")               \
+	X(ike_negotiation_failures, "Negotiation Failures")       \
+	X(ike_authentication_failures, "Authentication Failures") \
+	X(ike_invalid_packets, "Invalid Packets Received")        \
+	X(ike_cookies_sent, "Cookies Sent")                       \
+	X(ike_retransmissions, "Retransmissions")                 \
+	X(ike_rekeys, "IKE Rekeys")
+
+/* Data path counters that keep their historic short keys. */
+#define CTLMSG_DP_STATS(X)                      \
+	X(tun_rx, "Packets Read From The TUN")  \
+	X(tun_tx, "Packets Written To The TUN") \
+	X(net_rx, "Protected Packets Received") \
+	X(net_tx, "Protected Packets Sent")
+
+struct ctlmsg_stat {
+	const char *key, *label;
+};
+/* Tables made from the lists above, in their order. */
+extern const struct ctlmsg_stat ctlmsg_qm_stats[];
+extern const size_t ctlmsg_qm_nstats;
+extern const struct ctlmsg_stat ctlmsg_mm_stats[];
+extern const size_t ctlmsg_mm_nstats;
+extern const struct ctlmsg_stat ctlmsg_dp_stats[];
+extern const size_t ctlmsg_dp_nstats;
+
+/* "status", "sa", "stats", "sa-keys"; NULL out of range. */
+const char *ctlmsg_req_name(enum ctl_req r);
+/* Write the request datagram for r into buf; its length, or 0 if cap is too small. */
+size_t ctlmsg_req_build(enum ctl_req r, char *buf, size_t cap);
+/* Read a request datagram. 0 and *r; -EMSGSIZE longer than CTLMSG_REQ_MAX; -EBADMSG not one
+ * line of printable text or not "esprit-ctl N VERB"; -EPROTONOSUPPORT another version;
+ * -ENOENT unknown verb. */
+int ctlmsg_req_parse(const uint8_t *buf, size_t len, enum ctl_req *r);
+
+struct ctlmsg_item {
+	const char *key, *val; /* NUL-terminated, inside ctlmsg_reply.text; val "" if absent */
+};
+
+/* A parsed reply. Large (about 260 KiB): allocate it, do not put it on the stack. */
+struct ctlmsg_reply {
+	char text[CTLMSG_REPLY_MAX + 1];
+	struct ctlmsg_item item[CTLMSG_ITEMS_MAX];
+	size_t n;	   /* items after the version line */
+	unsigned version;  /* from the first line */
+	const char *error; /* value of the first "error" line, NULL if none */
+};
+
+/* Split a reply datagram into items. 0; -EMSGSIZE too long or too many lines; -EBADMSG not
+ * the grammar above (no version line, bad key, control characters, empty line);
+ * -EPROTONOSUPPORT another protocol version. */
+int ctlmsg_reply_parse(const uint8_t *buf, size_t len, struct ctlmsg_reply *r);
+
+/* First item with key at index >= from and < to; its index, or to if none. */
+size_t ctlmsg_find(const struct ctlmsg_reply *r, size_t from, size_t to, const char *key);
+/* Value of key in [from, to), or NULL. */
+const char *ctlmsg_get(const struct ctlmsg_reply *r, size_t from, size_t to, const char *key);
+/* Strict unsigned decimal: digits only, no sign, no overflow. */
+bool ctlmsg_u64(const char *s, uint64_t *out);
+
+#endif
