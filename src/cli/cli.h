@@ -67,6 +67,12 @@ void cli_locals_default(struct cli_locals *l);
  * conf.h. CLI_OK and *out, or CLI_FAIL. */
 int cli_load(const char *path, const struct cli_locals *l, unsigned flags, struct spd **out,
 	     size_t *ndiags);
+/* The options every configuration command shares, for getopt's default case: -l/--local
+ * (added to l) and -h/--help. -1: go on parsing; else the exit status to return. */
+int cli_conf_opt(const struct cli_cmd *c, int ch, char **argv, struct cli_locals *l);
+/* After the options: exactly one FILE, `me` defaulted from the host, then cli_load(). */
+int cli_load_arg(const struct cli_cmd *c, int argc, char **argv, struct cli_locals *l,
+		 unsigned flags, struct spd **out);
 
 /* cli_json.c: a streaming JSON writer, enough for our reports. key is NULL inside arrays. */
 #define JSON_DEPTH_MAX 16

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -151,4 +152,26 @@ int cli_load(const char *path, const struct cli_locals *l, unsigned flags, struc
 		return CLI_FAIL;
 	}
 	return CLI_OK;
+}
+
+int cli_conf_opt(const struct cli_cmd *c, int ch, char **argv, struct cli_locals *l)
+{
+	switch (ch) {
+	case 'l':
+		return cli_locals_add(l, optarg) < 0 ? CLI_USAGE : -1;
+	case 'h':
+		cli_help_cmd(c, stdout);
+		return CLI_OK;
+	default:
+		return cli_opt_error(c, argv, ch);
+	}
+}
+
+int cli_load_arg(const struct cli_cmd *c, int argc, char **argv, struct cli_locals *l,
+		 unsigned flags, struct spd **out)
+{
+	if (argc - optind != 1)
+		return cli_usage(c, argc == optind ? "missing FILE" : "only one FILE, please");
+	cli_locals_default(l);
+	return cli_load(argv[optind], l, flags, out, NULL);
 }

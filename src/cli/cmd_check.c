@@ -71,27 +71,19 @@ int cmd_check_config(const struct cli_cmd *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:nqh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'l':
-			if (cli_locals_add(&locals, optarg) < 0)
-				return CLI_USAGE;
-			break;
 		case 'n':
 			flags |= CONF_NO_SECRETS;
 			break;
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			cli_help_cmd(c, stdout);
-			return CLI_OK;
 		default:
-			return cli_opt_error(c, argv, ch);
+			r = cli_conf_opt(c, ch, argv, &locals);
+			if (r >= 0)
+				return r;
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage(c, argc == optind ? "missing FILE" : "only one FILE, please");
-	cli_locals_default(&locals);
-	r = cli_load(argv[optind], &locals, flags, &s, NULL);
+	r = cli_load_arg(c, argc, argv, &locals, flags, &s);
 	if (r != CLI_OK)
 		return r;
 	if (!quiet) {

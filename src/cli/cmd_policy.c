@@ -161,25 +161,17 @@ int cmd_policy_show(const struct cli_cmd *c, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":l:jh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'l':
-			if (cli_locals_add(&locals, optarg) < 0)
-				return CLI_USAGE;
-			break;
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			cli_help_cmd(c, stdout);
-			return CLI_OK;
 		default:
-			return cli_opt_error(c, argv, ch);
+			r = cli_conf_opt(c, ch, argv, &locals);
+			if (r >= 0)
+				return r;
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage(c, argc == optind ? "missing FILE" : "only one FILE, please");
-	cli_locals_default(&locals);
 	/* Displaying the policy needs no key material. */
-	r = cli_load(argv[optind], &locals, CONF_NO_SECRETS, &s, NULL);
+	r = cli_load_arg(c, argc, argv, &locals, CONF_NO_SECRETS, &s);
 	if (r != CLI_OK)
 		return r;
 	if (json)
