@@ -1,5 +1,6 @@
 /* esprit: entry point, the subcommand table, help and usage. */
 #include "cli/cli.h"
+#include "cli/cli_ctl.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,6 +17,10 @@ static int cmd_help(const struct cli_cmd *c, int argc, char **argv);
 	"  -l, --local ADDR[/PLEN]  an address of the host the file configures (`me`);\n" \
 	"                           repeat for several; default: this host's addresses\n"
 #define HELP_OPT "  -h, --help               show this help\n"
+#define CONTROL_OPT                                                                            \
+	"  -c, --control PATH       espritd's control socket (default $ESPRIT_CONTROL, else\n" \
+	"                           " CTLMSG_DEFAULT_PATH ")\n"
+#define JSON_OPT "  -j, --json               machine-readable output\n"
 
 /* The command table. Daemon commands slot in here with their own handlers. */
 static const struct cli_cmd cli_cmds[] = {
@@ -46,6 +51,17 @@ static const struct cli_cmd cli_cmds[] = {
 	  LOCAL_OPT
 	  "  -b, --block-plaintext    also drop the plaintext traffic the policy protects\n"
 	  "  -t, --table NAME         name of the inet table (default esprit_fw)\n" HELP_OPT },
+	{ "status", cmd_status, "show whether espritd runs: uptime, TUN, steering, SA counts",
+	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },
+	{ "sa", cmd_sa, "list the installed SAs with algorithms, counters and lifetimes",
+	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },
+	{ "stats", cmd_stats, "show IPsec statistics (IP Security Monitor counters, drops)",
+	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },
+	{ "export-wireshark", cmd_export_wireshark,
+	  "print the ESP SAs as Wireshark esp_sa lines so tshark can decrypt a capture",
+	  "[--control PATH] [--keys]",
+	  CONTROL_OPT
+	  "  -k, --keys               include the keys (espritd logs the export)\n" HELP_OPT },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]", "" },
 };
 
@@ -101,7 +117,7 @@ static void help_all(FILE *f)
 
 	fprintf(f,
 		"usage: %s [--help] [--version] COMMAND [ARGS]\n\n"
-		"esprit " ESPRIT_VERSION " -- IPsec policy tool (offline commands)\n\nCommands:\n",
+		"esprit " ESPRIT_VERSION " -- IPsec policy and control tool\n\nCommands:\n",
 		cli_prog);
 	for (i = 0; i < ARRAY_SIZE(cli_cmds); i++)
 		fprintf(f, "  %-16s %s\n", cli_cmds[i].name, cli_cmds[i].summary);

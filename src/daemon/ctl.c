@@ -1,4 +1,4 @@
-/* Control socket (see ctl.h). */
+/* Control socket (see ctl.h and lib/ctlmsg.h). */
 #include "daemon/ctl.h"
 
 #include <errno.h>
@@ -9,16 +9,28 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/cipher.h"
+#include "ike/ike.h"
+#include "lib/ctlmsg.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
-#define CTL_REPLY_MAX 65536
+#define ESPRITD_VERSION "0.1.0" /* project(VERSION) in CMakeLists.txt */
+
+/* The IKE engine's views are referenced weakly: the daemon links them once the engine
+ * implements them, and until then the IKE section is left out instead of failing the link. */
+extern const struct ike_stats *ike_get_stats(const struct ike *ike) __attribute__((weak));
+extern void ike_foreach_sa(const struct ike *ike,
+			   void (*fn)(const struct ike_sa_view *v, void *arg), void *arg,
+			   uint64_t now) __attribute__((weak));
 
 struct out {
 	char *p;
 	size_t cap, len;
+	bool full;
 };
 
 static void out_add(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -27,13 +39,25 @@ static void out_add(struct out *o, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (o->len >= o->cap)
+	if (o->full)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap - 1;
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->full = true; /* keep whole lines only; ctl_reply() says it was cut */
+		o->p[o->len] = 0;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
 }
 
 int ctl_open(struct ctl *c, const char *path)
@@ -47,6 +71,7 @@ int ctl_open(struct ctl *c, const char *path)
 	for (int i = 0; i < CTL_CLIENTS; i++)
 		c->client[i] = -1;
 	c->fd = -1;
+	c->started = mono_now();
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(c->path, path);
@@ -100,96 +125,409 @@ int ctl_accept(struct ctl *c)
 	return -1;
 }
 
-static void ctl_status(struct out *o, const struct dpath *d)
-{
-	size_t nout = 0;
+/* ---- status ------------------------------------------------------------------------------ */
 
-	for (size_t i = 0; i < d->cfg->nsa; i++)
-		nout += d->out[i] != NULL;
-	out_add(o, "daemon espritd %s\n", "0.1");
-	out_add(o, "tun %s\n", d->tun.name);
-	out_add(o, "sas %zu\n", d->cfg->nsa);
-	out_add(o, "sas_out %zu\n", nout);
-	out_add(o, "sas_in %zu\n", d->cfg->nsa - nout);
-	out_add(o, "steering %s\n", d->steering ? "on" : "off");
+struct ike_count {
+	struct out *o;
+	size_t n;
+};
+
+static void status_ike_sa(const struct ike_sa_view *v, void *arg)
+{
+	struct ike_count *ic = arg;
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+
+	ic->n++;
+	out_add(ic->o, "ike_sa %s %s %s %s %s:%u %s:%u %s %zu\n", v->name, v->state, v->role,
+		v->rule ? v->rule : "-", ipaddr_fmt(&v->local.addr, a), v->local.port,
+		ipaddr_fmt(&v->remote.addr, b), v->remote.port, v->xforms, v->nchild);
 }
 
-static void ctl_sa(struct out *o, const struct dpath *d)
+static void ctl_status(struct out *o, const struct ctl *c, const struct ctl_ctx *x, uint64_t now)
 {
-	for (size_t i = 0; i < d->cfg->nsa; i++) {
-		const struct sa *sa = d->all[i];
-		char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
-		uint64_t drops = 0;
+	const struct dpath *d = x->d;
+	size_t n = dpath_sa_count(d), nout = 0, nin = 0, nman = 0, nike = 0;
+	struct dpath_sa_view v;
 
-		if (!sa)
+	for (size_t i = 0; i < n; i++) {
+		if (!dpath_sa_get(d, i, &v))
 			continue;
-		for (unsigned r = 1; r < SA_DROP_MAX; r++)
-			drops += sa->ctr.drops[r];
-		out_add(o,
-			"sa %s %s spi 0x%08" PRIx32 " %s %s -> %s%s alg %s packets %" PRIu64
-			" bytes %" PRIu64 " drops %" PRIu64 " seq %" PRIu64 "\n",
-			sa->dir == SA_DIR_OUT ? "out" : "in", sa->proto == 51 ? "ah" : "esp",
-			sa->spi, sa->mode == SA_MODE_TUNNEL ? "tunnel" : "transport",
-			ipaddr_fmt(&sa->src, a), ipaddr_fmt(&sa->dst, b),
-			sa->udp_encap ? " encap udp" : "", xcipher_name(sa->cipher),
-			sa->ctr.packets, sa->ctr.bytes, drops, sa->seq);
+		nout += v.sa->dir == SA_DIR_OUT;
+		nin += v.sa->dir == SA_DIR_IN;
+		nman += v.child_id == 0;
+		nike += v.child_id != 0;
+	}
+	out_add(o, "daemon espritd %s\n", ESPRITD_VERSION);
+	out_add(o, "version %s\n", ESPRITD_VERSION);
+	out_add(o, "pid %ld\n", (long)getpid());
+	out_add(o, "uptime %" PRIu64 "\n", c && now >= c->started ? now - c->started : 0);
+	out_add(o, "tun %s\n", d->tun.name[0] ? d->tun.name : "-");
+	out_add(o, "steering %s\n", d->steering ? "on" : "off");
+	out_add(o, "sas %zu\n", nout + nin);
+	out_add(o, "sas_out %zu\nsas_in %zu\n", nout, nin);
+	out_add(o, "sas_manual %zu\nsas_ike %zu\n", nman, nike);
+	out_add(o, "ike %s\n", x->ike ? "on" : "off");
+	if (x->ike && ike_foreach_sa) {
+		struct ike_count ic = { .o = o };
+
+		ike_foreach_sa(x->ike, status_ike_sa, &ic, now * 1000);
+		out_add(o, "ike_sas %zu\n", ic.n);
 	}
 }
 
-static void ctl_stats(struct out *o, const struct dpath *d)
-{
-	const struct dp_stats *st = &d->st;
+/* ---- sa / sa-keys ------------------------------------------------------------------------ */
 
+static const char *proto_str(uint8_t proto)
+{
+	return proto == 51 ? "ah" : "esp";
+}
+
+/* "-" when a limit is not set, else what is left of it (0 once reached). */
+static void life_left(struct out *o, const char *key, uint64_t limit, uint64_t used)
+{
+	if (!limit)
+		out_add(o, "%s -\n", key);
+	else
+		out_add(o, "%s %" PRIu64 "\n", key, limit > used ? limit - used : 0);
+}
+
+static void sa_lifetimes(struct out *o, const struct sa *sa, uint64_t now)
+{
+	uint64_t age = now > sa->created ? now - sa->created : 0;
+
+	out_add(o, "age %" PRIu64 "\n", age);
+	life_left(o, "soft_seconds_left", sa->soft.seconds, age);
+	life_left(o, "soft_bytes_left", sa->soft.bytes, sa->ctr.bytes);
+	life_left(o, "soft_packets_left", sa->soft.packets, sa->ctr.packets);
+	life_left(o, "hard_seconds_left", sa->hard.seconds, age);
+	life_left(o, "hard_bytes_left", sa->hard.bytes, sa->ctr.bytes);
+	life_left(o, "hard_packets_left", sa->hard.packets, sa->ctr.packets);
+	out_add(o, "state %s\n", sa->expired ? "expired" : sa->soft_fired ? "soft" : "ok");
+}
+
+static void sa_algs(struct out *o, const struct sa *sa)
+{
+	struct xc_encr_info ei;
+	struct xc_integ_info ii;
+
+	out_add(o, "alg %s\n", xcipher_name(sa->cipher));
+	if (sa->proto == 50 && xcipher_encr_info(sa->encr, sa->encr_bits, &ei) == 0)
+		out_add(o, "encr %s\nencr_id %u\nencr_bits %u\nicv_len %zu\n", ei.name, sa->encr,
+			sa->encr_bits, xcipher_icv_len(sa->cipher));
+	else
+		out_add(o, "encr none\nencr_id 0\nencr_bits 0\nicv_len %zu\n",
+			xcipher_icv_len(sa->cipher));
+	if (sa->integ != AUTH_NONE && xcipher_integ_info(sa->integ, &ii) == 0)
+		out_add(o, "integ %s\ninteg_id %u\n", ii.name, sa->integ);
+	else
+		out_add(o, "integ none\ninteg_id 0\n");
+}
+
+static void sa_selectors(struct out *o, const struct dpath_sa_view *v)
+{
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+
+	for (size_t i = 0; i < v->nsel; i++) {
+		const struct dp_sel *s = &v->sel[i];
+
+		out_add(o, "selector %s/%u %s/%u proto %u lport %u rport %u\n",
+			ipaddr_fmt(&s->local, a), s->local_plen, ipaddr_fmt(&s->remote, b),
+			s->remote_plen, s->proto, s->lport, s->rport);
+	}
+	if (!v->nsel)
+		out_add(o, "selector any\n");
+}
+
+static void sa_key(struct out *o, const char *name, const uint8_t *k, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (!k || !n || n > 64) {
+		out_add(o, "%s -\n", name);
+		return;
+	}
+	hex_encode(hex, k, n);
+	out_add(o, "%s 0x%s\n", name, hex);
+	wipe(hex, sizeof(hex));
+}
+
+static void ctl_sa_one(struct out *o, const struct dpath_sa_view *v, bool keys, uint64_t now)
+{
+	const struct sa *sa = v->sa;
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+	uint64_t drops = 0;
+
+	for (unsigned r = 1; r < SA_DROP_MAX; r++)
+		drops += sa->ctr.drops[r];
+	ipaddr_fmt(&sa->src, a);
+	ipaddr_fmt(&sa->dst, b);
+	/* The record's first line: a one-line summary, the format scripts read before v1. */
 	out_add(o,
-		"tun_rx %" PRIu64 "\ntun_tx %" PRIu64 "\nnet_rx %" PRIu64 "\nnet_tx %" PRIu64 "\n",
-		st->tun_rx, st->tun_tx, st->raw_rx, st->raw_tx);
+		"sa %s %s spi 0x%08" PRIx32 " %s %s -> %s%s alg %s packets %" PRIu64
+		" bytes %" PRIu64 " drops %" PRIu64 " seq %" PRIu64 "\n",
+		sa->dir == SA_DIR_OUT ? "out" : "in", proto_str(sa->proto), sa->spi,
+		sa->mode == SA_MODE_TUNNEL ? "tunnel" : "transport", a, b,
+		sa->udp_encap ? " encap udp" : "", xcipher_name(sa->cipher), sa->ctr.packets,
+		sa->ctr.bytes, drops, sa->seq);
+	out_add(o, "spi 0x%08" PRIx32 "\ndir %s\nproto %s\nmode %s\n", sa->spi,
+		sa->dir == SA_DIR_OUT ? "out" : "in", proto_str(sa->proto),
+		sa->mode == SA_MODE_TUNNEL ? "tunnel" : "transport");
+	out_add(o, "family %s\nsrc %s\ndst %s\n", sa->src.af == AF_INET6 ? "ipv6" : "ipv4", a, b);
+	if (sa->udp_encap)
+		out_add(o, "encap udp %u %u\n", sa->encap_sport, sa->encap_dport);
+	else
+		out_add(o, "encap none\n");
+	out_add(o, "esn %s\n", sa->esn ? "yes" : "no");
+	sa_algs(o, sa);
+	out_add(o, "origin %s\nchild_id %" PRIu32 "\n", v->origin ? v->origin : "manual",
+		v->child_id);
+	sa_selectors(o, v);
+	out_add(o, "packets %" PRIu64 "\nbytes %" PRIu64 "\ndrops %" PRIu64 "\n", sa->ctr.packets,
+		sa->ctr.bytes, drops);
+	for (unsigned r = 1; r < SA_DROP_MAX; r++)
+		if (sa->ctr.drops[r])
+			out_add(o, "drop %" PRIu64 " %s\n", sa->ctr.drops[r],
+				sa_drop_name((enum sa_drop)r));
+	out_add(o, "seq %" PRIu64 "\n", sa->seq);
+	if (sa->dir == SA_DIR_IN)
+		out_add(o, "replay_window %" PRIu32 "\nreplay_top %" PRIu64 "\n", sa->replay.size,
+			sa->replay.top);
+	else
+		out_add(o, "replay_window -\n");
+	out_add(o, "replay_drops %" PRIu64 "\n", sa->ctr.drops[SA_DROP_REPLAY]);
+	sa_lifetimes(o, sa, now);
+	if (keys) {
+		sa_key(o, "encr_key", v->encr_key, v->encr_key_len);
+		sa_key(o, "integ_key", v->integ_key, v->integ_key_len);
+	}
+}
+
+static void ctl_sa(struct out *o, const struct dpath *d, bool keys, uint64_t now)
+{
+	size_t n = dpath_sa_count(d), shown = 0;
+	struct dpath_sa_view v;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!dpath_sa_get(d, i, &v))
+			continue;
+		ctl_sa_one(o, &v, keys, now);
+		shown++;
+	}
+	if (keys)
+		log_notice("control: key material of %zu SAs exported (esprit export-wireshark "
+			   "--keys)",
+			   shown);
+}
+
+/* ---- stats ------------------------------------------------------------------------------- */
+
+enum qm_idx {
+#define QM_ENUM_(key, label) QM_##key,
+	CTLMSG_QM_STATS(QM_ENUM_)
+#undef QM_ENUM_
+		QM_MAX
+};
+
+/* ENCR_NULL and GMAC authenticate but hide nothing (RFC 2410, RFC 4543). */
+static bool sa_confidential(const struct sa *sa)
+{
+	return sa->proto == 50 && sa->encr != ENCR_NULL && sa->encr != ENCR_NULL_AUTH_AES_GMAC;
+}
+
+/* Per-SA byte counters summed by kind; every esprit SA has integrity protection (AH, an AEAD,
+ * or an HMAC: ENCR_NULL without one is refused), so all bytes are authenticated bytes. */
+static void qm_sa_bytes(uint64_t *q, const struct sa *sa)
+{
+	bool out = sa->dir == SA_DIR_OUT;
+	uint64_t b = sa->ctr.bytes;
+
+	if (!sa->expired) {
+		q[QM_active_sas]++;
+		q[QM_active_tunnels] += out && sa->mode == SA_MODE_TUNNEL;
+	}
+	if (sa_confidential(sa))
+		q[out ? QM_confidential_bytes_sent : QM_confidential_bytes_received] += b;
+	q[out ? QM_authenticated_bytes_sent : QM_authenticated_bytes_received] += b;
+	if (sa->mode == SA_MODE_TUNNEL)
+		q[out ? QM_tunnel_bytes_sent : QM_tunnel_bytes_received] += b;
+	else
+		q[out ? QM_transport_bytes_sent : QM_transport_bytes_received] += b;
+}
+
+static void qm_compute(uint64_t *q, const struct ctl_ctx *x, const struct ike_stats *is)
+{
+	const struct dpath *d = x->d;
+	const uint64_t *drops = d->st.xf.drops;
+	struct dpath_sa_view v;
+
+	memset(q, 0, QM_MAX * sizeof(*q));
+	for (size_t i = 0; i < dpath_sa_count(d); i++) {
+		if (!dpath_sa_get(d, i, &v))
+			continue;
+		qm_sa_bytes(q, v.sa);
+		q[QM_key_additions] += v.child_id == 0; /* manual SAs: installed once */
+	}
+	q[QM_bad_spi_packets] = drops[SA_DROP_UNKNOWN_SPI];
+	/* Ciphertext that did not decrypt to a well-formed ESP trailer, or was unparseable. */
+	q[QM_packets_not_decrypted] = drops[SA_DROP_PADDING] + drops[SA_DROP_MALFORMED];
+	q[QM_packets_not_authenticated] = drops[SA_DROP_ICV];
+	q[QM_packets_replay_detected] = drops[SA_DROP_REPLAY];
+	if (is) {
+		/* Each Child SA pair is two keys; pairs no longer active were deleted. */
+		q[QM_key_additions] += 2 * is->child_established;
+		if (is->child_established > is->child_active)
+			q[QM_key_deletions] = 2 * (is->child_established - is->child_active);
+		q[QM_rekeys] = is->rekeys_child;
+	}
+}
+
+#define MM_COUNT_(key, label) +1
+enum { MM_MAX = 0 CTLMSG_MM_STATS(MM_COUNT_) };
+#undef MM_COUNT_
+
+static void ctl_stats_ike(struct out *o, const struct ike_stats *s)
+{
+	const uint64_t mm[] = {
+		s->ike_active,	    s->ike_established,	 s->child_established,
+		s->acquires,	    s->acquire_failures, s->negotiation_failures,
+		s->auth_failures,   s->invalid_packets,	 s->cookies_sent,
+		s->retransmissions, s->rekeys_ike,
+	};
+
+	_Static_assert(ARRAY_SIZE(mm) == MM_MAX, "one value per CTLMSG_MM_STATS row");
+	for (size_t i = 0; i < ARRAY_SIZE(mm) && i < ctlmsg_mm_nstats; i++)
+		out_add(o, "%s %" PRIu64 "\n", ctlmsg_mm_stats[i].key, mm[i]);
+}
+
+static void ctl_stats(struct out *o, const struct ctl_ctx *x)
+{
+	const struct dp_stats *st = &x->d->st;
+	const struct ike_stats *is = x->ike && ike_get_stats ? ike_get_stats(x->ike) : NULL;
+	const uint64_t dp[] = { st->tun_rx, st->tun_tx, st->raw_rx, st->raw_tx };
+	uint64_t q[QM_MAX];
+
+	qm_compute(q, x, is);
+	for (size_t i = 0; i < QM_MAX; i++)
+		out_add(o, "%s %" PRIu64 "\n", ctlmsg_qm_stats[i].key, q[i]);
+	if (is)
+		ctl_stats_ike(o, is);
+	for (size_t i = 0; i < ARRAY_SIZE(dp) && i < ctlmsg_dp_nstats; i++)
+		out_add(o, "%s %" PRIu64 "\n", ctlmsg_dp_stats[i].key, dp[i]);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)
 		if (st->drops[r])
-			out_add(o, "drop %s: %" PRIu64 "\n", dp_drop_name(r), st->drops[r]);
+			out_add(o, "drop dp %" PRIu64 " %s\n", st->drops[r],
+				dp_drop_name((enum dp_drop)r));
 	for (unsigned r = 1; r < SA_DROP_MAX; r++) {
 		if (st->xf.drops[r])
-			out_add(o, "drop inbound %s: %" PRIu64 "\n", sa_drop_name(r),
-				st->xf.drops[r]);
+			out_add(o, "drop in %" PRIu64 " %s\n", st->xf.drops[r],
+				sa_drop_name((enum sa_drop)r));
 		if (st->out_xf[r])
-			out_add(o, "drop outbound %s: %" PRIu64 "\n", sa_drop_name(r),
-				st->out_xf[r]);
+			out_add(o, "drop out %" PRIu64 " %s\n", st->out_xf[r],
+				sa_drop_name((enum sa_drop)r));
 	}
 }
 
-size_t ctl_reply(const char *req, const struct dpath *d, char *buf, size_t cap)
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static const char *req_error(int rc)
+{
+	switch (rc) {
+	case -EMSGSIZE:
+		return "request too long";
+	case -EPROTONOSUPPORT:
+		return "unsupported protocol version";
+	case -ENOENT:
+		return "unknown request";
+	default:
+		return "malformed request";
+	}
+}
+
+size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *req, size_t len,
+		 bool privileged, char *buf, size_t cap)
 {
 	struct out o = { .p = buf, .cap = cap };
+	uint64_t now = mono_now();
+	enum ctl_req r;
+	int rc;
 
-	if (cap)
-		buf[0] = 0;
-	if (!strcmp(req, "status"))
-		ctl_status(&o, d);
-	else if (!strcmp(req, "sa"))
-		ctl_sa(&o, d);
-	else if (!strcmp(req, "stats"))
-		ctl_stats(&o, d);
-	else
+	if (!cap)
+		return 0;
+	buf[0] = 0;
+	out_add(&o, CTLMSG_MAGIC " %u\n", CTLMSG_VERSION);
+	rc = ctlmsg_req_parse(req, len, &r);
+	if (rc < 0) {
+		out_add(&o, "error %s\n", req_error(rc));
+		return o.len;
+	}
+	switch (r) {
+	case CTL_REQ_STATUS:
+		ctl_status(&o, c, x, now);
+		break;
+	case CTL_REQ_SA:
+		ctl_sa(&o, x->d, false, now);
+		break;
+	case CTL_REQ_STATS:
+		ctl_stats(&o, x);
+		break;
+	case CTL_REQ_SA_KEYS:
+		if (privileged)
+			ctl_sa(&o, x->d, true, now);
+		else
+			out_add(&o, "error sa-keys: permission denied\n");
+		break;
+	default:
 		out_add(&o, "error unknown request\n");
+		break;
+	}
+	if (o.full) {
+		o.full = false;
+		/* Room for the last line is kept by shortening the reply to whole lines. */
+		while (o.len > 0 && o.len + 64 > cap) {
+			o.len--;
+			while (o.len > 0 && buf[o.len - 1] != '\n')
+				o.len--;
+		}
+		out_add(&o, "error reply too large\n");
+	}
 	return o.len;
+}
+
+/* Keys only for a peer running as the daemon's own user (the socket is 0600 already). */
+static bool peer_privileged(int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0 && cr.uid == geteuid();
+}
+
+void ctl_serve_ctx(struct ctl *c, int slot, const struct ctl_ctx *x)
+{
+	static char reply[CTLMSG_REPLY_MAX];
+	uint8_t req[CTLMSG_REQ_MAX + 1];
+	int fd = c->client[slot];
+	ssize_t n;
+	size_t len;
+
+	/* One more octet than allowed, so an oversized request is seen as such. */
+	n = recv(fd, req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return; /* nothing yet: wait for the next readiness */
+	if (n > 0) {
+		len = (size_t)n < sizeof(req) ? (size_t)n : sizeof(req);
+		len = ctl_reply(c, x, req, len, peer_privileged(fd), reply, sizeof(reply));
+		if (send(fd, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			log_debug("control: reply: %s", strerror(errno));
+		wipe(reply, len); /* may hold keys */
+	}
+	close(fd);
+	c->client[slot] = -1;
 }
 
 void ctl_serve(struct ctl *c, int slot, const struct dpath *d)
 {
-	static char reply[CTL_REPLY_MAX];
-	char req[64];
-	ssize_t n;
-	size_t len;
+	const struct ctl_ctx x = { .d = d, .ike = NULL };
 
-	n = recv(c->client[slot], req, sizeof(req) - 1, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return; /* nothing yet: wait for the next readiness */
-	if (n > 0) {
-		req[n] = 0;
-		req[strcspn(req, "\r\n")] = 0;
-		len = ctl_reply(req, d, reply, sizeof(reply));
-		if (send(c->client[slot], reply, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			log_debug("control: reply: %s", strerror(errno));
-	}
-	close(c->client[slot]);
-	c->client[slot] = -1;
+	ctl_serve_ctx(c, slot, &x);
 }

@@ -1,21 +1,39 @@
 /* The control socket: a Unix SOCK_SEQPACKET socket (mode 0600) where each connection sends one
- * request and gets one reply, then is closed. Requests are one word:
- *   status   daemon state: version, TUN, number of SAs, steering
- *   sa       one line per SA: direction, protocol, SPI, mode, addresses, algorithm, counters
- *   stats    packet counters and every nonzero drop counter
- * Replies are text, one item per line, "key value" pairs for scripts; an unknown request gets
- * "error unknown request". The CLI (esprit status/sa/stats) is the intended client. */
+ * request and gets one reply, then is closed. The protocol (requests, reply grammar, counter
+ * names) is lib/ctlmsg.h, shared with the CLI:
+ *   status   version, uptime, TUN, steering, SA counts (manual / IKE), IKE SAs
+ *   sa       one record per SA: SPI, protocol, mode, direction, algorithms, addresses,
+ *            selectors, counters, lifetime left, replay window, origin
+ *   stats    Quick Mode counters named as in the Windows IP Security Monitor, Main Mode (IKE)
+ *            counters when IKE runs, data path counters and every nonzero drop reason
+ *   sa-keys  sa plus the key octets, for `esprit export-wireshark --keys`; logged at NOTICE
+ *            (never the keys), refused to a peer whose uid is not the daemon's
+ * Oversized or garbage requests get an "error ..." reply. SA data comes only from the data
+ * path's read-only view (dpath_sa_count/dpath_sa_get).
+ */
 #ifndef ESPRIT_DAEMON_CTL_H
 #define ESPRIT_DAEMON_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/dpath.h"
 
 #define CTL_CLIENTS 8
 
+struct ike;
+
 struct ctl {
 	int fd;
 	char path[108];
 	int client[CTL_CLIENTS]; /* -1: free */
+	uint64_t started;	 /* CLOCK_MONOTONIC seconds at ctl_open(), for the uptime */
+};
+
+/* What a request is answered from. */
+struct ctl_ctx {
+	const struct dpath *d;
+	const struct ike *ike; /* may be NULL: no IKE section then */
 };
 
 /* Create the socket (and its directory, 0755, if missing). 0 or -errno. */
@@ -25,8 +43,12 @@ void ctl_close(struct ctl *c);
 /* Accept a connection; returns its slot or -1. The caller polls client[slot]. */
 int ctl_accept(struct ctl *c);
 /* Serve the request waiting on client[slot] and close it. */
+void ctl_serve_ctx(struct ctl *c, int slot, const struct ctl_ctx *x);
+/* The same without IKE (ctx = { d, NULL }). */
 void ctl_serve(struct ctl *c, int slot, const struct dpath *d);
-/* Format the reply to req into buf; returns its length. For tests and the serve path. */
-size_t ctl_reply(const char *req, const struct dpath *d, char *buf, size_t cap);
+/* Format the reply to the request datagram req[0..len) into buf; returns its length. c may be
+ * NULL (uptime then 0). privileged: the peer may read keys (sa-keys). */
+size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *req, size_t len,
+		 bool privileged, char *buf, size_t cap);
 
 #endif

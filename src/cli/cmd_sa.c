@@ -1,0 +1,180 @@
+/* esprit sa: every installed SA with its algorithms, addresses, selectors, counters, lifetime
+ * left and replay state, from espritd's `sa` records (one per SA, starting at key "sa"). */
+#include "cli/cli_ctl.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* Fields of a record and how --json shows them: as a string, or a number (null for "-"). */
+static const struct {
+	const char *key;
+	bool num;
+} sa_fields[] = {
+	{ "spi", false },
+	{ "dir", false },
+	{ "proto", false },
+	{ "mode", false },
+	{ "family", false },
+	{ "src", false },
+	{ "dst", false },
+	{ "encap", false },
+	{ "esn", false },
+	{ "alg", false },
+	{ "encr", false },
+	{ "encr_id", true },
+	{ "encr_bits", true },
+	{ "icv_len", true },
+	{ "integ", false },
+	{ "integ_id", true },
+	{ "origin", false },
+	{ "child_id", true },
+	{ "packets", true },
+	{ "bytes", true },
+	{ "drops", true },
+	{ "seq", true },
+	{ "replay_window", true },
+	{ "replay_top", true },
+	{ "replay_drops", true },
+	{ "age", true },
+	{ "soft_seconds_left", true },
+	{ "soft_bytes_left", true },
+	{ "soft_packets_left", true },
+	{ "hard_seconds_left", true },
+	{ "hard_bytes_left", true },
+	{ "hard_packets_left", true },
+	{ "state", false },
+};
+
+/* "drop N REASON" -> N and REASON. */
+static const char *drop_split(const char *v, uint64_t *n)
+{
+	char num[24];
+	size_t k = strcspn(v, " ");
+
+	*n = 0;
+	if (k >= sizeof(num))
+		return v;
+	memcpy(num, v, k);
+	num[k] = 0;
+	if (!ctlmsg_u64(num, n) || !v[k])
+		return v;
+	return v + k + 1;
+}
+
+static void text_lifetime(const struct ctlmsg_reply *r, size_t a, size_t b, const char *kind)
+{
+	char k1[32], k2[32], k3[32];
+
+	snprintf(k1, sizeof(k1), "%s_seconds_left", kind);
+	snprintf(k2, sizeof(k2), "%s_bytes_left", kind);
+	snprintf(k3, sizeof(k3), "%s_packets_left", kind);
+	printf("%s %s s, %s bytes, %s packets", kind, ctlc_str(r, a, b, k1), ctlc_str(r, a, b, k2),
+	       ctlc_str(r, a, b, k3));
+}
+
+static void text_one(const struct ctlmsg_reply *r, size_t a, size_t b)
+{
+	const char *dir = ctlc_str(r, a, b, "dir");
+	uint64_t n;
+
+	printf("SA %s  %s %s %s  %s -> %s\n", ctlc_str(r, a, b, "spi"), ctlc_str(r, a, b, "proto"),
+	       ctlc_str(r, a, b, "mode"), strcmp(dir, "out") ? "inbound" : "outbound",
+	       ctlc_str(r, a, b, "src"), ctlc_str(r, a, b, "dst"));
+	printf("  %-11s %s (encryption %s, integrity %s%s)\n", "algorithms",
+	       ctlc_str(r, a, b, "alg"), ctlc_str(r, a, b, "encr"), ctlc_str(r, a, b, "integ"),
+	       strcmp(ctlc_str(r, a, b, "esn"), "yes") ? "" : ", ESN");
+	printf("  %-11s %s\n", "encap", ctlc_str(r, a, b, "encap"));
+	printf("  %-11s %s\n", "origin", ctlc_str(r, a, b, "origin"));
+	for (size_t i = a; i < b; i++)
+		if (!strcmp(r->item[i].key, "selector"))
+			printf("  %-11s %s\n", "selector", r->item[i].val);
+	printf("  %-11s %s packets, %s bytes, %s drops", "traffic", ctlc_str(r, a, b, "packets"),
+	       ctlc_str(r, a, b, "bytes"), ctlc_str(r, a, b, "drops"));
+	for (size_t i = a, first = 1; i < b; i++) {
+		if (strcmp(r->item[i].key, "drop"))
+			continue;
+		const char *why = drop_split(r->item[i].val, &n);
+
+		printf("%s%s %" PRIu64, first ? " (" : ", ", why, n);
+		first = 0;
+	}
+	printf("%s\n", ctlmsg_find(r, a, b, "drop") < b ? ")" : "");
+	printf("  %-11s %s\n", "sequence", ctlc_str(r, a, b, "seq"));
+	if (!strcmp(dir, "in"))
+		printf("  %-11s window %s, highest %s, %s replayed packets dropped\n", "replay",
+		       ctlc_str(r, a, b, "replay_window"), ctlc_str(r, a, b, "replay_top"),
+		       ctlc_str(r, a, b, "replay_drops"));
+	printf("  %-11s ", "life left");
+	text_lifetime(r, a, b, "soft");
+	printf("; ");
+	text_lifetime(r, a, b, "hard");
+	printf("\n  %-11s %s, age %s s\n", "state", ctlc_str(r, a, b, "state"),
+	       ctlc_str(r, a, b, "age"));
+}
+
+static void json_one(struct json *j, const struct ctlmsg_reply *r, size_t a, size_t b)
+{
+	uint64_t n;
+
+	json_obj_begin(j, NULL);
+	for (size_t f = 0; f < sizeof(sa_fields) / sizeof(sa_fields[0]); f++) {
+		const char *v = ctlmsg_get(r, a, b, sa_fields[f].key);
+
+		if (!v)
+			continue;
+		if (sa_fields[f].num)
+			ctlc_json_num(j, sa_fields[f].key, v);
+		else
+			json_str(j, sa_fields[f].key, v);
+	}
+	json_arr_begin(j, "selectors");
+	for (size_t i = a; i < b; i++)
+		if (!strcmp(r->item[i].key, "selector"))
+			json_str(j, NULL, r->item[i].val);
+	json_arr_end(j);
+	json_arr_begin(j, "drop_reasons");
+	for (size_t i = a; i < b; i++) {
+		if (strcmp(r->item[i].key, "drop"))
+			continue;
+		json_obj_begin(j, NULL);
+		json_str(j, "reason", drop_split(r->item[i].val, &n));
+		json_int(j, "count", (long long)n);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* A record runs from its "sa" line to the next one. */
+static void sa_text(const struct ctlmsg_reply *r)
+{
+	size_t a, b, count = 0;
+
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b, count++) {
+		b = ctlmsg_find(r, a + 1, r->n, "sa");
+		printf("%s", count ? "\n" : "");
+		text_one(r, a, b);
+	}
+	if (!count)
+		printf("no SAs installed\n");
+}
+
+static void sa_json(const struct ctlmsg_reply *r)
+{
+	struct json j;
+	size_t a, b;
+
+	json_init(&j, stdout);
+	json_arr_begin(&j, NULL);
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b) {
+		b = ctlmsg_find(r, a + 1, r->n, "sa");
+		json_one(&j, r, a, b);
+	}
+	json_arr_end(&j);
+	json_finish(&j);
+}
+
+int cmd_sa(const struct cli_cmd *c, int argc, char **argv)
+{
+	return ctlc_main(c, argc, argv, CTL_REQ_SA, sa_text, sa_json);
+}
