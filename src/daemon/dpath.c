@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/steer.h"
 #include "dataplane/nft.h"
 #include "dataplane/route.h"
 #include "lib/log.h"
@@ -584,38 +585,27 @@ int dpath_output(struct dpath *d, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-/* Steering: every outbound SA's selectors. Enforcement: the selectors of requiring inbound
- * SAs, widened to any remote address. */
+/* Steering and enforcement from the policy model and the manual SAs (daemon/steer.h); the
+ * ESP sockets' own routes go to the manual SAs' peers. */
 static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
 {
 	const struct dcfg *cfg = d->cfg;
-	size_t nsteer = 0, nenf = 0, npeer = 0;
-	struct dp_sel *steer, *enf;
-	struct ipaddr *peers;
+	struct nft_ruleset rs;
+	size_t npeer = 0;
+	struct ipaddr *peers = calloc(cfg->nsa + 1, sizeof(*peers));
 	int rc = -ENOMEM;
 
-	steer = calloc(cfg->nsa * DCFG_SEL_MAX + 1, sizeof(*steer));
-	enf = calloc(cfg->nsa * DCFG_SEL_MAX + 1, sizeof(*enf));
-	peers = calloc(cfg->nsa + 1, sizeof(*peers));
-	if (!steer || !enf || !peers)
-		goto out;
+	if (!peers || steer_build(cfg, d->tun.name, &rs) < 0) {
+		free(peers);
+		return rc;
+	}
 	for (size_t i = 0; i < cfg->nsa; i++) {
 		const struct dcfg_sa *cs = &cfg->sa[i];
 		bool seen = false;
 
-		if (cs->p.dir == SA_DIR_IN) {
-			for (size_t k = 0; k < cs->nsel && cs->require; k++) {
-				enf[nenf] = cs->sel[k];
-				enf[nenf].remote_plen = 0;
-				enf[nenf++].rport = 0;
-			}
-			continue;
-		}
-		for (size_t k = 0; k < cs->nsel; k++)
-			steer[nsteer++] = cs->sel[k];
 		for (size_t k = 0; k < npeer; k++)
 			seen |= ipaddr_eq(&peers[k], &cs->p.dst);
-		if (!seen)
+		if (cs->p.dir == SA_DIR_OUT && !seen)
 			peers[npeer++] = cs->p.dst;
 	}
 	d->steering = true;
@@ -624,13 +614,13 @@ static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
 	else
 		rc = dp_route_peers(peers, npeer);
 	if (rc == 0)
-		rc = dp_nft_apply(d->tun.name, steer, nsteer, enf, nenf);
+		rc = dp_nft_apply(&rs);
 	if (rc == 0)
-		log_info("steering: %zu selectors, %zu enforcing, %zu peers, table inet %s", nsteer,
-			 nenf, npeer, DP_NFT_TABLE);
-out:
-	free(steer);
-	free(enf);
+		log_info("steering: %zu outbound rules, %zu inbound rules, %zu peers, policy %s, "
+			 "table inet %s",
+			 rs.nout, rs.nin, npeer, cfg->spd ? cfg->spd->active->name : "none",
+			 DP_NFT_TABLE);
+	steer_free(&rs);
 	free(peers);
 	return rc;
 }

@@ -11,7 +11,8 @@
 
 #include "lib/log.h"
 
-#define NFT_TEXT_MAX (256 * 1024)
+#define NFT_TEXT_MIN (64 * 1024)
+#define NFT_TEXT_MAX (32 * 1024 * 1024)
 
 struct sbuf {
 	char *p;
@@ -36,59 +37,242 @@ static void sb_add(struct sbuf *s, const char *fmt, ...)
 		s->len += (size_t)n;
 }
 
-static void sb_prefix(struct sbuf *s, const char *field, const struct ipaddr *a, uint8_t plen)
+static void sb_addr(struct sbuf *s, const struct nft_addr *a)
 {
-	char txt[IPADDR_STRLEN];
-	const char *fam = a->af == AF_INET6 ? "ip6" : "ip";
+	char lo[IPADDR_STRLEN], hi[IPADDR_STRLEN];
 
-	if (plen == 0 && a->af == AF_INET6) {
-		sb_add(s, "meta nfproto ipv6 ");
-		return;
-	}
-	if (plen == 0) {
-		sb_add(s, "meta nfproto ipv4 ");
-		return;
-	}
-	ipaddr_fmt(a, txt);
-	if (plen == ipaddr_len(a) * 8)
-		sb_add(s, "%s %s %s ", fam, field, txt);
+	ipaddr_fmt(&a->lo, lo);
+	if (a->plen && a->plen == ipaddr_len(&a->lo) * 8)
+		sb_add(s, "%s", lo);
+	else if (a->plen)
+		sb_add(s, "%s/%u", lo, a->plen);
+	else if (ipaddr_eq(&a->lo, &a->hi))
+		sb_add(s, "%s", lo);
 	else
-		sb_add(s, "%s %s %s/%u ", fam, field, txt, plen);
+		sb_add(s, "%s-%s", lo, ipaddr_fmt(&a->hi, hi));
 }
 
-/* The match part of one selector: outbound (local -> remote) or inbound (remote -> local). */
-static void sb_sel(struct sbuf *s, const struct dp_sel *sel, bool outbound)
+/* "ip saddr 10.0.0.1 " or "ip6 daddr { a, b } "; nothing for any address. */
+static void sb_addrs(struct sbuf *s, uint8_t af, const char *field, const struct nft_addr *v,
+		     size_t n)
 {
-	uint16_t sport = outbound ? sel->lport : sel->rport;
-	uint16_t dport = outbound ? sel->rport : sel->lport;
+	if (n == 0 || (n == 1 && v[0].lo.af == 0))
+		return;
+	sb_add(s, "%s %s ", af == AF_INET6 ? "ip6" : "ip", field);
+	if (n > 1)
+		sb_add(s, "{ ");
+	for (size_t i = 0; i < n; i++) {
+		sb_addr(s, &v[i]);
+		sb_add(s, "%s", i + 1 < n ? ", " : " ");
+	}
+	if (n > 1)
+		sb_add(s, "} ");
+}
 
-	sb_prefix(s, "saddr", outbound ? &sel->local : &sel->remote,
-		  outbound ? sel->local_plen : sel->remote_plen);
-	sb_prefix(s, "daddr", outbound ? &sel->remote : &sel->local,
-		  outbound ? sel->remote_plen : sel->local_plen);
-	if (sel->proto)
-		sb_add(s, "meta l4proto %u ", sel->proto);
-	if (sport)
-		sb_add(s, "th sport %u ", sport);
-	if (dport)
-		sb_add(s, "th dport %u ", dport);
+static const char *nft_proto_name(uint16_t proto, char *buf)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "ipv6-icmp";
+	case 132:
+		return "sctp";
+	}
+	snprintf(buf, 8, "%u", proto);
+	return buf;
+}
+
+static void sb_ports(struct sbuf *s, const char *field, uint16_t lo, uint16_t hi)
+{
+	if (lo == 0 && hi == 65535)
+		return;
+	if (lo == hi)
+		sb_add(s, "th %s %u ", field, lo);
+	else
+		sb_add(s, "th %s %u-%u ", field, lo, hi);
+}
+
+/* The match part of one rule: outbound local -> remote, inbound remote -> local. */
+static void sb_match(struct sbuf *s, const struct nft_rule *r, bool outbound)
+{
+	bool any_local = r->nlocal == 0 || (r->nlocal == 1 && r->local[0].lo.af == 0);
+	char pb[8];
+
+	if (any_local && r->remote.lo.af == 0)
+		sb_add(s, "meta nfproto %s ", r->af == AF_INET6 ? "ipv6" : "ipv4");
+	if (outbound) {
+		sb_addrs(s, r->af, "saddr", r->local, r->nlocal);
+		sb_addrs(s, r->af, "daddr", &r->remote, 1);
+	} else {
+		sb_addrs(s, r->af, "saddr", &r->remote, 1);
+		sb_addrs(s, r->af, "daddr", r->local, r->nlocal);
+	}
+	if (r->proto == NFT_PROTO_ANY)
+		return;
+	sb_add(s, "meta l4proto %s ", nft_proto_name(r->proto, pb));
+	sb_ports(s, "sport", outbound ? r->lport_lo : r->rport_lo,
+		 outbound ? r->lport_hi : r->rport_hi);
+	sb_ports(s, "dport", outbound ? r->rport_lo : r->lport_lo,
+		 outbound ? r->rport_hi : r->lport_hi);
+}
+
+static void sb_comment(struct sbuf *s, const struct nft_rule *r)
+{
+	char c[sizeof(r->comment)];
+	size_t i;
+
+	if (!r->comment[0]) {
+		sb_add(s, "\n");
+		return;
+	}
+	/* Names come from the configuration: nothing that could end the string. */
+	for (i = 0; i + 1 < sizeof(c) && r->comment[i]; i++)
+		c[i] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "
+			      "._-:#",
+			      r->comment[i])
+			       ? r->comment[i]
+			       : '_';
+	c[i] = 0;
+	sb_add(s, " comment \"%s\"\n", c);
+}
+
+/* IPsec cannot protect broadcast or multicast (spd.h): before a negotiate rule, those
+ * destinations go in clear or are dropped. */
+static void sb_guard(struct sbuf *s, const struct nft_rule *r, bool outbound)
+{
+	if (!r->bm_guard)
+		return;
+	sb_add(s, "\t\t");
+	sb_match(s, r, outbound);
+	sb_add(s, "fib daddr type { broadcast, multicast } counter %s",
+	       r->bm_clear ? "accept" : "drop");
+	sb_comment(s, r);
+}
+
+static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
+{
+	sb_guard(s, r, outbound);
+	sb_add(s, "\t\t");
+	sb_match(s, r, outbound);
+	switch (r->verdict) {
+	case NFT_ACCEPT:
+		sb_add(s, "counter accept");
+		break;
+	case NFT_DROP:
+		sb_add(s, "counter drop");
+		break;
+	case NFT_STEER:
+		sb_add(s, "counter meta mark set 0x%08x accept", DP_MARK_STEER);
+		break;
+	case NFT_REQUIRE:
+		/* Plaintext only: what came through the TUN went to tun_in before. */
+		sb_add(s, "counter drop");
+		break;
+	case NFT_INPASS:
+		sb_add(s, "counter ct mark set ct mark or 0x%08x accept", NFT_CT_PROTECTED);
+		break;
+	}
+	sb_comment(s, r);
+}
+
+/* Kerberos with a configured KDC at either end (spd.h): to the KDC's port 88, and from it
+ * (when this host is the KDC). The same two rules serve both directions. */
+static void sb_kdc(struct sbuf *s, const struct nft_ruleset *rs, uint8_t af)
+{
+	static const char *const dirs[2][2] = { { "saddr", "sport" }, { "daddr", "dport" } };
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->nkdc; i++)
+		n += rs->kdc[i].af == af;
+	for (unsigned d = 0; n && d < 2; d++) {
+		size_t k = 0;
+
+		sb_add(s, "\t\t%s %s { ", af == AF_INET6 ? "ip6" : "ip", dirs[d][0]);
+		for (size_t i = 0; i < rs->nkdc; i++) {
+			char t[IPADDR_STRLEN];
+
+			if (rs->kdc[i].af != af)
+				continue;
+			sb_add(s, "%s%s", ipaddr_fmt(&rs->kdc[i], t), ++k < n ? ", " : "");
+		}
+		sb_add(s, " } meta l4proto { tcp, udp } th %s 88 counter accept\n", dirs[d][1]);
+	}
 }
 
 /* Never steered, never required (DESIGN.md, spd default exemptions): IKE and NAT-T on our
  * local port (side: "sport" outbound, "dport" inbound), IPv6 neighbour discovery (it must stay
- * on the link it is about), broadcast and multicast (IPsec cannot protect them). */
-static void sb_add_exempt(struct sbuf *s, const char *side)
+ * on the link it is about), then the exemptions of the configured level. */
+static void sb_exempt(struct sbuf *s, const struct nft_ruleset *rs, bool outbound)
 {
-	sb_add(s, "\t\tudp %s { 500, 4500 } accept\n", side);
+	sb_add(s, "\t\tudp %s { 500, 4500 } counter accept\n", outbound ? "sport" : "dport");
 	sb_add(s, "\t\ticmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
-		  "nd-neighbor-advert, nd-redirect } accept\n");
-	sb_add(s, "\t\tip daddr { 224.0.0.0/4, 255.255.255.255 } accept\n");
-	sb_add(s, "\t\tip6 daddr ff00::/8 accept\n");
-	sb_add(s, "\t\tfib daddr type broadcast accept\n");
+		  "nd-neighbor-advert, nd-redirect } counter accept\n");
+	if (rs->exempt & NFT_EX_KERBEROS) {
+		sb_kdc(s, rs, AF_INET);
+		sb_kdc(s, rs, AF_INET6);
+	}
+	if (rs->exempt & NFT_EX_RSVP)
+		sb_add(s, "\t\tmeta l4proto 46 counter accept\n");
+	if (rs->exempt & NFT_EX_MULTICAST) {
+		sb_add(s, "\t\tip daddr 224.0.0.0/4 counter accept\n");
+		sb_add(s, "\t\tip6 daddr ff00::/8 counter accept\n");
+	}
+	if (rs->exempt & NFT_EX_BROADCAST) {
+		sb_add(s, "\t\tip daddr 255.255.255.255 counter accept\n");
+		sb_add(s, "\t\tfib daddr type broadcast counter accept\n");
+	}
 }
 
-int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *steer, size_t nsteer,
-		  const struct dp_sel *enforce, size_t nenforce)
+static void sb_steer(struct sbuf *s, const struct nft_ruleset *rs)
+{
+	sb_add(s, "\tchain steer {\n\t\ttype route hook output priority mangle; policy accept;\n");
+	sb_add(s, "\t\tmeta mark 0x%08x counter accept\n", DP_MARK_BYPASS);
+	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
+	/* Traffic to ourselves never leaves the host: nothing to protect. */
+	sb_add(s, "\t\toifname \"lo\" counter accept\n");
+	sb_exempt(s, rs, true);
+	for (size_t i = 0; i < rs->nout; i++)
+		sb_rule(s, &rs->out[i], true);
+	sb_add(s, "\t\tct mark and 0x%08x == 0x%08x counter meta mark set 0x%08x accept\n",
+	       NFT_CT_PROTECTED, NFT_CT_PROTECTED, DP_MARK_STEER);
+	sb_add(s, "\t}\n");
+}
+
+static void sb_enforce(struct sbuf *s, const struct nft_ruleset *rs)
+{
+	size_t last_block = 0;
+
+	sb_add(s, "\tchain enforce {\n\t\ttype filter hook input priority filter; "
+		  "policy accept;\n");
+	sb_add(s, "\t\tiifname \"%s\" counter goto tun_in\n", rs->tun);
+	sb_add(s, "\t\tiifname \"lo\" counter accept\n");
+	/* Our own protocols arrive in clear by nature. */
+	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
+	sb_exempt(s, rs, false);
+	for (size_t i = 0; i < rs->nin; i++)
+		sb_rule(s, &rs->in[i], false);
+	sb_add(s, "\t}\n");
+	/* Protected packets: only a winning block rule stops them. Rules after the last block
+	 * rule could only accept, which the end of the chain does anyway. */
+	for (size_t i = 0; i < rs->nin; i++)
+		if (rs->in[i].verdict == NFT_DROP)
+			last_block = i + 1;
+	sb_add(s, "\tchain tun_in {\n");
+	for (size_t i = 0; i < last_block; i++) {
+		sb_add(s, "\t\t");
+		sb_match(s, &rs->in[i], false);
+		sb_add(s, "counter %s", rs->in[i].verdict == NFT_DROP ? "drop" : "accept");
+		sb_comment(s, &rs->in[i]);
+	}
+	sb_add(s, "\t\tcounter accept\n\t}\n");
+}
+
+int dp_nft_render(char *buf, size_t cap, const struct nft_ruleset *rs)
 {
 	struct sbuf s = { .p = buf, .cap = cap };
 
@@ -98,38 +282,20 @@ int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *s
 	 * the whole text is one transaction: there is no moment without the table. */
 	sb_add(&s, "add table inet %s\ndelete table inet %s\n", DP_NFT_TABLE, DP_NFT_TABLE);
 	sb_add(&s, "table inet %s {\n", DP_NFT_TABLE);
-	sb_add(&s, "\tchain steer {\n\t\ttype route hook output priority mangle; policy accept;\n");
-	sb_add(&s, "\t\tmeta mark 0x%08x counter accept\n", DP_MARK_BYPASS);
-	sb_add(&s, "\t\tmeta l4proto { esp, ah } counter accept\n");
-	sb_add_exempt(&s, "sport");
-	for (size_t i = 0; i < nsteer; i++) {
-		sb_add(&s, "\t\t");
-		sb_sel(&s, &steer[i], true);
-		sb_add(&s, "counter meta mark set 0x%08x\n", DP_MARK_STEER);
-	}
-	sb_add(&s, "\t}\n");
+	sb_steer(&s, rs);
 	sb_add(&s, "\tchain mss {\n\t\ttype filter hook postrouting priority mangle; "
 		   "policy accept;\n");
-	sb_add(&s, "\t\toifname \"%s\" tcp flags syn tcp option maxseg size set rt mtu\n", tun);
+	sb_add(&s, "\t\toifname \"%s\" tcp flags syn counter tcp option maxseg size set rt mtu\n",
+	       rs->tun);
 	sb_add(&s, "\t}\n");
 	sb_add(&s, "\tchain pre {\n\t\ttype filter hook prerouting priority mangle; "
 		   "policy accept;\n");
-	sb_add(&s, "\t\tiifname \"%s\" meta mark set 0x%08x\n", tun, DP_MARK_STEER);
+	sb_add(&s,
+	       "\t\tiifname \"%s\" counter meta mark set 0x%08x ct mark set ct mark or 0x%08x\n",
+	       rs->tun, DP_MARK_STEER, NFT_CT_PROTECTED);
 	sb_add(&s, "\t}\n");
-	sb_add(&s, "\tchain enforce {\n\t\ttype filter hook input priority filter; "
-		   "policy accept;\n");
-	sb_add(&s, "\t\tiifname \"%s\" counter accept\n", tun);
-	/* Traffic to ourselves never leaves the host: nothing to protect. */
-	sb_add(&s, "\t\tiifname \"lo\" accept\n");
-	/* Our own protocols arrive in clear by nature. */
-	sb_add(&s, "\t\tmeta l4proto { esp, ah } accept\n");
-	sb_add_exempt(&s, "dport");
-	for (size_t i = 0; i < nenforce; i++) {
-		sb_add(&s, "\t\t");
-		sb_sel(&s, &enforce[i], false);
-		sb_add(&s, "counter drop\n");
-	}
-	sb_add(&s, "\t}\n}\n");
+	sb_enforce(&s, rs);
+	sb_add(&s, "}\n");
 	return s.err ? -1 : (int)s.len;
 }
 
@@ -151,18 +317,29 @@ static int dp_nft_run(const char *text)
 	return rc ? -EINVAL : 0;
 }
 
-int dp_nft_apply(const char *tun, const struct dp_sel *steer, size_t nsteer,
-		 const struct dp_sel *enforce, size_t nenforce)
+int dp_nft_apply(const struct nft_ruleset *rs)
 {
-	char *text = malloc(NFT_TEXT_MAX);
+	size_t cap = NFT_TEXT_MIN;
+	char *text = NULL;
 	int rc;
 
-	if (!text)
-		return -ENOMEM;
-	if (dp_nft_render(text, NFT_TEXT_MAX, tun, steer, nsteer, enforce, nenforce) < 0) {
-		log_err("nft: ruleset for %zu selectors too large", nsteer + nenforce);
-		free(text);
-		return -EINVAL;
+	/* Rules vary in length (sets, comments): grow until the text fits. */
+	for (;;) {
+		char *t = realloc(text, cap);
+
+		if (!t) {
+			free(text);
+			return -ENOMEM;
+		}
+		text = t;
+		if (dp_nft_render(text, cap, rs) >= 0)
+			break;
+		if (cap >= NFT_TEXT_MAX) {
+			log_err("nft: ruleset for %zu rules too large", rs->nout + rs->nin);
+			free(text);
+			return -EINVAL;
+		}
+		cap *= 2;
 	}
 	log_debug("nft: loading\n%s", text);
 	rc = dp_nft_run(text);

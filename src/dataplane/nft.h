@@ -1,39 +1,107 @@
 /* esprit's nftables table (`table inet esprit`), built with libnftables, never by running nft.
+ * The whole table is replaced in one transaction, so there is no moment without it.
  *
- *   chain steer  (route hook output, mangle): our own ESP/AH and bypass-marked packets are
- *                accepted first (SO_MARK alone is overwritten by a later `meta mark set`), and
- *                the exemptions (IKE/NAT-T ports, IPv6 neighbour discovery, broadcast and
- *                multicast), then
- *                every outbound packet matching a selector gets DP_MARK_STEER, which an ip rule
- *                routes into the TUN.
- *   chain mss    (postrouting): TCP SYNs leaving through the TUN get their MSS clamped to the
- *                route MTU.
- *   chain pre    (prerouting): packets the daemon writes into the TUN get DP_MARK_STEER too, so
- *                that strict reverse-path filtering (rp_filter=1 with src_valid_mark) finds
- *                the TUN route.
- *   chain enforce (input, filter): `iifname <tun> accept`, `iifname lo accept`, ESP/AH and the
- *                same exemptions first, then
- *                inbound plaintext that a requiring selector says must arrive protected is
- *                counted and dropped.
+ * What goes in is a rule set (struct nft_ruleset): ordered rules per direction, each a match
+ * on addresses, protocol and ports and one verdict. The daemon computes it from the policy
+ * model and the manual SAs (daemon/steer.c); this module only renders and loads it.
+ *
+ *   chain steer    (route hook output, mangle) -- outbound:
+ *                  1. never steered: our own ESP/AH and bypass-marked packets (SO_MARK alone
+ *                     is overwritten by a later `meta mark set`), traffic to this host (oif
+ *                     lo), IKE/NAT-T from our ports 500/4500, IPv6 neighbour discovery, and
+ *                     the exemptions of the configured level (Kerberos to/from the KDCs,
+ *                     RSVP, broadcast, multicast);
+ *                  2. the rules in order, first match wins: accept (permit), drop (block),
+ *                     steer = DP_MARK_STEER, which an ip rule routes into the TUN;
+ *                  3. packets of connections marked protected (NFT_CT_PROTECTED, see pre and
+ *                     enforce) are steered: replies to what arrived protected, or to inpass
+ *                     plaintext, leave protected.
+ *   chain mss      (postrouting): TCP SYNs leaving through the TUN get their MSS clamped to the
+ *                  route MTU.
+ *   chain pre      (prerouting): packets the daemon writes into the TUN get DP_MARK_STEER (so
+ *                  strict reverse-path filtering, rp_filter=1 with src_valid_mark, finds the
+ *                  TUN route) and their connection NFT_CT_PROTECTED.
+ *   chain enforce  (input, filter) -- inbound:
+ *                  1. packets from the TUN (they arrived protected) go to chain tun_in, where
+ *                     only a winning block rule drops them;
+ *                  2. loopback, ESP/AH and the same exemptions are accepted;
+ *                  3. the rules in order on plaintext: accept (permit), drop (block, and
+ *                     require: plaintext that should have been protected), inpass = accept
+ *                     and mark the connection NFT_CT_PROTECTED so that its replies are
+ *                     steered.
+ *   chain tun_in   the inbound rules up to the last block rule: block drops, the others
+ *                  accept (first match wins, as on plaintext).
+ * Rules that are the same but for the local address are merged into one rule with a set.
  * Every rule has a counter, so `nft list table inet esprit` shows what matched.
  */
 #ifndef ESPRIT_DATAPLANE_NFT_H
 #define ESPRIT_DATAPLANE_NFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dataplane/dp.h"
 
-/* Replace the table with one built from the steering selectors (outbound, local -> remote)
- * and the enforcing ones (inbound plaintext remote -> local is dropped), atomically in one
- * transaction. 0 or -EINVAL / -ENOMEM; errors from libnftables are logged. */
-int dp_nft_apply(const char *tun, const struct dp_sel *steer, size_t nsteer,
-		 const struct dp_sel *enforce, size_t nenforce);
+#define NFT_CT_PROTECTED 0x00e50000u /* ct mark bits: connection arrived protected */
+#define NFT_PROTO_ANY	 256
+#define NFT_SET_MAX	 16 /* local addresses merged into one rule */
+#define NFT_KDC_MAX	 16
+
+enum nft_verdict {
+	NFT_ACCEPT,  /* permit */
+	NFT_DROP,    /* block: both ways, protected or not */
+	NFT_STEER,   /* outbound: into the TUN (negotiate) */
+	NFT_REQUIRE, /* inbound: plaintext dropped, accepted from the TUN (negotiate) */
+	NFT_INPASS,  /* inbound: plaintext accepted, its connection marked protected */
+};
+
+/* Exemptions of the configured level (spd no-default-exempt) besides the fixed ones. */
+#define NFT_EX_KERBEROS	 0x1u
+#define NFT_EX_RSVP	 0x2u
+#define NFT_EX_BROADCAST 0x4u
+#define NFT_EX_MULTICAST 0x8u
+
+/* An address match: lo.af 0 = any address of the rule's family; plen > 0 = the prefix
+ * lo/plen; plen 0 = the range lo..hi (lo == hi: one address). */
+struct nft_addr {
+	struct ipaddr lo, hi;
+	uint8_t plen;
+};
+
+/* One rule, seen from this host: local/remote and their ports. */
+struct nft_rule {
+	uint8_t af;			    /* AF_INET / AF_INET6 */
+	struct nft_addr local[NFT_SET_MAX]; /* any of these */
+	size_t nlocal;			    /* 0 = any local address */
+	struct nft_addr remote;		    /* lo.af 0 = any */
+	uint16_t proto;			    /* 0..255 or NFT_PROTO_ANY */
+	uint16_t lport_lo, lport_hi;	    /* 0..65535 = any */
+	uint16_t rport_lo, rport_hi;
+	enum nft_verdict verdict;
+	/* Broadcast/multicast destinations matching this (negotiate) rule are never protected:
+	 * accepted in clear if bm_clear, else dropped, before the rule itself. */
+	bool bm_guard, bm_clear;
+	char comment[80]; /* shown by nft list; letters, digits and " ._-:#" only */
+};
+
+struct nft_ruleset {
+	const char *tun;
+	struct nft_rule *out; /* chain steer, in order */
+	size_t nout;
+	struct nft_rule *in; /* chain enforce (plaintext) and tun_in, in order */
+	size_t nin;
+	unsigned exempt; /* NFT_EX_* */
+	struct ipaddr kdc[NFT_KDC_MAX];
+	size_t nkdc;
+};
+
+/* Replace the table with one built from rs, atomically in one transaction. 0 or -EINVAL /
+ * -ENOMEM; errors from libnftables are logged. */
+int dp_nft_apply(const struct nft_ruleset *rs);
 /* Delete the table if it exists (start-up cleanup and exit). 0 or -errno. */
 int dp_nft_remove(void);
 /* The ruleset text dp_nft_apply() would load, for tests and logs. Returns the length, or -1 if
  * it does not fit in cap. */
-int dp_nft_render(char *buf, size_t cap, const char *tun, const struct dp_sel *steer, size_t nsteer,
-		  const struct dp_sel *enforce, size_t nenforce);
+int dp_nft_render(char *buf, size_t cap, const struct nft_ruleset *rs);
 
 #endif

@@ -1,0 +1,218 @@
+/* Policy model + manual SAs -> steering and enforcement rule sets (see steer.h). */
+#include "daemon/steer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/log.h"
+
+static void steer_addr(struct nft_addr *n, const struct spd_addr *a)
+{
+	memset(n, 0, sizeof(*n));
+	if (a->kind == SPD_ADDR_ANY || (a->kind == SPD_ADDR_PREFIX && a->plen == 0))
+		return;
+	n->lo = a->lo;
+	n->hi = a->hi;
+	n->plen = a->kind == SPD_ADDR_PREFIX ? a->plen : 0;
+}
+
+static bool steer_is_host(const struct nft_addr *a)
+{
+	if (a->lo.af == 0)
+		return false;
+	return a->plen ? a->plen == ipaddr_len(&a->lo) * 8 : ipaddr_eq(&a->lo, &a->hi);
+}
+
+/* Could the destination be a broadcast or multicast address? Host addresses are taken at
+ * their word unless they are multicast or the limited broadcast. */
+static bool steer_bm_possible(const struct nft_addr *v, size_t n)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *b = v[i].lo.b;
+
+		if (!steer_is_host(&v[i]))
+			return true;
+		if (v[i].lo.af == AF_INET &&
+		    ((b[0] & 0xf0) == 0xe0 || (b[0] & b[1] & b[2] & b[3]) == 0xff))
+			return true;
+		if (v[i].lo.af == AF_INET6 && b[0] == 0xff)
+			return true;
+	}
+	return false;
+}
+
+static enum nft_verdict steer_verdict(enum spd_sf_act a, enum spd_dir dir)
+{
+	switch (a) {
+	case SPD_SF_PERMIT:
+		return NFT_ACCEPT;
+	case SPD_SF_BLOCK:
+		return NFT_DROP;
+	case SPD_SF_NEGOTIATE_INPASS:
+		return dir == SPD_DIR_IN ? NFT_INPASS : NFT_STEER;
+	case SPD_SF_NEGOTIATE:
+	case SPD_SF_NEGOTIATE_SOFT:
+		break;
+	}
+	/* Soft inbound: plaintext only for a flow that already fell back, which is flow state
+	 * the daemon keeps, not a rule; until then fail closed. */
+	return dir == SPD_DIR_IN ? NFT_REQUIRE : NFT_STEER;
+}
+
+/* Same rule but for the local address: both hosts, so the two merge into one set. */
+static bool steer_mergeable(const struct nft_rule *a, const struct nft_rule *b)
+{
+	if (a->nlocal == 0 || a->nlocal >= NFT_SET_MAX || b->nlocal != 1 ||
+	    !steer_is_host(&a->local[0]) || !steer_is_host(&b->local[0]))
+		return false;
+	return a->af == b->af && !memcmp(&a->remote, &b->remote, sizeof(a->remote)) &&
+	       a->proto == b->proto && a->lport_lo == b->lport_lo && a->lport_hi == b->lport_hi &&
+	       a->rport_lo == b->rport_lo && a->rport_hi == b->rport_hi &&
+	       a->verdict == b->verdict && a->bm_guard == b->bm_guard &&
+	       a->bm_clear == b->bm_clear && !strcmp(a->comment, b->comment);
+}
+
+/* Append r; consecutive rules that differ only in a local host address become one rule (the
+ * first match is unchanged: they sit next to each other with the same verdict). */
+static void steer_push(struct nft_rule *v, size_t *n, const struct nft_rule *r)
+{
+	struct nft_rule *last = *n ? &v[*n - 1] : NULL;
+
+	if (last && steer_mergeable(last, r)) {
+		for (size_t i = 0; i < last->nlocal; i++)
+			if (ipaddr_eq(&last->local[i].lo, &r->local[0].lo))
+				return;
+		last->local[last->nlocal++] = r->local[0];
+		return;
+	}
+	v[(*n)++] = *r;
+}
+
+static void steer_from_sf(struct nft_ruleset *rs, const struct spd_sfilter *sf)
+{
+	bool out = sf->dir == SPD_DIR_OUT;
+	const struct spd_action *a = sf->rule->action;
+	struct nft_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.af = sf->af;
+	steer_addr(&r.local[0], &sf->local);
+	r.nlocal = r.local[0].lo.af ? 1 : 0;
+	steer_addr(&r.remote, &sf->remote);
+	r.proto = sf->proto;
+	r.lport_lo = sf->lport_lo;
+	r.lport_hi = sf->lport_hi;
+	r.rport_lo = sf->rport_lo;
+	r.rport_hi = sf->rport_hi;
+	r.verdict = steer_verdict(out ? sf->out_act : sf->in_act, sf->dir);
+	if (a->kind == SPD_ACT_NEGOTIATE && !(rs->exempt & NFT_EX_MULTICAST) &&
+	    steer_bm_possible(out ? &r.remote : r.local, out ? 1 : r.nlocal)) {
+		r.bm_guard = true;
+		r.bm_clear = out ? a->soft : a->inpass;
+	}
+	snprintf(r.comment, sizeof(r.comment), "rule %s", sf->rule->name);
+	if (out)
+		steer_push(rs->out, &rs->nout, &r);
+	else
+		steer_push(rs->in, &rs->nin, &r);
+}
+
+static void steer_from_sel(struct nft_rule *r, const struct dp_sel *s, uint32_t spi)
+{
+	memset(r, 0, sizeof(*r));
+	r->af = s->local.af;
+	if (s->local_plen) {
+		r->local[0] =
+			(struct nft_addr){ .lo = s->local, .hi = s->local, .plen = s->local_plen };
+		r->nlocal = 1;
+	}
+	if (s->remote_plen)
+		r->remote = (struct nft_addr){ .lo = s->remote,
+					       .hi = s->remote,
+					       .plen = s->remote_plen };
+	r->proto = s->proto ? s->proto : NFT_PROTO_ANY;
+	r->lport_lo = s->lport;
+	r->lport_hi = s->lport ? s->lport : 65535;
+	r->rport_lo = s->rport;
+	r->rport_hi = s->rport ? s->rport : 65535;
+	snprintf(r->comment, sizeof(r->comment), "sa 0x%08" PRIx32, spi);
+}
+
+/* Outbound SAs steer their selectors; inbound `require` SAs require theirs from any
+ * remote address and port (the service requires IPsec). */
+static void steer_from_sa(struct nft_ruleset *rs, const struct dcfg_sa *cs)
+{
+	struct nft_rule r;
+
+	for (size_t k = 0; k < cs->nsel; k++) {
+		steer_from_sel(&r, &cs->sel[k], cs->p.spi);
+		if (cs->p.dir == SA_DIR_OUT) {
+			r.verdict = NFT_STEER;
+			steer_push(rs->out, &rs->nout, &r);
+		} else if (cs->require) {
+			memset(&r.remote, 0, sizeof(r.remote));
+			r.rport_lo = 0;
+			r.rport_hi = 65535;
+			r.verdict = NFT_REQUIRE;
+			steer_push(rs->in, &rs->nin, &r);
+		}
+	}
+}
+
+static void steer_exemptions(struct nft_ruleset *rs, const struct spd *s)
+{
+	unsigned ex;
+
+	/* Without a policy nothing is decided by level: broadcast and multicast stay exempt. */
+	if (!s) {
+		rs->exempt = NFT_EX_BROADCAST | NFT_EX_MULTICAST;
+		return;
+	}
+	ex = spd_exemptions(s);
+	rs->exempt = (ex & SPD_EX_KERBEROS ? NFT_EX_KERBEROS : 0) |
+		     (ex & SPD_EX_RSVP ? NFT_EX_RSVP : 0) |
+		     (ex & SPD_EX_BROADCAST ? NFT_EX_BROADCAST : 0) |
+		     (ex & SPD_EX_MULTICAST ? NFT_EX_MULTICAST : 0);
+	for (size_t i = 0; i < s->nkdcs; i++) {
+		if (rs->nkdc == NFT_KDC_MAX) {
+			log_warn("steer: more than %u KDCs; the rest are not exempt", NFT_KDC_MAX);
+			break;
+		}
+		rs->kdc[rs->nkdc++] = s->kdcs[i];
+	}
+}
+
+int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs)
+{
+	size_t nsf = c->spd ? spd_sfilter_count(c->spd) : 0;
+	size_t cap = nsf + c->nsa * DCFG_SEL_MAX + 1;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->tun = tun;
+	rs->out = calloc(cap, sizeof(*rs->out));
+	rs->in = calloc(cap, sizeof(*rs->in));
+	if (!rs->out || !rs->in) {
+		steer_free(rs);
+		return -ENOMEM;
+	}
+	steer_exemptions(rs, c->spd);
+	for (size_t i = 0; i < nsf; i++)
+		steer_from_sf(rs, spd_sfilter_get(c->spd, i));
+	for (size_t i = 0; i < c->nsa; i++)
+		steer_from_sa(rs, &c->sa[i]);
+	return 0;
+}
+
+void steer_free(struct nft_ruleset *rs)
+{
+	free(rs->out);
+	free(rs->in);
+	rs->out = rs->in = NULL;
+	rs->nout = rs->nin = 0;
+}
