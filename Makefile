@@ -20,7 +20,7 @@ FUZZ_DIR := build/clang-fuzz
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all build deps check format format-check bench clean
+.PHONY: all build deps check format format-check bench clean demo install
 
 all: build
 
@@ -48,6 +48,30 @@ bench: deps
 	cmake -S . -B build/bench $(GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build/bench -j $(JOBS)
 	bench/run build/bench
+
+# The Exchange guide's front-end/back-end network in namespaces, checked step by step (root).
+demo: deps build
+	scripts/demo --build $(GCC_DIR)
+
+# DESTDIR and PREFIX as usual; the unit's ExecStart follows SBINDIR.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/esprit
+SYSCONFDIR ?= /etc
+
+install: build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/esprit
+	install -m 0755 $(GCC_DIR)/espritd $(GCC_DIR)/esprit $(DESTDIR)$(SBINDIR)
+	install -m 0644 $(wildcard docs/*.5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(MANDIR)/man8
+	sed 's|/usr/sbin/espritd|$(SBINDIR)/espritd|' packaging/espritd.service \
+		>$(DESTDIR)$(UNITDIR)/espritd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/espritd.service
+	install -m 0644 examples/README examples/*.conf $(DESTDIR)$(DOCDIR)/examples
 
 clean:
 	rm -rf build
