@@ -5,7 +5,8 @@
     ctl_stat.py --raw SOCKET REQ print the reply to REQ as it came
 
 NAME: replay (Packets With Replay Detection), icv (Packets Not Authenticated: ICV failures),
-bad_spi (Bad SPI Packets), policy (inner packet outside the SA's selectors).
+bad_spi (Bad SPI Packets), policy (inner packet outside the SA's selectors); sa-in:SPI and
+sa-out:SPI, the packets the inbound/outbound SA with that SPI carried (from the `sa` reply).
 
 `esprit stats --json` is used when the CLI has it; otherwise the socket is asked directly
 (AF_UNIX SOCK_SEQPACKET, one request, one reply). Both reply formats the daemon has had are
@@ -83,11 +84,24 @@ def from_socket(path, key, reason):
     return total
 
 
+def sa_packets(path, direction, spi):
+    """The packet count in the one-line summary of an SA ("sa in esp spi 0x... packets N")."""
+    for line in ask(path, "sa").splitlines():
+        m = re.match(r"sa (in|out) \S+ spi (0x[0-9a-f]+) .* packets (\d+)", line)
+        if m and m.group(1) == direction and int(m.group(2), 16) == spi:
+            return int(m.group(3))
+    sys.exit(f"no {direction}bound SA with SPI {spi:#x}")
+
+
 def main():
     if sys.argv[1] == "--raw":
         sys.stdout.write(ask(sys.argv[2], sys.argv[3]))
         return 0
     path, name = sys.argv[1:3]
+    if name.startswith("sa-"):
+        direction, spi = name[3:].split(":")
+        print(sa_packets(path, direction, int(spi, 0)))
+        return 0
     key, reason = COUNTERS[name]
     v = from_cli(path, key)
     if v is None:
