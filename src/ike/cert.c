@@ -587,3 +587,14 @@ enum cert_err cert_match_id(const struct cert_peer *p, uint8_t id_type, const ui
 	return say(CERT_ID_MISMATCH, why, whylen, "ID %s does not match certificate %s", idtxt,
 		   p->subject);
 }
+
+enum cert_err cert_store_check_own_id(const struct cert_store *cs, uint8_t id_type,
+				      const uint8_t *id, size_t id_len, char *why, size_t whylen)
+{
+	struct cert_peer own = { .cert = cs->nown ? cs->own[0] : NULL };
+
+	if (!own.cert)
+		return say(CERT_NO_CERT, why, whylen, "no own certificate");
+	X509_NAME_oneline(X509_get_subject_name(own.cert), own.subject, sizeof(own.subject));
+	return cert_match_id(&own, id_type, id, id_len, why, whylen);
+}

@@ -108,6 +108,12 @@ bool cert_store_own_key_matches(const struct cert_store *cs, const uint8_t *spki
 int cert_store_own_id(const struct cert_store *cs, uint8_t *type, uint8_t *out, size_t cap,
 		      size_t *len);
 
+/* Does a configured own ID (instead of the default DN) appear in our certificate, by the same
+ * rules as cert_match_id()? A peer would refuse us otherwise, so check it at load time.
+ * CERT_OK, CERT_NO_CERT, CERT_ID_TYPE, CERT_ID_MISMATCH. */
+enum cert_err cert_store_check_own_id(const struct cert_store *cs, uint8_t id_type,
+				      const uint8_t *id, size_t id_len, char *why, size_t whylen);
+
 /* ---- The peer ----------------------------------------------------------------------- */
 
 /* Verify the peer: certs[0] is the end entity (first CERT payload), the rest untrusted

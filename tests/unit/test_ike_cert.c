@@ -304,6 +304,9 @@ static void test_own(void **state)
 
 	(void)state;
 	assert_int_equal(cert_store_own_id(s, &type, id, sizeof(id), &len), -ENOENT);
+	assert_int_equal(cert_store_check_own_id(s, IKEV2_ID_FQDN, (const uint8_t *)"fe.example",
+						 10, why, sizeof(why)),
+			 CERT_NO_CERT);
 	assert_int_equal(cert_store_add_ca(s, pki_path("ca.pem"), why, sizeof(why)), CERT_OK);
 	assert_int_equal(cert_store_set_own(s, pki_path("ee_p256_chain.pem"), why, sizeof(why)),
 			 CERT_OK);
@@ -328,6 +331,14 @@ static void test_own(void **state)
 	assert_int_equal(len, dnlen);
 	assert_memory_equal(id, dn, dnlen);
 	assert_int_equal(cert_store_own_id(s, &type, id, 5, &len), -ENOSPC);
+	/* a configured ID instead of the DN must be in the certificate */
+	assert_int_equal(cert_store_check_own_id(s, IKEV2_ID_FQDN, (const uint8_t *)"fe.example",
+						 10, why, sizeof(why)),
+			 CERT_OK);
+	assert_int_equal(cert_store_check_own_id(s, IKEV2_ID_FQDN, (const uint8_t *)"be.example",
+						 10, why, sizeof(why)),
+			 CERT_ID_MISMATCH);
+	assert_non_null(strstr(why, "ID fqdn:be.example does not match certificate /CN=ee_p256"));
 	/* the signer's public key must be the certificate's */
 	want = pki_read("ee_p256.pub.der", &n);
 	assert_true(cert_store_own_key_matches(s, want, n));
