@@ -24,10 +24,6 @@ check() {
 	shift
 	if "$@"; then ok "$text"; else bad "$text"; fi
 }
-# skipped TEXT: a step this build cannot do yet; neither passed nor failed, and said so.
-skipped() {
-	echo "  ${C_DIM}-${C_OFF} $* (not yet available)"
-}
 # say TEXT: explanation for newcomers (not in --brief).
 say() {
 	[ "${DEMO_BRIEF:-0}" = 1 ] || echo "${C_DIM}$*${C_OFF}"
