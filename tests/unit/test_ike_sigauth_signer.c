@@ -6,7 +6,7 @@
  * - a key file readable by group or others is refused (0644, 0640), the helper exits;
  * - signatures through the socket verify (sigauth and `openssl dgst -verify`); the public key
  *   the helper gives equals `openssl pkey -pubout`; the helper holds only the socket and
- *   stdio, and exits when the socket is closed.
+ *   stdio, and exits when the socket is closed; a killed helper gives -EIO, not a hang.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -265,6 +265,24 @@ static void test_sign_through_helper(void **state)
 	close(extra);
 }
 
+/* A helper that died makes signing fail cleanly (no SIGPIPE, no hang). */
+static void test_helper_gone(void **state)
+{
+	const char *paths[] = { pki_path("ee_ed.key") };
+	struct signer *s;
+	char why[256];
+	uint8_t sig[SIGAUTH_SIG_MAX];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(signer_start(&s, paths, 1, why, sizeof(why)), 0);
+	assert_int_equal(kill(signer_pid(s), SIGKILL), 0);
+	assert_int_equal(
+		signer_sign(s, 0, SIGALG_ED25519, (const uint8_t *)"x", 1, sig, sizeof(sig), &len),
+		-EIO);
+	signer_stop(s);
+}
+
 static void test_inproc_same_contract(void **state)
 {
 	const char *paths[] = { pki_path("ee_p256.key") };
@@ -280,9 +298,8 @@ static void test_inproc_same_contract(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_only_in_helper),
-		cmocka_unit_test(test_bad_key_files),
-		cmocka_unit_test(test_sign_through_helper),
+		cmocka_unit_test(test_key_only_in_helper),   cmocka_unit_test(test_bad_key_files),
+		cmocka_unit_test(test_sign_through_helper),  cmocka_unit_test(test_helper_gone),
 		cmocka_unit_test(test_inproc_same_contract),
 	};
 
