@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # The demo's hosts, addresses and esprit configurations. write_config is the one place that
-# decides how each host is keyed: DEMO_KEYING=manual writes 'sa' statements with keys in 0600
-# files; DEMO_KEYING=ike writes the policy (rules with PSK authentication) that IKEv2 would
-# negotiate from, once espritd speaks IKE.
+# decides how each host is keyed: every host gets its policy (filter lists, actions, rules);
+# DEMO_KEYING=manual adds 'sa' statements with keys in 0600 files, DEMO_KEYING=ike adds PSK
+# authentication to each rule instead and lets IKEv2 negotiate the SAs.
 #
 #   web 10.0.0.2 ── 10.0.0.1 frontend 10.1.0.1 ──┬── 10.1.0.2 backend 10.4.0.2 ──┐
 #                            10.3.0.1             └── 10.1.0.3 legacy              │
@@ -33,99 +33,93 @@ make_keys() {
 	(umask 077 && openssl rand -hex 32 >"$TMP/demo.psk")
 }
 
-# sa_pair SIDE PROTO SPI MODE A B ALG KEY PORTS [require]: the two manual SAs between A, the
-# client (connects to tcp PORTS), and B, the server, as host SIDE (a or b) writes them. A -> B
-# uses SPI and key file KEY, B -> A uses SPI+1 and KEY-r. "require": SIDE's inbound SA drops
-# plaintext that should have arrived in it.
+# sa_pair SIDE PROTO SPI MODE A B ALG KEY PORTS: the two manual SAs between A, the client
+# (connects to tcp PORTS), and B, the server, as host SIDE (a or b) writes them. A -> B uses SPI
+# and key file KEY, B -> A uses SPI+1 and KEY-r. What must arrive protected is the policy's
+# business (its rules' negotiate actions), not the SAs'.
 sa_pair() {
-	local side=$1 proto=$2 spi=$3 mode=$4 a=$5 b=$6 alg=$7 k=$8 ports=$9 req=${10:-}
+	local side=$1 proto=$2 spi=$3 mode=$4 a=$5 b=$6 alg=$7 k=$8 ports=$9
 	local fwd="sa DIR $proto spi $spi $mode $a -> $b $alg key file \"$TMP/$k.key\""
 	local rev
 	rev="sa DIR $proto spi $(printf 0x%x $((spi + 1))) $mode $b -> $a $alg key file \"$TMP/$k-r.key\""
 	if [ "$side" = a ]; then
 		echo "${fwd/DIR/out} selector tcp port { $ports }"
-		echo "${rev/DIR/in} ${req:+$req }selector tcp sport { $ports }"
+		echo "${rev/DIR/in} selector tcp sport { $ports }"
 	else
-		echo "${fwd/DIR/in} ${req:+$req }selector tcp port { $ports }"
+		echo "${fwd/DIR/in} selector tcp port { $ports }"
 		echo "${rev/DIR/out} selector tcp sport { $ports }"
 	fi
 }
 
+# Policies (esprit.conf(5)), the same for both keyings: what is protected, how, and what must
+# arrive protected (negotiate without fallback = require). With IKE each rule also says how
+# the peers authenticate; with manual keys the 'sa' lines after the policy hold the keys.
+action() { # action NAME METHOD
+	printf 'action %s {\n\tnegotiate\n\tmethod %s\n}\n' "$1" "$2"
+}
+rule() { # rule NAME FILTER-LIST ACTION MODE
+	printf '\trule %s {\n\t\tfilters %s\n\t\taction %s\n' "$1" "$2" "$3"
+	[ "$DEMO_KEYING" = ike ] && printf '\t\tauth psk "%s"\n' "$TMP/demo.psk"
+	printf '\t\tmode %s\n\t}\n' "$4"
+}
+
 # The front-end requires ESP for HTTP, POP3 and IMAP to the back-end (transport mode), signs
 # port 8080 with AH, and reaches the back-end's services through the firewall (tunnel A).
-conf_frontend_manual() {
+conf_frontend() {
 	echo "# front-end: ESP required to the back-end for HTTP, POP3, IMAP"
-	echo "use policy client-respond-only"
-	sa_pair a esp 0x2001 transport $A_FE $A_BE aes-gcm-128 fe-be "$MAIL_PORTS" require
-	sa_pair a ah 0x3001 transport $A_FE $A_BE hmac-sha2-256 ah-fe-be "$AH_PORT" require
-	sa_pair a esp 0x4001 tunnel $A_FE_FW $A_FW_FE aes-gcm-256 fe-fw "$MAIL_PORTS" require
+	echo "no-default-exempt 3"
+	echo "filter-list to-backend { me -> $A_BE tcp port { $MAIL_PORTS } mirrored }"
+	echo "filter-list to-backend-ah { me -> $A_BE tcp port $AH_PORT mirrored }"
+	echo "filter-list to-firewall { me -> $A_FW_FE tcp port { $MAIL_PORTS } mirrored }"
+	action esp-required "esp aes-gcm-128"
+	action ah-required "ah hmac-sha2-256"
+	action tunnel-esp "esp aes-gcm-256"
+	echo "policy frontend {"
+	rule to-backend to-backend esp-required transport
+	rule to-backend-ah to-backend-ah ah-required transport
+	rule to-firewall to-firewall tunnel-esp "tunnel $A_FW_FE local $A_FE_FW"
+	echo "	default-response yes"
+	echo "}"
+	echo "use policy frontend"
+	[ "$DEMO_KEYING" = manual ] || return 0
+	sa_pair a esp 0x2001 transport $A_FE $A_BE aes-gcm-128 fe-be "$MAIL_PORTS"
+	sa_pair a ah 0x3001 transport $A_FE $A_BE hmac-sha2-256 ah-fe-be "$AH_PORT"
+	sa_pair a esp 0x4001 tunnel $A_FE_FW $A_FW_FE aes-gcm-256 fe-fw "$MAIL_PORTS"
 }
 
 # The back-end is "Client (Respond Only)": it answers protected requests protected, and never
 # requires protection, so the legacy client keeps working in clear.
-conf_backend_manual() {
+conf_backend() {
 	echo "# back-end: Client (Respond Only), nothing required"
 	echo "use policy client-respond-only"
+	[ "$DEMO_KEYING" = manual ] || return 0
 	sa_pair b esp 0x2001 transport $A_FE $A_BE aes-gcm-128 fe-be "$MAIL_PORTS"
 	sa_pair b ah 0x3001 transport $A_FE $A_BE hmac-sha2-256 ah-fe-be "$AH_PORT"
 	sa_pair b esp 0x5001 tunnel $A_FW_BE $A_BE_FW aes-gcm-256 fw-be "$MAIL_PORTS"
 }
 
-# The firewall ends both tunnels: A towards the front-end, B towards the back-end.
-conf_firewall_manual() {
+# The firewall ends both tunnels: A towards the front-end, B towards the back-end; nothing
+# else is negotiated with it.
+conf_firewall() {
 	echo "# firewall: tunnel A (front-end side) and tunnel B (back-end side)"
-	echo "use policy client-respond-only"
-	sa_pair b esp 0x4001 tunnel $A_FE_FW $A_FW_FE aes-gcm-256 fe-fw "$MAIL_PORTS" require
-	sa_pair a esp 0x5001 tunnel $A_FW_BE $A_BE_FW aes-gcm-256 fw-be "$MAIL_PORTS" require
-}
-
-# IKE variants: the same protection as policy rules (esprit.conf(5)); keys are negotiated.
-action_ike() { # action_ike NAME METHOD...
-	echo "action $1 {"
-	echo "	negotiate"
-	echo "	method $2"
-	echo "	pfs"
-	echo "}"
-}
-rule_ike() { # rule_ike NAME FILTER-LIST ACTION MODE
-	printf '\trule %s {\n\t\tfilters %s\n\t\taction %s\n\t\tauth psk "%s"\n\t\tmode %s\n\t}\n' \
-		"$1" "$2" "$3" "$TMP/demo.psk" "$4"
-}
-conf_frontend_ike() {
-	echo "no-default-exempt 3"
-	echo "filter-list to-backend { me -> $A_BE tcp port { $MAIL_PORTS } mirrored }"
-	echo "filter-list to-backend-ah { me -> $A_BE tcp port $AH_PORT mirrored }"
-	echo "filter-list to-firewall { me -> $A_FW_FE tcp port { $MAIL_PORTS } mirrored }"
-	action_ike esp-required "esp aes-gcm-128"
-	action_ike ah-required "ah hmac-sha2-256"
-	action_ike tunnel-esp "esp aes-gcm-256"
-	echo "policy frontend {"
-	rule_ike to-backend to-backend esp-required "transport"
-	rule_ike to-backend-ah to-backend-ah ah-required "transport"
-	rule_ike to-firewall to-firewall tunnel-esp "tunnel $A_FW_FE local $A_FE_FW"
-	echo "	default-response yes"
-	echo "}"
-	echo "use policy frontend"
-}
-conf_backend_ike() {
-	echo "use policy client-respond-only"
-}
-conf_firewall_ike() {
 	echo "no-default-exempt 3"
 	echo "filter-list from-frontend { $A_FE_FW -> me tcp port { $MAIL_PORTS } mirrored }"
 	echo "filter-list to-backend { me -> $A_BE_FW tcp port { $MAIL_PORTS } mirrored }"
-	action_ike tunnel-esp "esp aes-gcm-256"
+	action tunnel-esp "esp aes-gcm-256"
 	echo "policy firewall {"
-	rule_ike tunnel-frontend from-frontend tunnel-esp "tunnel $A_FE_FW local $A_FW_FE"
-	rule_ike tunnel-backend to-backend tunnel-esp "tunnel $A_BE_FW local $A_FW_BE"
+	rule tunnel-frontend from-frontend tunnel-esp "tunnel $A_FE_FW local $A_FW_FE"
+	rule tunnel-backend to-backend tunnel-esp "tunnel $A_BE_FW local $A_FW_BE"
 	echo "	default-response off"
 	echo "}"
 	echo "use policy firewall"
+	[ "$DEMO_KEYING" = manual ] || return 0
+	sa_pair b esp 0x4001 tunnel $A_FE_FW $A_FW_FE aes-gcm-256 fe-fw "$MAIL_PORTS"
+	sa_pair a esp 0x5001 tunnel $A_FW_BE $A_BE_FW aes-gcm-256 fw-be "$MAIL_PORTS"
 }
 
 # write_config HOST: $TMP/HOST.conf for DEMO_KEYING (manual or ike).
 write_config() {
-	"conf_$1_${DEMO_KEYING}" >"$TMP/$1.conf"
+	"conf_$1" >"$TMP/$1.conf"
 }
 
 # ike_available: whether this espritd negotiates keys with IKE.
