@@ -50,7 +50,7 @@ static void check_item(const struct ctlmsg_reply *rep, const struct ctlmsg_item 
 
 static void check_reply(const uint8_t *data, size_t size)
 {
-	static struct ctlmsg_reply rep; /* 260 KiB: not on the stack */
+	static struct ctlmsg_reply rep; /* 2 MiB: not on the stack */
 	const char *first_error = NULL;
 
 	if (ctlmsg_reply_parse(data, size, &rep) != 0)

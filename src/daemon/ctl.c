@@ -502,6 +502,25 @@ static bool peer_privileged(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0 && cr.uid == geteuid();
 }
 
+/* One datagram, however large the reply: a Unix datagram must fit the sender's buffer, so it
+ * is raised for large replies (SO_SNDBUFFORCE: the daemon runs as root; the kernel doubles the
+ * value for its bookkeeping). If the reply still cannot go, the client gets an error instead
+ * of nothing. */
+static void ctl_send(int fd, const char *buf, size_t len)
+{
+	static const char too_large[] = CTLMSG_MAGIC " 1\nerror reply too large\n";
+	int sz = (int)len + 4096;
+
+	_Static_assert(CTLMSG_VERSION == 1, "too_large names the version");
+	if (len > 65536 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
+		return;
+	log_debug("control: reply of %zu octets: %s", len, strerror(errno));
+	if (errno == EMSGSIZE || errno == ENOBUFS || errno == EAGAIN)
+		send(fd, too_large, sizeof(too_large) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void ctl_serve_ctx(struct ctl *c, int slot, const struct ctl_ctx *x)
 {
 	static char reply[CTLMSG_REPLY_MAX];
@@ -517,8 +536,7 @@ void ctl_serve_ctx(struct ctl *c, int slot, const struct ctl_ctx *x)
 	if (n > 0) {
 		len = (size_t)n < sizeof(req) ? (size_t)n : sizeof(req);
 		len = ctl_reply(c, x, req, len, peer_privileged(fd), reply, sizeof(reply));
-		if (send(fd, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			log_debug("control: reply: %s", strerror(errno));
+		ctl_send(fd, reply, len);
 		wipe(reply, len); /* may hold keys */
 	}
 	close(fd);

@@ -21,11 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTLMSG_MAGIC	    "esprit-ctl"
-#define CTLMSG_VERSION	    1u
-#define CTLMSG_REQ_MAX	    64u
-#define CTLMSG_REPLY_MAX    (128u * 1024u) /* fits one datagram with the default wmem */
-#define CTLMSG_ITEMS_MAX    8192u
+#define CTLMSG_MAGIC   "esprit-ctl"
+#define CTLMSG_VERSION 1u
+#define CTLMSG_REQ_MAX 64u
+/* Room for about 1,500 SAs (a full IKE child table is 1,024). One datagram that large needs a
+ * send buffer above the default wmem_max: espritd raises its own with SO_SNDBUFFORCE. */
+#define CTLMSG_REPLY_MAX    (1024u * 1024u)
+#define CTLMSG_ITEMS_MAX    65536u
 #define CTLMSG_KEY_MAX	    63u
 #define CTLMSG_DEFAULT_PATH "/run/esprit/esprit.sock"
 #define CTLMSG_ENV	    "ESPRIT_CONTROL"
@@ -105,7 +107,7 @@ struct ctlmsg_item {
 	const char *key, *val; /* NUL-terminated, inside ctlmsg_reply.text; val "" if absent */
 };
 
-/* A parsed reply. Large (about 260 KiB): allocate it, do not put it on the stack. */
+/* A parsed reply. Large (about 2 MiB): allocate it, do not put it on the stack. */
 struct ctlmsg_reply {
 	char text[CTLMSG_REPLY_MAX + 1];
 	struct ctlmsg_item item[CTLMSG_ITEMS_MAX];

@@ -26,6 +26,8 @@ c, _ = s.accept()
 with open(reqfile, "wb") as f:
     f.write(c.recv(4096))
 data = open(reply, "rb").read()
+if len(data) > 65536:
+    c.setsockopt(socket.SOL_SOCKET, 32, len(data) + 4096)  # SO_SNDBUFFORCE, as espritd does
 if data:
     c.send(data)
 c.close()
@@ -189,6 +191,26 @@ served
 has "export --keys: key in the line" "$OUT" \
 	'^"IPv4","10\.9\.0\.1","10\.9\.0\.2","0x00001001","AES-GCM with 16 octet ICV \[RFC4106\]","0x00112233445566778899aabbccddeeff01020304","NULL",""$'
 hasnt "export --keys: no note about missing keys" "$OUT" 'Keys left out'
+
+# ---- a large reply: 1,200 SAs (a full IKE child table is 1,024) in one datagram -------------------
+if [ "$(id -u)" -eq 0 ]; then
+	"$PY3" - "$TMP/big" <<'PY'
+import sys
+rec = ("sa out esp spi 0x%08x transport 10.0.0.1 -> 10.0.0.2 alg aes-gcm-128/icv16 packets 1 bytes 1 drops 0 seq 1\n"
+       "spi 0x%08x\ndir out\nproto esp\nmode transport\nfamily ipv4\nsrc 10.0.0.1\ndst 10.0.0.2\nencap none\nesn no\n"
+       "alg aes-gcm-128/icv16\nencr aes-gcm-128/icv16\nencr_id 20\nencr_bits 128\nicv_len 16\ninteg none\ninteg_id 0\n"
+       "origin some-rule\nchild_id %d\nselector 10.0.0.1/32 10.0.0.2/32 proto 6 lport 0 rport 80\npackets %d\nbytes 1\n"
+       "drops 0\nseq 1\nreplay_window -\nreplay_drops 0\nage 1\nstate ok\n")
+text = "esprit-ctl 1\n" + "".join(rec % (0x1000 + i, 0x1000 + i, i + 1, i) for i in range(1200))
+open(sys.argv[1], "w").write(text.replace("%", "%%"))
+PY
+	echo "large reply: $(wc -c <"$TMP/big") octets"
+	serve "$(cat "$TMP/big")"
+	expect_rc "sa --json with a large reply" 0 "$ESPRIT" sa --json --control "$SOCK"
+	served
+	[ "$(json_get "$OUT" '(len(d), d[1199]["spi"], d[1199]["packets"], d[0]["child_id"])')" = "(1200, '0x000014af', 1199, 1)" ] &&
+		ok "all 1200 SAs read" || bad "large reply: ${OUT:0:200}"
+fi
 
 # ---- protocol errors ---------------------------------------------------------------------------
 serve 'esprit-ctl 2\nsas 1\n'
