@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+# strongSwan 5.9.8 (Debian: charon + swanctl + the kernel-libipsec userspace backend) as an
+# independent IKEv2 peer for the interop tests (tests/net/test_ike_swan*.sh) and for
+# tests/net/swan/smoke.sh (strongSwan <-> strongSwan, proves this harness).
+#
+# Each charon gets its own directory D: strongswan.conf, swanctl/ (SWANCTL_DIR), the vici socket
+# D/charon.vici, the log D/charon.log, and a private /run (charon's pid file path /run/charon.pid
+# is compiled in, so two charons on one machine each need their own mount namespace: `unshare -m`
+# + a bind mount of D/run over /run). See /work/shared/notes/strongswan-peer.md for what that
+# backend can do: ESP tunnel mode only, always UDP-encapsulated on port 4500 (encap = yes).
+#
+# Use (after lib.sh or with your own PIDS array and in_ns/wait_for):
+#   swan_dir D                       create D's layout and strongswan.conf
+#   (write D/swanctl/swanctl.conf, e.g. with swan_conn_psk)
+#   ip netns exec NS unshare -m --propagation private sh -c "$(swan_cmd D)" & SWAN_PID=$!
+#   PIDS+=($SWAN_PID); swan_ready NS D    wait for vici, load the configuration
+#   swanctl_ns NS D --initiate --child C ...
+# Killing SWAN_PID (SIGTERM) stops that charon: the command execs it, so $! is charon itself.
+
+SWAN_CHARON=/usr/lib/ipsec/charon
+
+# swan_available: charon, swanctl and the plugins the configuration loads are installed.
+swan_available() {
+	local p
+	[ -x "$SWAN_CHARON" ] && command -v swanctl >/dev/null && command -v unshare >/dev/null ||
+		return 1
+	for p in kernel-libipsec openssl gcm vici socket-default kernel-netlink; do
+		[ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] || return 1
+	done
+}
+
+# swan_dir D: D/{run,swanctl/...} and D/strongswan.conf.
+# The plugin list is explicit (load_modular = no): kernel-libipsec before kernel-netlink so it
+# takes the IPsec role and kernel-netlink only does addresses and routes. The firewall mark
+# keeps charon's own IKE and ESP-in-UDP datagrams out of the route into ipsec0 (table 220).
+swan_dir() {
+	local d="$1" s
+	mkdir -p "$d/run"
+	for s in conf.d x509 x509ca private rsa ecdsa pkcs8 pubkey; do
+		mkdir -p "$d/swanctl/$s"
+	done
+	cat >"$d/strongswan.conf" <<CONF
+charon {
+	load_modular = no
+	load = random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey sha1 sha2 hmac gcm aes kdf kernel-libipsec kernel-netlink socket-default vici
+	# never the host's syslog; everything into the test's own file
+	syslog {
+		daemon {
+			default = -1
+		}
+	}
+	filelog {
+		swan {
+			path = $d/charon.log
+			time_format = %T
+			default = 1
+			ike = 2
+			cfg = 2
+			knl = 1
+			flush_line = yes
+		}
+	}
+	plugins {
+		vici {
+			socket = unix://$d/charon.vici
+		}
+		kernel-libipsec {
+			allow_peer_ts = yes
+		}
+		socket-default {
+			fwmark = 0x42
+		}
+		kernel-netlink {
+			fwmark = !0x42
+		}
+	}
+}
+CONF
+	cat >"$d/swanctl.strongswan" <<CONF
+swanctl {
+	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2
+}
+CONF
+}
+
+# swan_cmd D: the shell command (run under `unshare -m`) that gives charon D/run as /run and
+# execs it with D's configuration.
+swan_cmd() {
+	printf 'mount --bind %q /run && STRONGSWAN_CONF=%q exec %q' "$1/run" "$1/strongswan.conf" \
+		"$SWAN_CHARON"
+}
+
+# swanctl_ns NS D COMMAND [ARGS...]: swanctl COMMAND against D's charon (5.9.8 takes --uri
+# after the command); swanctl reads D/swanctl.conf.strongswan, not the host's plugin list.
+swanctl_ns() {
+	local ns="$1" d="$2" cmd="$3"
+	shift 3
+	ip netns exec "$ns" env SWANCTL_DIR="$d/swanctl" STRONGSWAN_CONF="$d/swanctl.strongswan" \
+		swanctl "$cmd" --uri "unix://$d/charon.vici" "$@"
+}
+
+# swan_ready NS D: wait for D's vici socket (15 s), then load D's swanctl.conf.
+swan_ready() {
+	local end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		[ -S "$2/charon.vici" ] && swanctl_ns "$1" "$2" --stats >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	swanctl_ns "$1" "$2" --load-all --noprompt >"$2/load.log" 2>&1 || {
+		cat "$2/load.log"
+		return 1
+	}
+}
+
+# swan_conn_psk D NAME LOCAL REMOTE PSK IKE_PROPOSALS ESP_PROPOSALS [EXTRA_CHILD [EXTRA_CONN]]:
+# D/swanctl/swanctl.conf with one IKEv2 connection NAME (child NAME too): PSK authentication
+# with IP address IDs, host-to-host tunnel (traffic selectors = the two addresses), ESP in UDP
+# (encap = yes). EXTRA_CHILD / EXTRA_CONN are more settings (e.g. "rekey_time = 10s",
+# "start_action = trap").
+swan_conn_psk() {
+	local d="$1" name="$2" l="$3" r="$4" psk="$5" ike="$6" esp="$7"
+	local xchild="${8:-}" xconn="${9:-}"
+	cat >"$d/swanctl/swanctl.conf" <<CONF
+connections {
+	$name {
+		version = 2
+		local_addrs = $l
+		remote_addrs = $r
+		proposals = $ike
+		encap = yes
+		$xconn
+		local {
+			auth = psk
+			id = $l
+		}
+		remote {
+			auth = psk
+			id = $r
+		}
+		children {
+			$name {
+				mode = tunnel
+				local_ts = $l
+				remote_ts = $r
+				esp_proposals = $esp
+				$xchild
+			}
+		}
+	}
+}
+secrets {
+	ike-$name {
+		id-l = $l
+		id-r = $r
+		secret = "$psk"
+	}
+}
+CONF
+}
+
+# swan_netns_prep NS: what charon's namespace needs: loopback, rp_filter loose (ESP-in-UDP
+# arrives on the veth while the reverse route points into ipsec0).
+swan_netns_prep() {
+	ip netns exec "$1" ip link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# swan_child_up NS D CHILD: a Child SA named CHILD is INSTALLED in D's charon.
+swan_child_up() {
+	swanctl_ns "$1" "$2" --list-sas 2>/dev/null | grep -q "^  $3: .*INSTALLED"
+}
