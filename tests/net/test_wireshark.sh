@@ -194,7 +194,7 @@ check "an oversized request gets an error reply" \
 check "binary garbage gets an error reply" \
 	bash -c "$(declare -f raw in_ns); PY3=$PY3 C=$C CS=$CS; raw 00ff1b5b32 | grep '^error malformed request$' >/dev/null"
 check "another protocol version is refused" \
-	bash -c "$(declare -f raw in_ns); PY3=$PY3 C=$C CS=$CS; raw $(printf 'esprit-ctl 9 sa' | xxd -p) | grep '^error unsupported protocol version$' >/dev/null"
+	bash -c "$(declare -f raw in_ns); PY3=$PY3 C=$C CS=$CS; raw $("$PY3" -c 'print(b"esprit-ctl 9 sa".hex())') | grep '^error unsupported protocol version$' >/dev/null"
 check "the daemon still answers" esp "$C" "$CS" status
 
 # ---- stop ---------------------------------------------------------------------------------------
