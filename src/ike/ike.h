@@ -122,6 +122,11 @@ int ike_down_child(struct ike *ike, uint32_t child_id, uint64_t now);
 int ike_rekey_child(struct ike *ike, uint32_t child_id, uint64_t now);
 int ike_rekey_ike(struct ike *ike, uint32_t child_id, uint64_t now); /* the IKE SA of child */
 
+/* Outbound traffic went out on Child SA pair child_id (the daemon calls this now and then, not
+ * per packet): liveness checks (RFC 7296 2.4) only run while traffic goes out and nothing
+ * comes back. */
+void ike_child_traffic(struct ike *ike, uint32_t child_id, uint64_t now);
+
 /* Run due timers (retransmissions, DPD, rekeys, expiry, half-open). */
 void ike_tick(struct ike *ike, uint64_t now);
 /* When ike_tick() next has work; UINT64_MAX when nothing is armed. */

@@ -107,6 +107,8 @@ struct ike_sa {
 	struct ike_sa_table *table;
 	struct ike_sa *next_full, *next_spi_i;
 	bool in_full;
+
+	void *owner; /* the engine's wrapper (ike.c), NULL in tests of this module */
 };
 
 const char *ike_state_name(enum ike_state s);

@@ -1,0 +1,245 @@
+/* Private to the IKEv2 engine (ike.c, ike_init.c, ike_auth.c, ike_child.c, ike_info.c).
+ *
+ * The engine wraps each struct ike_sa (ike_sa.h: state machine, SPIs, keys, message ids,
+ * timers) in a struct ike_xsa that holds what only the exchanges need: the D-H pair, the
+ * IKE_SA_INIT messages AUTH signs, the SK contexts, the exchange we are waiting for and the
+ * Child SA being negotiated. Child SAs (struct ike_xchild) are kept in one list per engine;
+ * the daemon knows them by id only.
+ *
+ * Requests we send: one at a time per IKE SA (we advertise and use a window of 1, RFC 7296
+ * 2.3); what the outstanding one was for is xsa->req. Work that arrives while a request is
+ * outstanding (acquires, rekeys, deletes) waits in xsa->todo and is started when the
+ * response has been processed (ike_xsa_kick).
+ */
+#ifndef ESPRIT_IKE_IKE_INT_H
+#define ESPRIT_IKE_IKE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/dh.h"
+#include "ike/cookie.h"
+#include "ike/ike.h"
+#include "ike/ike_sa.h"
+#include "ike/proposal.h"
+#include "ike/sk.h"
+#include "ike/ts.h"
+#include "wire/ikev2.h"
+
+#define IKE_BUF_MAX	   8192 /* messages we build */
+#define IKE_NONCE_LEN	   32	/* RFC 7296 2.10: at least half the PRF key size */
+#define IKE_TODO_MAX	   8
+#define IKE_ACQUIRE_MAX	   256 /* pending acquires per engine */
+#define IKE_REPLAY_WINDOW  128
+#define IKE_CHILD_SOFT_PCT 90 /* rekey Child SAs at this share of their lifetime */
+
+enum ike_req_kind {
+	IKE_REQ_NONE,
+	IKE_REQ_INIT,
+	IKE_REQ_AUTH,
+	IKE_REQ_CHILD,	   /* CREATE_CHILD_SA: new Child SA or Child SA rekey */
+	IKE_REQ_REKEY_IKE, /* CREATE_CHILD_SA rekeying the IKE SA */
+	IKE_REQ_DEL_CHILD, /* INFORMATIONAL with Delete of Child SAs */
+	IKE_REQ_DEL_IKE,   /* INFORMATIONAL with Delete of the IKE SA */
+	IKE_REQ_DPD,	   /* empty INFORMATIONAL (liveness) */
+};
+
+/* A Child SA pair as the engine keeps it (keys are not kept: the data path has them). */
+struct ike_xchild {
+	uint32_t id;
+	struct ike_xsa *xsa;
+	const struct spd_rule *rule;
+	uint8_t proto; /* IPPROTO_ESP / IPPROTO_AH */
+	uint8_t mode;  /* enum sa_mode */
+	uint32_t spi_in, spi_out;
+	struct ts_list loc, rem;	  /* negotiated selectors, this host's view */
+	bool we_initiated;		  /* we were the initiator of the exchange that made it */
+	uint64_t created_ms, rekey_at_ms; /* rekey_at 0 = not armed */
+	bool rekeying;			  /* a CREATE_CHILD_SA rekey for it is under way */
+	bool rekeyed;			  /* replaced; waits for its delete */
+	struct ike_xchild *next;
+};
+
+/* A Child SA under negotiation as initiator (IKE_AUTH or CREATE_CHILD_SA). */
+struct ike_pchild {
+	bool active;
+	const struct spd_rule *rule;
+	int64_t acquire_id; /* 0 = none */
+	uint32_t replaces;  /* rekey of this child id, 0 = new */
+	uint32_t spi_in;
+	struct prop_list offer;
+	struct ts_list tsi, tsr;
+	struct dh *dh; /* PFS (CREATE_CHILD_SA only) */
+	uint8_t ni[IKE_NONCE_LEN];
+};
+
+/* Queued work for an IKE SA that has a request outstanding. */
+enum ike_todo_kind {
+	IKE_TODO_CHILD,
+	IKE_TODO_REKEY_CHILD,
+	IKE_TODO_DEL_CHILD,
+	IKE_TODO_REKEY_IKE,
+	IKE_TODO_DEL_IKE
+};
+
+struct ike_todo {
+	enum ike_todo_kind kind;
+	const struct spd_rule *rule; /* CHILD */
+	bool has_pkt;
+	struct spd_pkt pkt;
+	int64_t acquire_id;
+	uint32_t child_id; /* REKEY_CHILD, DEL_CHILD */
+};
+
+struct ike_xsa {
+	struct ike_sa *sa;
+	struct ike *ike;
+	const struct spd_rule *rule; /* initiator: the rule that started it; responder: the rule
+				      * IKE_AUTH matched (NULL before) */
+	struct ike_endpoint local, remote;
+
+	/* IKE_SA_INIT */
+	struct dh *dh;
+	uint16_t dh_group;
+	struct prop_list ike_offer;
+	uint8_t cookie[IKE_COOKIE_MAX];
+	size_t cookie_len;
+	uint8_t *init_req, *init_resp; /* AUTH signs them (RFC 7296 2.15) */
+	size_t init_req_len, init_resp_len;
+	bool ke_retried;
+
+	struct ike_sk sk_out, sk_in;
+	bool keyed;
+
+	enum ike_req_kind req; /* what our outstanding request is for */
+	uint32_t req_id;
+	struct ike_pchild pc;
+	uint32_t del_child_id; /* IKE_REQ_DEL_CHILD */
+
+	/* IKE SA rekey (RFC 7296 2.18) as initiator of it */
+	struct dh *rk_dh;
+	uint8_t rk_spi[IKE_SPI_LEN];
+	uint8_t rk_ni[IKE_NONCE_LEN];
+	struct prop_list rk_offer;
+	struct ike_xsa *replaced_by; /* rekeyed: the new IKE SA that took the children */
+
+	struct ike_todo todo[IKE_TODO_MAX];
+	size_t ntodo;
+
+	bool answered; /* the peer answered something (soft fallback only if never) */
+	bool dead;     /* freed at the end of the current input/tick */
+	uint64_t established_ms;
+	struct ike_xsa *next;
+};
+
+struct ike_acq {
+	int64_t id;
+	const struct spd_rule *rule;
+	struct ipaddr peer;
+	struct ike_xsa *xsa;
+	bool soft;
+	struct ike_acq *next;
+};
+
+struct ike {
+	struct ike_config cfg;
+	struct ipaddr *locals;
+	struct ike_io io;
+	struct ike_sa_table *tab;
+	struct ike_xsa *sas;
+	struct ike_xchild *children;
+	struct ike_acq *acqs;
+	size_t nacq;
+	uint32_t next_child_id;
+	int64_t next_acq_id;
+	struct ike_stats st;
+	struct ike_cookie_ctx cookie;
+	struct ike_half_open_limits lim;
+	uint64_t now;
+	/* scratch (the engine is single-threaded) */
+	struct ikev2_msg msg;
+	uint8_t rx[IKE_MSG_CACHE_MAX];
+	uint8_t tx[IKE_BUF_MAX];
+};
+
+/* ike.c: engine glue */
+struct ike_xsa *ike_xsa_new(struct ike *ike, enum ike_role role, const uint8_t spi_i[8],
+			    const uint8_t spi_r[8], const struct ike_endpoint *local,
+			    const struct ike_endpoint *remote);
+void ike_xsa_kill(struct ike_xsa *x, const char *why);
+void ike_xsa_kick(struct ike_xsa *x);
+void ike_xsa_established(struct ike_xsa *x);
+void ike_rand(void *p, size_t n);
+uint32_t ike_spi_alloc(struct ike *ike);
+void ike_send(struct ike_xsa *x, const uint8_t *msg, size_t len);
+void ike_send_to(struct ike *ike, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *msg, size_t len);
+/* Our request: keep it for retransmission, arm the timer, send. 0 or -errno. */
+int ike_request_send(struct ike_xsa *x, enum ike_req_kind kind, size_t len);
+/* Our response to request id: cache it for retransmitted requests, send. */
+void ike_response_send(struct ike_xsa *x, uint32_t id, size_t len);
+/* Start an encrypted message in ike->tx: header for exch, our request (msgid ignored, the
+ * window gives it) or our response to id. Write payloads into sm->inner, then ike_sk_seal. */
+void ike_sk_start(struct ike_xsa *x, uint8_t exch, bool response, uint32_t id, struct ikev2_wr *b,
+		  struct ike_sk_msg *sm);
+int ike_sk_seal(struct ike_xsa *x, struct ike_sk_msg *sm, size_t *len);
+void ike_acquire_finish(struct ike *ike, struct ike_xsa *x, int64_t acquire_id, bool ok);
+struct ike_xchild *ike_child_find(struct ike *ike, uint32_t id);
+struct ike_xchild *ike_child_by_spi_out(struct ike_xsa *x, uint8_t proto, uint32_t spi);
+struct ike_xchild *ike_child_by_spi_in(struct ike_xsa *x, uint8_t proto, uint32_t spi);
+void ike_child_remove(struct ike_xchild *c, const char *why);
+const struct spd_auth *ike_rule_psk(const struct spd_rule *r);
+bool ike_todo_push(struct ike_xsa *x, const struct ike_todo *t);
+const struct ikev2_notify *ike_notify_find(const struct ikev2_msg *m, uint16_t type);
+const struct ikev2_notify *ike_notify_error(const struct ikev2_msg *m);
+
+/* ike_init.c */
+int ike_init_start(struct ike *ike, const struct spd_rule *rule, const struct ike_endpoint *local,
+		   const struct ike_endpoint *remote, struct ike_xsa **out);
+void ike_init_request(struct ike *ike, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, struct ikev2_msg *m);
+void ike_init_response(struct ike_xsa *x, struct ikev2_msg *m);
+int ike_ike_keys(struct ike_xsa *x, const struct prop *chosen, const uint8_t *ni, size_t ni_len,
+		 const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
+		 const uint8_t *sk_d_old, size_t sk_d_len, uint16_t old_prf);
+
+/* ike_auth.c */
+int ike_auth_start(struct ike_xsa *x);
+void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m);
+void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m);
+
+/* ike_child.c */
+int ike_pchild_prepare(struct ike_xsa *x, const struct spd_rule *rule, const struct spd_pkt *pkt,
+		       bool ike_auth, uint32_t replaces);
+void ike_pchild_clear(struct ike_pchild *pc);
+void ike_child_put_offer(struct ike_xsa *x, struct ikev2_wr *w);
+/* Responder: choose proposal and selectors for the peer's request m; on success write the
+ * answer payloads into w and install. Returns 0 or the error notify type to send. */
+uint16_t ike_child_respond(struct ike_xsa *x, const struct spd_rule *rule, struct ikev2_msg *m,
+			   bool ike_auth, const uint8_t *nr, size_t nr_len, uint32_t replaces,
+			   struct ikev2_wr *w);
+/* The selectors the peer asked for, for logs and spd_respond(). */
+const struct spd_rule *ike_child_rule_for(struct ike_xsa *x, const struct ikev2_msg *m);
+/* Initiator: the answer to our child offer; installs or fails the acquire. */
+void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth);
+int ike_child_start(struct ike_xsa *x, const struct spd_rule *rule, const struct spd_pkt *pkt,
+		    int64_t acquire_id, uint32_t replaces);
+void ike_ccsa_request(struct ike_xsa *x, struct ikev2_msg *m);
+void ike_ccsa_response(struct ike_xsa *x, struct ikev2_msg *m, enum ike_req_kind kind);
+void ike_child_tick(struct ike *ike, uint64_t now);
+
+/* ike_rekey.c */
+int ike_rekey_ike_start(struct ike_xsa *x);
+void ike_rekey_ike_request(struct ike_xsa *x, struct ikev2_msg *m);
+void ike_rekey_ike_response(struct ike_xsa *x, struct ikev2_msg *m);
+
+/* ike_info.c */
+int ike_info_delete_child(struct ike_xsa *x, uint32_t child_id);
+int ike_info_delete_ike(struct ike_xsa *x);
+int ike_info_dpd(struct ike_xsa *x);
+void ike_info_request(struct ike_xsa *x, struct ikev2_msg *m);
+void ike_info_response(struct ike_xsa *x, struct ikev2_msg *m, enum ike_req_kind kind);
+void ike_initial_contact(struct ike_xsa *x);
+
+#endif

@@ -1,0 +1,988 @@
+/* The IKEv2 engine end to end in memory: two engines (A initiates at 10.1.0.1, B answers at
+ * 10.1.0.2), each with a policy loaded from configuration text and PSK files in a temporary
+ * directory, wired through a datagram queue.
+ *
+ * The truth checked is independent of the engine's own view: the Child SA keys A hands to its
+ * data path must equal B's for the same direction, and a packet A's outbound SA encrypts with
+ * the ESP transform (xform/esp.c) must decrypt with B's inbound SA. Failures are checked by
+ * their effects (no child_up on either side, counters) and by the log line an administrator
+ * would read.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "ike/ike.h"
+#include "lib/log.h"
+#include "lib/pbuf.h"
+#include "lib/rw.h"
+#include "sa/sa.h"
+#include "sa/sad.h"
+#include "xform/xform.h"
+
+#define QMAX	 64
+#define KEYMAX	 96
+#define CHMAX	 32
+#define SENT_MAX 256
+
+struct dgram {
+	int to;
+	struct ike_endpoint src, dst;
+	size_t len;
+	uint8_t b[4096];
+};
+
+struct kchild {
+	struct ike_child c;
+	uint8_t in_e[KEYMAX], in_a[KEYMAX], out_e[KEYMAX], out_a[KEYMAX];
+	bool down;
+};
+
+struct node {
+	int idx;
+	struct ike *ike;
+	struct spd *spd;
+	struct ipaddr addr;
+	struct kchild ch[CHMAX];
+	size_t nup, ndown;
+	uint32_t down_ids[CHMAX];
+	int64_t acq_id;
+	int acq_ok, acq_fail;
+	size_t nsent;
+	struct dgram *sent[SENT_MAX]; /* everything this node sent, in order */
+};
+
+static struct node nodes[3];
+static struct dgram queue[QMAX];
+static size_t qn;
+static int drop_from = -1; /* drop datagrams sent by this node */
+static int drop_count;	   /* how many more to drop (-1: all) */
+static char tmpdir[64];
+
+/* ---- harness ---- */
+
+static void io_send(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		    const uint8_t *msg, size_t len)
+{
+	struct node *n = arg;
+	struct dgram *d;
+
+	assert_true(len <= sizeof(queue[0].b));
+	if (n->nsent < SENT_MAX) {
+		d = malloc(sizeof(*d));
+		assert_non_null(d);
+		d->src = *local;
+		d->dst = *remote;
+		d->len = len;
+		memcpy(d->b, msg, len);
+		n->sent[n->nsent++] = d;
+	}
+	if (drop_from == n->idx && drop_count) {
+		if (drop_count > 0)
+			drop_count--;
+		return;
+	}
+	assert_true(qn < QMAX);
+	d = &queue[qn++];
+	d->to = -1;
+	for (int i = 0; i < 3; i++)
+		if (nodes[i].ike && ipaddr_eq(&nodes[i].addr, &remote->addr))
+			d->to = i;
+	d->src = *local;
+	d->dst = *remote;
+	d->len = len;
+	memcpy(d->b, msg, len);
+}
+
+static void key_copy(uint8_t *dst, const uint8_t **p, size_t len)
+{
+	if (*p && len) {
+		assert_true(len <= KEYMAX);
+		memcpy(dst, *p, len);
+		*p = dst;
+	}
+}
+
+static int io_child_up(void *arg, const struct ike_child *c)
+{
+	struct node *n = arg;
+	struct kchild *k;
+
+	assert_true(n->nup < CHMAX);
+	k = &n->ch[n->nup++];
+	k->c = *c;
+	key_copy(k->in_e, &k->c.in.encr_key, c->in.encr_key_len);
+	key_copy(k->in_a, &k->c.in.integ_key, c->in.integ_key_len);
+	key_copy(k->out_e, &k->c.out.encr_key, c->out.encr_key_len);
+	key_copy(k->out_a, &k->c.out.integ_key, c->out.integ_key_len);
+	k->c.rule = NULL;
+	return 0;
+}
+
+static void io_child_down(void *arg, uint32_t id)
+{
+	struct node *n = arg;
+
+	assert_true(n->ndown < CHMAX);
+	n->down_ids[n->ndown++] = id;
+	for (size_t i = 0; i < n->nup; i++)
+		if (n->ch[i].c.id == id)
+			n->ch[i].down = true;
+}
+
+static void io_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
+{
+	struct node *n = arg;
+
+	(void)clear_ok;
+	assert_int_equal(id, (uint32_t)n->acq_id);
+	if (ok)
+		n->acq_ok++;
+	else
+		n->acq_fail++;
+}
+
+/* Deliver one queued datagram; false when the queue is empty. */
+static bool pump_one(uint64_t now)
+{
+	struct dgram d;
+
+	if (!qn)
+		return false;
+	d = queue[0];
+	memmove(&queue[0], &queue[1], (qn - 1) * sizeof(queue[0]));
+	qn--;
+	if (d.to >= 0)
+		ike_input(nodes[d.to].ike, &d.dst, &d.src, d.b, d.len, now);
+	return true;
+}
+
+static void pump(uint64_t now)
+{
+	for (int i = 0; i < 1000 && pump_one(now); i++)
+		;
+	assert_int_equal(qn, 0);
+}
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The configuration text with every "@" replaced by the temporary directory. */
+static struct spd *load(const char *conf, const char *local)
+{
+	char text[4096], *o = text;
+	struct conf_diags d = { 0 };
+	struct spd_local l = { .plen = 24 };
+	struct conf_opts opt = { .locals = &l, .nlocals = 1, .flags = CONF_NO_RESOLVE };
+	struct spd *s = NULL;
+
+	for (const char *p = conf; *p; p++) {
+		if (*p == '@') {
+			o += sprintf(o, "%s", tmpdir);
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = 0;
+	assert_int_equal(ipaddr_parse(&l.addr, local), 0);
+	if (conf_load_buf("test.conf", text, strlen(text), &opt, &s, &d)) {
+		conf_diags_print(&d, stderr);
+		fail();
+	}
+	conf_diags_free(&d);
+	return s;
+}
+
+static void node_start(int i, const char *conf, const char *addr, const struct ike_config *extra)
+{
+	struct node *n = &nodes[i];
+	struct ike_io io = { .arg = n,
+			     .send = io_send,
+			     .child_up = io_child_up,
+			     .child_down = io_child_down,
+			     .acquire_done = io_acquire_done };
+	struct ike_config cfg = { 0 };
+
+	if (extra)
+		cfg = *extra;
+	memset(n, 0, sizeof(*n));
+	n->idx = i;
+	assert_int_equal(ipaddr_parse(&n->addr, addr), 0);
+	n->spd = load(conf, addr);
+	cfg.spd = n->spd;
+	cfg.local = &n->addr;
+	cfg.nlocal = 1;
+	n->ike = ike_new(&cfg, &io, 0);
+	assert_non_null(n->ike);
+}
+
+static void node_stop(int i)
+{
+	struct node *n = &nodes[i];
+
+	ike_free(n->ike);
+	n->ike = NULL;
+	spd_free(n->spd);
+	for (size_t k = 0; k < n->nsent; k++)
+		free(n->sent[k]);
+	n->nsent = 0;
+}
+
+static const char *conf_a = "filter-list fl {\n"
+			    "	me -> 10.1.0.2 tcp port 80 mirrored\n"
+			    "	me -> 10.1.0.2 tcp port 110 mirrored\n"
+			    "}\n"
+			    "action act {\n"
+			    "	negotiate\n"
+			    "	method esp aes-gcm-128\n"
+			    "	method esp aes-cbc-256 hmac-sha2-256\n"
+			    "}\n"
+			    "policy p {\n"
+			    "	rule r1 {\n"
+			    "		filters fl\n"
+			    "		action act\n"
+			    "		auth psk \"@/a.psk\"\n"
+			    "		mode transport\n"
+			    "	}\n"
+			    "}\n"
+			    "use policy p\n";
+
+/* client-respond-only with a PSK: the default response rule answers */
+static const char *conf_b = "policy q {\n"
+			    "	auth psk \"@/b.psk\"\n"
+			    "	default-response yes\n"
+			    "}\n"
+			    "use policy q\n";
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ike_engine_XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_file("a.psk", "correct horse battery staple\n", 0600);
+	write_file("b.psk", "correct horse battery staple\n", 0600);
+	write_file("wrong.psk", "incorrect horse\n", 0600);
+	qn = 0;
+	drop_from = -1;
+	drop_count = 0;
+	log_set_level(LOG_LVL_ERR);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		if (nodes[i].ike)
+			node_stop(i);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+/* ---- log capture ---- */
+
+static FILE *cap_f;
+static int cap_saved = -1;
+static char cap_out[16384];
+
+static void cap_begin(void)
+{
+	cap_f = tmpfile();
+	assert_non_null(cap_f);
+	fflush(stderr);
+	cap_saved = dup(2);
+	assert_true(dup2(fileno(cap_f), 2) >= 0);
+	log_set_level(LOG_LVL_INFO);
+}
+
+static const char *cap_end(void)
+{
+	size_t n;
+
+	log_set_level(LOG_LVL_ERR);
+	fflush(stderr);
+	dup2(cap_saved, 2);
+	close(cap_saved);
+	rewind(cap_f);
+	n = fread(cap_out, 1, sizeof(cap_out) - 1, cap_f);
+	cap_out[n] = 0;
+	fclose(cap_f);
+	return cap_out;
+}
+
+/* ---- helpers ---- */
+
+static struct spd_pkt flow(uint16_t rport)
+{
+	struct spd_pkt p = { .dir = SPD_DIR_OUT, .proto = IPPROTO_TCP, .lport = 40000 };
+
+	p.rport = rport;
+	assert_int_equal(ipaddr_parse(&p.local, "10.1.0.1"), 0);
+	assert_int_equal(ipaddr_parse(&p.remote, "10.1.0.2"), 0);
+	return p;
+}
+
+static void acquire(int i, uint16_t rport, uint64_t now)
+{
+	struct spd_pkt p = flow(rport);
+
+	nodes[i].acq_id = ike_acquire(nodes[i].ike, &p, now);
+	assert_true(nodes[i].acq_id > 0);
+}
+
+static void establish(void)
+{
+	acquire(0, 80, 0);
+	pump(0);
+	assert_int_equal(nodes[0].acq_ok, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+}
+
+static void params_equal(const struct sa_params *a, const struct sa_params *b)
+{
+	assert_int_equal(a->spi, b->spi);
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->esn, b->esn);
+	assert_true(ipaddr_eq(&a->src, &b->src));
+	assert_true(ipaddr_eq(&a->dst, &b->dst));
+	assert_int_equal(a->encr, b->encr);
+	assert_int_equal(a->encr_bits, b->encr_bits);
+	assert_int_equal(a->integ, b->integ);
+	assert_int_equal(a->encr_key_len, b->encr_key_len);
+	assert_int_equal(a->integ_key_len, b->integ_key_len);
+	if (a->encr_key_len)
+		assert_memory_equal(a->encr_key, b->encr_key, a->encr_key_len);
+	if (a->integ_key_len)
+		assert_memory_equal(a->integ_key, b->integ_key, a->integ_key_len);
+	assert_int_not_equal(a->dir, b->dir);
+}
+
+static void pair_matches(const struct kchild *a, const struct kchild *b)
+{
+	params_equal(&a->c.out, &b->c.in);
+	params_equal(&a->c.in, &b->c.out);
+}
+
+/* A TCP packet from src to dst, protected with out and opened with in. */
+static void prove_keys(const struct sa_params *out, const struct sa_params *in)
+{
+	static const uint8_t payload[] = "GET / HTTP/1.1\r\nHost: backend\r\n\r\n";
+	uint8_t store[PBUF_HEADROOM + 2048 + PBUF_TAILROOM], pkt[256];
+	struct sa *so = NULL, *si = NULL;
+	struct sad *sad = sad_new();
+	struct xf_stats st = { 0 };
+	struct sa *found = NULL;
+	struct pbuf pb;
+	size_t len = 20 + 20 + sizeof(payload);
+
+	assert_non_null(sad);
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	put_be16(pkt + 2, (uint16_t)len);
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, out->src.b, 4);
+	memcpy(pkt + 16, out->dst.b, 4);
+	{ /* IPv4 header checksum (RFC 791) */
+		uint32_t sum = 0;
+
+		for (int i = 0; i < 20; i += 2)
+			sum += get_be16(pkt + i);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		put_be16(pkt + 10, (uint16_t)~sum);
+	}
+	put_be16(pkt + 20, 40000);
+	put_be16(pkt + 22, 80);
+	pkt[32] = 0x50;
+	memcpy(pkt + 40, payload, sizeof(payload));
+	assert_int_equal(sa_new(&so, out, 0), 0);
+	assert_int_equal(sa_new(&si, in, 0), 0);
+	assert_int_equal(sad_add(sad, si), 0);
+	pbuf_init(&pb, store, sizeof(store), PBUF_HEADROOM);
+	assert_true(pbuf_set(&pb, PBUF_HEADROOM, pkt, len) >= 0);
+	assert_int_equal(esp_encap(so, &pb, 0), SA_DROP_NONE);
+	assert_true(pb.len > len);
+	assert_int_equal(esp_decap(sad, &pb, 0, &found, &st), SA_DROP_NONE);
+	assert_ptr_equal(found, si);
+	assert_int_equal(pb.len, len);
+	assert_memory_equal(pbuf_data(&pb) + 40, payload, sizeof(payload));
+	sa_free(so);
+	sad_free(sad); /* frees si */
+}
+
+struct sa_ctx {
+	size_t n;
+	char (*names)[40];
+	const char **state;
+};
+
+static void sa_visit(const struct ike_sa_view *v, void *arg)
+{
+	struct sa_ctx *c = arg;
+
+	if (c->names && c->n < 4)
+		memcpy(c->names[c->n], v->name, 40);
+	if (c->state)
+		*c->state = v->state;
+	c->n++;
+}
+
+static size_t count_sas(struct ike *ike, char names[][40], const char **state)
+{
+	struct sa_ctx c = { 0, names, state };
+
+	ike_foreach_sa(ike, sa_visit, &c, 0);
+	return c.n;
+}
+
+/* A and B (with conf_b_text) negotiate and must fail: no Child SA anywhere, the acquire
+ * fails. Returns the log. */
+static const char *negotiate_fails(const char *conf_b_text)
+{
+	const char *log;
+
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b_text, "10.1.0.2", NULL);
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	log = cap_end();
+	assert_int_equal(nodes[0].nup, 0);
+	assert_int_equal(nodes[1].nup, 0);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	return log;
+}
+
+/* ---- tests ---- */
+
+static void test_establish(void **state)
+{
+	const struct ike_stats *sa_, *sb;
+	struct kchild *a, *b;
+	const char *st = NULL;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	a = &nodes[0].ch[0];
+	b = &nodes[1].ch[0];
+	pair_matches(a, b);
+	assert_int_equal(a->c.out.proto, IPPROTO_ESP);
+	assert_int_equal(a->c.out.mode, SA_MODE_TRANSPORT);
+	assert_int_equal(a->c.out.encr, 20); /* AES-GCM-16, the action's first method */
+	assert_int_equal(a->c.out.encr_bits, 128);
+	assert_int_equal(a->c.out.encr_key_len, 16 + 4);
+	assert_true(a->c.out.esn);
+	assert_true(a->c.in.replay_window > 0);
+	assert_int_equal(a->c.out.hard.seconds, 3600);
+	assert_false(a->c.out.udp_encap);
+	/* selectors from each host's view */
+	assert_true(a->c.nsel >= 1);
+	assert_true(b->c.nsel >= 1);
+	assert_true(ipaddr_eq(&a->c.sel[0].local, &nodes[0].addr));
+	assert_true(ipaddr_eq(&a->c.sel[0].remote, &nodes[1].addr));
+	assert_true(ipaddr_eq(&b->c.sel[0].local, &nodes[1].addr));
+	assert_true(ipaddr_eq(&b->c.sel[0].remote, &nodes[0].addr));
+	assert_int_equal(a->c.sel[0].proto, IPPROTO_TCP);
+	prove_keys(&a->c.out, &b->c.in);
+	prove_keys(&b->c.out, &a->c.in);
+	sa_ = ike_get_stats(nodes[0].ike);
+	sb = ike_get_stats(nodes[1].ike);
+	assert_int_equal(sa_->ike_active, 1);
+	assert_int_equal(sb->ike_active, 1);
+	assert_int_equal(sa_->child_active, 1);
+	assert_int_equal(sb->child_established, 1);
+	assert_int_equal(sa_->acquires, 1);
+	assert_int_equal(sa_->invalid_packets + sb->invalid_packets, 0);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, &st), 1);
+	assert_string_equal(st, "ESTABLISHED");
+	/* the same flow again is covered: an acquire now starts a second Child SA on the same
+	 * IKE SA (CREATE_CHILD_SA) */
+	acquire(0, 110, 10);
+	pump(10);
+	assert_int_equal(nodes[0].acq_ok, 2);
+	assert_int_equal(nodes[0].nup, 2);
+	assert_int_equal(nodes[1].nup, 2);
+	pair_matches(&nodes[0].ch[1], &nodes[1].ch[1]);
+	prove_keys(&nodes[0].ch[1].c.out, &nodes[1].ch[1].c.in);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 1);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+}
+
+static void test_wrong_psk(void **state)
+{
+	const char *log;
+
+	(void)state;
+	write_file("b.psk", "incorrect horse\n", 0600);
+	log = negotiate_fails(conf_b);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 1);
+	assert_non_null(strstr(log, "authentication failed"));
+	assert_non_null(strstr(log, "pre-shared key of rule"));
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+}
+
+static void test_no_proposal(void **state)
+{
+	static const char *conf_ah = "action ahonly {\n"
+				     "	negotiate\n"
+				     "	method ah hmac-sha2-512\n"
+				     "}\n"
+				     "policy q {\n"
+				     "	auth psk \"@/b.psk\"\n"
+				     "	default-response action ahonly\n"
+				     "}\n"
+				     "use policy q\n";
+	const char *log;
+
+	(void)state;
+	log = negotiate_fails(conf_ah);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->negotiation_failures, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->negotiation_failures, 1);
+	/* the responder's line names both sides' proposals */
+	assert_non_null(strstr(log, "NO_PROPOSAL_CHOSEN"));
+	assert_non_null(strstr(log, "peer offered [ESP: AES_GCM_16"));
+	assert_non_null(strstr(log, "we accept [AH: HMAC_SHA2_512_256"));
+}
+
+static void test_ts_mismatch(void **state)
+{
+	static const char *conf_443 = "filter-list web {\n"
+				      "	me -> 10.1.0.1 tcp port 443 mirrored\n"
+				      "}\n"
+				      "action act {\n"
+				      "	negotiate\n"
+				      "	method esp aes-gcm-128\n"
+				      "}\n"
+				      "policy q {\n"
+				      "	rule https {\n"
+				      "		filters web\n"
+				      "		action act\n"
+				      "		auth psk \"@/b.psk\"\n"
+				      "	}\n"
+				      "	default-response no\n"
+				      "}\n"
+				      "use policy q\n";
+	const char *log;
+
+	(void)state;
+	log = negotiate_fails(conf_443);
+	assert_non_null(strstr(log, "TS_UNACCEPTABLE"));
+	assert_non_null(strstr(log, "10.1.0.1 tcp 40000"));
+	assert_int_equal(ike_get_stats(nodes[1].ike)->negotiation_failures, 1);
+}
+
+static void test_retransmit(void **state)
+{
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	drop_from = 0;
+	drop_count = 1; /* the first IKE_SA_INIT request is lost */
+	acquire(0, 80, 0);
+	pump(0);
+	assert_int_equal(nodes[1].nsent, 0);
+	assert_int_equal(ike_next_deadline(nodes[0].ike), 1000);
+	ike_tick(nodes[0].ike, 999);
+	assert_int_equal(qn, 0);
+	ike_tick(nodes[0].ike, 1000);
+	assert_int_equal(qn, 1);
+	/* the same octets again (RFC 7296 2.1) */
+	assert_int_equal(nodes[0].sent[1]->len, nodes[0].sent[0]->len);
+	assert_memory_equal(nodes[0].sent[1]->b, nodes[0].sent[0]->b, nodes[0].sent[0]->len);
+	pump(1000);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->retransmissions, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+}
+
+static void test_duplicate_request(void **state)
+{
+	struct dgram *req, *resp;
+	size_t before;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	/* A sent IKE_SA_INIT then IKE_AUTH; B answered each */
+	assert_int_equal(nodes[0].nsent, 2);
+	assert_int_equal(nodes[1].nsent, 2);
+	req = nodes[0].sent[1];
+	resp = nodes[1].sent[1];
+	before = nodes[1].nsent;
+	ike_input(nodes[1].ike, &req->dst, &req->src, req->b, req->len, 5);
+	assert_int_equal(nodes[1].nsent, before + 1);
+	assert_int_equal(nodes[1].sent[before]->len, resp->len);
+	assert_memory_equal(nodes[1].sent[before]->b, resp->b, resp->len);
+	assert_int_equal(nodes[1].nup, 1); /* processed once */
+	/* a duplicate IKE_SA_INIT gets the cached IKE_SA_INIT response */
+	req = nodes[0].sent[0];
+	resp = nodes[1].sent[0];
+	ike_input(nodes[1].ike, &req->dst, &req->src, req->b, req->len, 5);
+	assert_int_equal(nodes[1].nsent, before + 2);
+	assert_memory_equal(nodes[1].sent[before + 1]->b, resp->b, resp->len);
+	qn = 0;
+	/* a duplicate response at A is no response to anything outstanding */
+	ike_input(nodes[0].ike, &resp->dst, &resp->src, resp->b, resp->len, 5);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+}
+
+static void test_malformed(void **state)
+{
+	uint8_t junk[200], msg[4096];
+	struct dgram *auth;
+	const struct ike_stats *sb;
+	const char *st = NULL;
+	char names[4][40];
+	size_t n;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	sb = ike_get_stats(nodes[1].ike);
+	auth = nodes[0].sent[1];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	/* 1: garbage; 2: a header cut short */
+	ike_input(nodes[1].ike, &auth->dst, &auth->src, junk, sizeof(junk), 1);
+	ike_input(nodes[1].ike, &auth->dst, &auth->src, auth->b, 20, 1);
+	/* 3: a new request (id 2) with a flipped ciphertext bit: integrity fails */
+	memcpy(msg, auth->b, auth->len);
+	put_be32(msg + 20, 2);
+	msg[auth->len - 20] ^= 1;
+	ike_input(nodes[1].ike, &auth->dst, &auth->src, msg, auth->len, 1);
+	/* 4: unknown SPIs */
+	memcpy(msg, auth->b, auth->len);
+	msg[0] ^= 0xff;
+	ike_input(nodes[1].ike, &auth->dst, &auth->src, msg, auth->len, 1);
+	/* 5: the header's length disagrees with the datagram */
+	ike_input(nodes[1].ike, &auth->dst, &auth->src, auth->b, auth->len - 1, 1);
+	assert_int_equal(sb->invalid_packets, 5);
+	assert_int_equal(qn, 0); /* nothing answered */
+	n = count_sas(nodes[1].ike, names, &st);
+	assert_int_equal(n, 1);
+	assert_string_equal(st, "ESTABLISHED");
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[1].ndown, 0);
+	/* the SA still works: a liveness check goes through with the next Message ID */
+	assert_int_equal(ike_down_child(nodes[0].ike, nodes[0].ch[0].c.id, 2), 0);
+	pump(2);
+	assert_int_equal(nodes[1].ndown, 1);
+}
+
+static void test_delete_child_and_ike(void **state)
+{
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	acquire(0, 110, 1);
+	pump(1);
+	assert_int_equal(nodes[1].nup, 2);
+	/* B deletes one Child SA (responder side starts it) */
+	assert_int_equal(ike_down_child(nodes[1].ike, nodes[1].ch[1].c.id, 2), 0);
+	pump(2);
+	assert_int_equal(nodes[0].ndown, 1);
+	assert_int_equal(nodes[0].down_ids[0], nodes[0].ch[1].c.id);
+	assert_int_equal(nodes[1].ndown, 1);
+	assert_int_equal(nodes[1].down_ids[0], nodes[1].ch[1].c.id);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->child_active, 1);
+	/* A deletes the IKE SA: the remaining Child SA goes on both sides */
+	assert_int_equal(ike_down_rule(nodes[0].ike, "r1", 3), 0);
+	pump(3);
+	assert_int_equal(nodes[0].ndown, 2);
+	assert_int_equal(nodes[1].ndown, 2);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->ike_active, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->child_active, 0);
+	assert_int_equal(ike_down_rule(nodes[0].ike, "r1", 4), -ENOENT);
+}
+
+static void test_dpd_dead_peer(void **state)
+{
+	struct ike_config cfg = { .dpd_delay_ms = 5000 };
+	uint64_t t;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", &cfg);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	/* alive: traffic out, the liveness check is answered */
+	ike_child_traffic(nodes[0].ike, nodes[0].ch[0].c.id, 1000);
+	ike_tick(nodes[0].ike, 4999);
+	assert_int_equal(qn, 0);
+	ike_tick(nodes[0].ike, 5000);
+	assert_int_equal(qn, 1);
+	pump(5000);
+	assert_int_equal(nodes[0].ndown, 0);
+	/* now B is gone */
+	drop_from = 1;
+	drop_count = -1;
+	ike_child_traffic(nodes[0].ike, nodes[0].ch[0].c.id, 6000);
+	for (t = 6000; t < 200000 && !nodes[0].ndown; t += 500) {
+		ike_tick(nodes[0].ike, t);
+		pump(t);
+	}
+	assert_int_equal(nodes[0].ndown, 1);
+	assert_int_equal(nodes[0].down_ids[0], nodes[0].ch[0].c.id);
+	/* dead after 1+2+4+8+16+32 s of silence from the liveness check at 10 s */
+	assert_true(t >= 10000 + 63000 && t <= 10000 + 64000);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->retransmissions, 5);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
+}
+
+static void test_initial_contact(void **state)
+{
+	uint32_t old_b;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	old_b = nodes[1].ch[0].c.id;
+	/* A restarts: its state is gone without a word to B */
+	node_stop(0);
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	acquire(0, 80, 100);
+	pump(100);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 2);
+	assert_int_equal(nodes[1].ndown, 1);
+	assert_int_equal(nodes[1].down_ids[0], old_b);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[1]);
+}
+
+/* Child SA rekeys, make-before-break, with packets before, during and after. */
+static void test_child_rekey(void **state)
+{
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	for (int r = 0; r < 4; r++) {
+		int who = r % 2; /* both ends take turns */
+		struct node *n = &nodes[who];
+		size_t ua = nodes[0].nup, ub = nodes[1].nup;
+		struct kchild *olda = &nodes[0].ch[ua - 1], *oldb = &nodes[1].ch[ub - 1];
+		uint64_t now = 100 + 10 * (uint64_t)r;
+
+		assert_int_equal(ike_rekey_child(n->ike, n->ch[n->nup - 1].c.id, now), 0);
+		/* request to the peer: the peer installs the new pair, the old stays */
+		assert_true(pump_one(now));
+		assert_int_equal(nodes[1 - who].nup, (who ? ua : ub) + 1);
+		assert_false((who ? olda : oldb)->down);
+		prove_keys(&olda->c.out, &oldb->c.in); /* traffic on the old pair still flows */
+		pump(now);
+		assert_int_equal(nodes[0].nup, ua + 1);
+		assert_int_equal(nodes[1].nup, ub + 1);
+		assert_int_equal(nodes[0].ch[ua].c.replaces, olda->c.id);
+		assert_int_equal(nodes[1].ch[ub].c.replaces, oldb->c.id);
+		assert_true(olda->down);
+		assert_true(oldb->down);
+		pair_matches(&nodes[0].ch[ua], &nodes[1].ch[ub]);
+		prove_keys(&nodes[0].ch[ua].c.out, &nodes[1].ch[ub].c.in);
+		prove_keys(&nodes[1].ch[ub].c.out, &nodes[0].ch[ua].c.in);
+		assert_int_not_equal(nodes[0].ch[ua].c.out.spi, olda->c.out.spi);
+		assert_memory_not_equal(nodes[0].ch[ua].out_e, olda->out_e,
+					nodes[0].ch[ua].c.out.encr_key_len);
+	}
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_child, 4);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->child_active, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->child_active, 1);
+}
+
+static void test_child_rekey_pfs(void **state)
+{
+	static const char *conf_pfs = "filter-list fl {\n"
+				      "	me -> 10.1.0.2 tcp port 80 mirrored\n"
+				      "}\n"
+				      "action act {\n"
+				      "	negotiate\n"
+				      "	method esp aes-cbc-256 hmac-sha2-256\n"
+				      "	pfs\n"
+				      "}\n"
+				      "policy p {\n"
+				      "	rule r1 {\n"
+				      "		filters fl\n"
+				      "		action act\n"
+				      "		auth psk \"@/a.psk\"\n"
+				      "		mode transport\n"
+				      "	}\n"
+				      "}\n"
+				      "use policy p\n";
+	static const char *conf_pfs_b = "action act {\n"
+					"	negotiate\n"
+					"	method esp aes-cbc-256 hmac-sha2-256\n"
+					"	pfs\n"
+					"}\n"
+					"policy q {\n"
+					"	auth psk \"@/b.psk\"\n"
+					"	default-response action act\n"
+					"}\n"
+					"use policy q\n";
+	const char *log;
+
+	(void)state;
+	node_start(0, conf_pfs, "10.1.0.1", NULL);
+	node_start(1, conf_pfs_b, "10.1.0.2", NULL);
+	establish();
+	assert_int_equal(nodes[0].ch[0].c.out.encr, 12);
+	assert_int_equal(nodes[0].ch[0].c.out.integ, 12);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+	cap_begin();
+	assert_int_equal(ike_rekey_child(nodes[0].ike, nodes[0].ch[0].c.id, 10), 0);
+	pump(10);
+	log = cap_end();
+	assert_non_null(strstr(log, "PFS ecp256"));
+	assert_int_equal(nodes[0].nup, 2);
+	pair_matches(&nodes[0].ch[1], &nodes[1].ch[1]);
+	prove_keys(&nodes[0].ch[1].c.out, &nodes[1].ch[1].c.in);
+}
+
+static void test_ike_rekey(void **state)
+{
+	char before[4][40], after[4][40];
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	assert_int_equal(count_sas(nodes[1].ike, before, NULL), 1);
+	assert_int_equal(ike_rekey_ike(nodes[0].ike, nodes[0].ch[0].c.id, 10), 0);
+	pump(10);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_ike, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->rekeys_ike, 1);
+	/* the Child SA stayed; one IKE SA each, a new one */
+	assert_int_equal(nodes[0].ndown, 0);
+	assert_int_equal(nodes[1].ndown, 0);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 1);
+	assert_int_equal(count_sas(nodes[1].ike, after, NULL), 1);
+	assert_string_not_equal(before[0], after[0]);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->ike_active, 1);
+	/* the new IKE SA carries on: a Child SA rekey, then B rekeys the IKE SA, then a delete */
+	assert_int_equal(ike_rekey_child(nodes[0].ike, nodes[0].ch[0].c.id, 20), 0);
+	pump(20);
+	assert_int_equal(nodes[0].nup, 2);
+	pair_matches(&nodes[0].ch[1], &nodes[1].ch[1]);
+	assert_int_equal(ike_rekey_ike(nodes[1].ike, nodes[1].ch[1].c.id, 30), 0);
+	pump(30);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->rekeys_ike, 2);
+	assert_int_equal(ike_down_child(nodes[0].ike, nodes[0].ch[1].c.id, 40), 0);
+	pump(40);
+	assert_true(nodes[0].ch[1].down);
+	assert_true(nodes[1].ch[1].down);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->invalid_packets, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->invalid_packets, 0);
+}
+
+/* RFC 7296 2.6: with a half-open SA over the threshold B demands a COOKIE; A retries with it
+ * and gets through. */
+static void test_cookie(void **state)
+{
+	struct ike_config cfg = { .cookie_threshold = 1 };
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", &cfg);
+	node_start(2, conf_a, "10.1.0.3", NULL);
+	/* C opens a half-open SA and never finishes (its IKE_AUTH is lost) */
+	{
+		struct spd_pkt p = flow(80);
+
+		assert_int_equal(ipaddr_parse(&p.local, "10.1.0.3"), 0);
+		nodes[2].acq_id = ike_acquire(nodes[2].ike, &p, 0);
+		assert_true(nodes[2].acq_id > 0);
+	}
+	assert_true(pump_one(0)); /* INIT request to B */
+	assert_true(pump_one(0)); /* B's answer to C */
+	qn = 0;			  /* C's IKE_AUTH lost */
+	acquire(0, 80, 1);
+	pump(1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->cookies_sent, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+	/* A's IKE_SA_INIT went out twice: without, then with the cookie first */
+	assert_int_equal(nodes[0].sent[0]->b[16], 33); /* first payload SA */
+	assert_int_equal(nodes[0].sent[1]->b[16], 41); /* first payload N(COOKIE) */
+}
+
+static void test_up_and_foreach(void **state)
+{
+	char names[4][40];
+	const char *st = NULL;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	assert_int_equal(ike_up(nodes[0].ike, "nosuch", NULL, 0), -ENOENT);
+	nodes[0].acq_id = 1;
+	assert_int_equal(ike_up(nodes[0].ike, "r1", NULL, 0), 0);
+	pump(0);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(count_sas(nodes[0].ike, names, &st), 1);
+	assert_string_equal(st, "ESTABLISHED");
+	assert_int_equal(strlen(names[0]), 33);
+	assert_int_equal(ike_down_child(nodes[0].ike, 999, 1), -ENOENT);
+	assert_int_equal(ike_rekey_child(nodes[0].ike, 999, 1), -ENOENT);
+	assert_true(ike_next_deadline(nodes[0].ike) != UINT64_MAX); /* rekey/lifetime armed */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_establish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_psk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_proposal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ts_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_child_and_ike, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dpd_dead_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_initial_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_rekey_pfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
