@@ -58,14 +58,16 @@ struct dp_child {
 	size_t nsel;
 	uint8_t key[2][DP_CHILD_KEY_MAX]; /* [0] in, [1] out */
 	size_t encr_len[2], integ_len[2];
+	uint64_t out_seen; /* out->ctr.packets when the daemon last told IKE about traffic */
 };
 
 /* What the data path hands to the rest of the daemon. Either may be NULL. */
 struct dp_hooks {
 	void *arg;
-	/* An outbound packet matched no SA: the acquire logic may take it (copy it) and return
-	 * true; false = dropped as OUT_NO_SA. */
-	bool (*miss)(void *arg, const uint8_t *pkt, size_t len);
+	/* An outbound packet matched no SA: the acquire logic may take it (copy it, send it in
+	 * clear) and return true; false = dropped as OUT_NO_SA. p is the packet as policy sees
+	 * it. */
+	bool (*miss)(void *arg, const struct spd_pkt *p, const uint8_t *pkt, size_t len);
 	/* An IKE message arrived on port 4500 (RFC 3948 2.2, marker removed). */
 	void (*ike)(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		    const uint8_t *msg, size_t len);
@@ -84,6 +86,7 @@ struct dpath {
 	size_t nchild;		/* slots in use */
 	uint64_t child_gen;
 	struct dp_hooks hook; /* set by the caller after dpath_start */
+	int clear_fd[2];      /* IKE: raw IPv4/IPv6 header-included sockets for soft fallback */
 };
 
 /* Clean leftovers, open sockets and TUN, create SAs, install routes and the nft table.
@@ -112,6 +115,10 @@ void dpath_child_del(struct dpath *d, uint32_t id);
 /* Run one outbound packet (a whole IP packet, e.g. one held during an acquire) through SA
  * lookup, transform and send. 0, -ENOENT (still no SA) or -EIO (dropped, counted). */
 int dpath_output(struct dpath *d, const uint8_t *pkt, size_t len);
+
+/* Send a whole IP packet in clear, bypassing steering (soft fallback: the peer never answered
+ * IKE and the action allows clear). 0 or -errno. */
+int dpath_output_clear(struct dpath *d, const uint8_t *pkt, size_t len);
 
 /* Event handlers: drain up to a few batches. */
 void dpath_tun_ready(struct dpath *d);
