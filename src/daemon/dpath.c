@@ -123,9 +123,18 @@ static void dp_drop(struct dpath *d, enum dp_drop r)
 }
 
 /* No SA: the acquire hook may hold the packet while IKE negotiates one. */
-static void dp_miss(struct dpath *d, const struct pbuf *pb)
+static void dp_miss(struct dpath *d, const struct pbuf *pb, const struct dp_flow *f)
 {
-	if (d->hook.miss && d->hook.miss(d->hook.arg, pbuf_data(pb), pb->len))
+	struct spd_pkt p = {
+		.dir = SPD_DIR_OUT,
+		.local = f->ii.src,
+		.remote = f->ii.dst,
+		.proto = f->ii.proto,
+		.lport = f->sport,
+		.rport = f->dport,
+	};
+
+	if (d->hook.miss && d->hook.miss(d->hook.arg, &p, pbuf_data(pb), pb->len))
 		d->st.drops[DP_DROP_OUT_HELD]++;
 	else
 		dp_drop(d, DP_DROP_OUT_NO_SA);
@@ -177,7 +186,7 @@ static unsigned dp_tun_batch(struct dpath *d)
 		}
 		sa = dp_out_lookup(d, &f);
 		if (!sa) {
-			dp_miss(d, pb);
+			dp_miss(d, pb, &f);
 			continue;
 		}
 		why = sa->proto == IPPROTO_AH ? ah_encap(sa, pb, now) : esp_encap(sa, pb, now);
@@ -543,6 +552,49 @@ void dpath_child_del(struct dpath *d, uint32_t id)
 	d->nchild--;
 }
 
+int dpath_output_clear(struct dpath *d, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct raw_meta m = { .dport = 0 };
+	struct ip_info ii;
+	struct msghdr mh;
+	struct iovec iov = { .iov_base = (void *)pkt, .iov_len = len };
+	unsigned f;
+
+	if (ip_parse(pkt, len, IP_WALK_ULP, &ii) != IP_OK)
+		return -EINVAL;
+	f = ii.dst.af == AF_INET6;
+	if (d->clear_fd[f] < 0)
+		return -ENOTSUP;
+	m.dst = ii.dst;
+	memset(&mh, 0, sizeof(mh));
+	raw_meta_write(f ? AF_INET6 : AF_INET, &mh, &ss, NULL, &m);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (sendmsg(d->clear_fd[f], &mh, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+/* IPPROTO_RAW sockets take the whole packet (header included, RFC 3542 for IPv6 too in
+ * Linux); the bypass mark keeps them out of the TUN. */
+static int dp_open_clear(struct dpath *d)
+{
+	static const int af[2] = { AF_INET, AF_INET6 };
+	int mark = (int)DP_MARK_BYPASS;
+
+	for (unsigned f = 0; f < 2; f++) {
+		d->clear_fd[f] =
+			socket(af[f], SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (d->clear_fd[f] < 0 ||
+		    setsockopt(d->clear_fd[f], SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+			log_err("%s clear socket: %s", f ? "IPv6" : "IPv4", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 static void dp_children_free(struct dpath *d)
 {
 	for (size_t i = 0; d->child && i < DP_CHILD_MAX; i++)
@@ -638,6 +690,7 @@ static int dp_start(struct dpath *d, const struct dcfg *cfg, bool ike)
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->tun.fd = -1;
+	d->clear_fd[0] = d->clear_fd[1] = -1;
 	/* Leftovers of a run that did not exit cleanly. */
 	dp_nft_remove();
 	dp_route_cleanup();
@@ -648,6 +701,8 @@ static int dp_start(struct dpath *d, const struct dcfg *cfg, bool ike)
 	/* IKE may negotiate SAs of either family, in UDP or not (RFC 7296 2.23). */
 	if (ike)
 		af_mask = udp_mask = DP_AF_V4 | DP_AF_V6;
+	if (ike && rc == 0)
+		rc = dp_open_clear(d);
 	if (rc == 0)
 		rc = dp_open_socks(d, af_mask ? af_mask : DP_AF_V4, udp_mask);
 	if (rc == 0)
@@ -830,6 +885,11 @@ void dpath_stop(struct dpath *d)
 		d->raw[s] = NULL;
 	}
 	dp_children_free(d);
+	for (unsigned f = 0; f < 2; f++) {
+		if (d->clear_fd[f] >= 0)
+			close(d->clear_fd[f]);
+		d->clear_fd[f] = -1;
+	}
 	if (d->out && d->cfg) {
 		for (size_t i = 0; i < d->cfg->nsa; i++)
 			if (d->out[i])
