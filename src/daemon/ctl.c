@@ -132,15 +132,26 @@ struct ike_count {
 	size_t n;
 };
 
+/* "addr:port", "[addr]:port" for IPv6 (RFC 3986 3.2.2). */
+static const char *endpoint_fmt(const struct ike_endpoint *e, char *buf, size_t len)
+{
+	char a[IPADDR_STRLEN];
+	bool v6 = e->addr.af == AF_INET6;
+
+	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", ipaddr_fmt(&e->addr, a), v6 ? "]" : "",
+		 e->port);
+	return buf;
+}
+
 static void status_ike_sa(const struct ike_sa_view *v, void *arg)
 {
 	struct ike_count *ic = arg;
-	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+	char a[IPADDR_STRLEN + 8], b[IPADDR_STRLEN + 8];
 
 	ic->n++;
-	out_add(ic->o, "ike_sa %s %s %s %s %s:%u %s:%u %s %zu\n", v->name, v->state, v->role,
-		v->rule ? v->rule : "-", ipaddr_fmt(&v->local.addr, a), v->local.port,
-		ipaddr_fmt(&v->remote.addr, b), v->remote.port, v->xforms, v->nchild);
+	out_add(ic->o, "ike_sa %s %s %s %s %s %s %s %zu\n", v->name, v->state, v->role,
+		v->rule ? v->rule : "-", endpoint_fmt(&v->local, a, sizeof(a)),
+		endpoint_fmt(&v->remote, b, sizeof(b)), v->xforms, v->nchild);
 }
 
 static void ctl_status(struct out *o, const struct ctl *c, const struct ctl_ctx *x, uint64_t now)

@@ -82,6 +82,10 @@ void ike_foreach_sa(const struct ike *ike, void (*fn)(const struct ike_sa_view *
 	ipaddr_parse(&v.remote.addr, "10.0.0.2");
 	v.remote.port = 4500;
 	fn(&v, arg);
+	ipaddr_parse(&v.local.addr, "2001:db8::1");
+	ipaddr_parse(&v.remote.addr, "2001:db8::2");
+	v.rule = NULL;
+	fn(&v, arg);
 }
 
 /* ---- fixtures ----------------------------------------------------------------------------- */
@@ -249,6 +253,7 @@ static void test_status(void **state)
 	int dummy;
 	struct ctl_ctx x = { .d = &d };
 	struct ctlmsg_reply *r;
+	size_t n;
 
 	(void)state;
 	strcpy(d.tun.name, "esprit0");
@@ -266,11 +271,18 @@ static void test_status(void **state)
 	foreach_calls = 0;
 	r = ask(&x, "status", false);
 	assert_int_equal(foreach_calls, 1);
-	assert_int_equal(num(r, "ike_sas"), 1);
+	assert_int_equal(num(r, "ike_sas"), 2);
+	n = ctlmsg_find(r, 0, r->n, "ike_sa");
 	assert_string_equal(
-		ctlmsg_get(r, 0, r->n, "ike_sa"),
+		r->item[n].val,
 		"0102030405060708:1112131415161718 ESTABLISHED initiator web "
 		"10.0.0.1:500 10.0.0.2:4500 AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519 1");
+	/* IPv6 endpoints in brackets (RFC 3986 3.2.2); a missing rule is "-". */
+	n = ctlmsg_find(r, n + 1, r->n, "ike_sa");
+	assert_string_equal(r->item[n].val,
+			    "0102030405060708:1112131415161718 ESTABLISHED initiator - "
+			    "[2001:db8::1]:500 [2001:db8::2]:4500 "
+			    "AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519 1");
 }
 
 static void test_sa_records(void **state)
