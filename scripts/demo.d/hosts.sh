@@ -91,8 +91,13 @@ conf_frontend() {
 # requires protection, so the legacy client keeps working in clear.
 conf_backend() {
 	echo "# back-end: Client (Respond Only), nothing required"
+	if [ "$DEMO_KEYING" = ike ]; then
+		# client-respond-only with the key to answer the front-end's and firewall's IKE with
+		printf 'policy backend {\n\tdefault-response yes\n\tauth psk "%s"\n}\n' "$TMP/demo.psk"
+		echo "use policy backend"
+		return 0
+	fi
 	echo "use policy client-respond-only"
-	[ "$DEMO_KEYING" = manual ] || return 0
 	sa_pair b esp 0x2001 transport $A_FE $A_BE aes-gcm-128 fe-be "$MAIL_PORTS"
 	sa_pair b ah 0x3001 transport $A_FE $A_BE hmac-sha2-256 ah-fe-be "$AH_PORT"
 	sa_pair b esp 0x5001 tunnel $A_FW_BE $A_BE_FW aes-gcm-256 fw-be "$MAIL_PORTS"

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Replay a modified copy of a captured AH packet: what an attacker on the wire can do.
 
-    tamper.py PCAP SPI
+    tamper.py PCAP SRC
 
-Takes the longest packet of AH SPI SPI in PCAP (the one with the most data), flips one bit of
+Takes the longest AH packet from SRC in PCAP (the one with the most data), flips one bit of
 its data and moves its sequence number 1000 ahead (so the anti-replay window lets it through to
 the ICV check, RFC 4302 3.4.3), and sends it unchanged otherwise. Without the key the ICV cannot
 be recomputed: the receiver must reject it on its ICV (RFC 4302 3.4.4). Prints what it sent.
@@ -18,11 +18,11 @@ from scapy.layers.ipsec import AH  # noqa: E402
 
 
 def main():
-    pcap, spi = sys.argv[1], int(sys.argv[2], 0)
-    # The longest packet of the SA: the one with the most application data (the request).
-    pkts = [p for p in rdpcap(pcap) if p.haslayer(AH) and p[AH].spi == spi]
+    pcap, src = sys.argv[1:3]
+    # The longest packet: the one with the most application data (the request).
+    pkts = [p for p in rdpcap(pcap) if p.haslayer(AH) and p[IP].src == src]
     if not pkts:
-        print("no AH packet of that SPI in the capture")
+        print(f"no AH packet from {src} in the capture")
         return 1
     ip = max(pkts, key=len)[IP]
     raw = bytearray(bytes(ip))
