@@ -169,6 +169,16 @@ static size_t sels_from_ts(const struct ts_list *loc, const struct ts_list *rem,
 
 /* ---- installation ---- */
 
+/* RFC 7296 2.8.1 compares nonces as octet strings; a shorter prefix is lower. */
+static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
 struct child_neg {
 	const struct spd_rule *rule;
 	const struct prop *chosen; /* with our origin */
@@ -287,6 +297,14 @@ static int child_install(struct ike_xsa *x, const struct child_neg *n)
 	c->rem = *n->rem;
 	c->we_initiated = n->initiator;
 	c->created_ms = ike->now;
+	c->replaced_id = n->replaces;
+	if (nonce_cmp(n->ni, n->ni_len, n->nr, n->nr_len) < 0) {
+		memcpy(c->nonce_min, n->ni, n->ni_len);
+		c->nonce_min_len = n->ni_len;
+	} else {
+		memcpy(c->nonce_min, n->nr, n->nr_len);
+		c->nonce_min_len = n->nr_len;
+	}
 	if (me && me->life_sec) {
 		uint32_t rnd;
 		uint64_t soft = (uint64_t)me->life_sec * 1000 * IKE_CHILD_SOFT_PCT / 100;
@@ -487,6 +505,20 @@ static void pchild_fail(struct ike_xsa *x, const char *why)
 	ike_pchild_clear(pc);
 }
 
+/* Our rekey of child old_id finished, but the peer's rekey of the same child finished
+ * first (we answered it): the pair the peer made, or NULL. */
+static struct ike_xchild *rekey_collision(struct ike_xsa *x, uint32_t old_id)
+{
+	struct ike_xchild *old = old_id ? ike_child_find(x->ike, old_id) : NULL, *c;
+
+	if (!old || !old->rekeyed)
+		return NULL;
+	for (c = x->ike->children; c; c = c->next)
+		if (c->xsa == x && c->replaced_id == old_id && !c->we_initiated)
+			return c;
+	return NULL;
+}
+
 void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 {
 	struct ike_pchild *pc = &x->pc;
@@ -499,6 +531,7 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 	size_t gir_len = 0;
 	char why[PROP_WHY_MAX];
 	struct child_neg n;
+	struct ike_xchild *peer_made;
 	int64_t acq;
 	uint32_t old_id;
 	int rc;
@@ -552,6 +585,7 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 				.loc = &ri,
 				.rem = &rr,
 				.replaces = pc->replaces };
+	peer_made = rekey_collision(x, pc->replaces);
 	rc = child_install(x, &n);
 	wipe(gir, sizeof(gir));
 	acq = pc->acquire_id;
@@ -559,6 +593,18 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 	ike_pchild_clear(pc);
 	if (acq)
 		ike_acquire_finish(x->ike, x, acq, rc == 0);
+	if (!rc && peer_made && x->ike->children &&
+	    nonce_cmp(x->ike->children->nonce_min, x->ike->children->nonce_min_len,
+		      peer_made->nonce_min, peer_made->nonce_min_len) < 0) {
+		/* RFC 7296 2.8.1: both ends rekeyed the same Child SA; the pair made with the
+		 * lowest nonce is redundant and its creator (here: us) deletes it. */
+		struct ike_todo t = { .kind = IKE_TODO_DEL_CHILD,
+				      .child_id = x->ike->children->id };
+
+		log_info("CHILD_SA rekey collision: #%u has the lowest nonce, deleting it",
+			 x->ike->children->id);
+		ike_todo_push(x, &t);
+	}
 	if (!rc && old_id && ike_child_find(x->ike, old_id)) {
 		/* make-before-break: the new pair is in, now the old one goes */
 		struct ike_todo t = { .kind = IKE_TODO_DEL_CHILD, .child_id = old_id };

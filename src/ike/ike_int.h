@@ -58,6 +58,10 @@ struct ike_xchild {
 	uint64_t created_ms, rekey_at_ms; /* rekey_at 0 = not armed */
 	bool rekeying;			  /* a CREATE_CHILD_SA rekey for it is under way */
 	bool rekeyed;			  /* replaced; waits for its delete */
+	uint32_t replaced_id;		  /* made by rekeying this child id, 0 = new */
+	/* the lower nonce of the exchange that made it, for rekey collisions (2.8.1) */
+	uint8_t nonce_min[IKE_NONCE_MAX];
+	size_t nonce_min_len;
 	struct ike_xchild *next;
 };
 

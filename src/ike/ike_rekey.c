@@ -16,6 +16,8 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#define IKE_REKEY_RETRY_MS 1000
+
 static uint64_t spi_nonzero(const uint8_t spi[IKE_SPI_LEN])
 {
 	uint64_t v = 0;
@@ -220,15 +222,29 @@ void ike_rekey_ike_request(struct ike_xsa *x, struct ikev2_msg *m)
 	log_info("IKE SA rekeyed by the peer (rule %s)", x->rule ? x->rule->name : "-");
 }
 
-static void rekey_fail(struct ike_xsa *x, const char *why)
+/* The old IKE SA stays; try again a little later (RFC 7296 2.25: after TEMPORARY_FAILURE,
+ * "retry after a short delay"; the random delay also breaks a tie of two rekeys that crossed,
+ * each refused by the other). */
+static void rekey_fail(struct ike_xsa *x, const char *why, bool temporary)
 {
-	log_warn("IKE SA rekey (rule %s) failed: %s; the old IKE SA stays",
-		 x->rule ? x->rule->name : "-", why);
-	x->ike->st.negotiation_failures++;
+	uint32_t rnd;
+
+	if (temporary)
+		log_info("IKE SA rekey (rule %s) refused for now: %s; retrying later",
+			 x->rule ? x->rule->name : "-", why);
+	else
+		log_warn("IKE SA rekey (rule %s) failed: %s; the old IKE SA stays",
+			 x->rule ? x->rule->name : "-", why);
+	if (!temporary)
+		x->ike->st.negotiation_failures++;
 	dh_free(x->rk_dh);
 	x->rk_dh = NULL;
 	if (x->sa->state == IKE_ST_REKEYING)
 		ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "rekey failed");
+	ike_rand(&rnd, sizeof(rnd));
+	x->sa->soft_at_ms = x->ike->now +
+			    (temporary ? IKE_REKEY_RETRY_MS : 60 * IKE_REKEY_RETRY_MS) +
+			    rnd % (4 * IKE_REKEY_RETRY_MS);
 }
 
 void ike_rekey_ike_response(struct ike_xsa *x, struct ikev2_msg *m)
@@ -243,18 +259,18 @@ void ike_rekey_ike_response(struct ike_xsa *x, struct ikev2_msg *m)
 	int rc;
 
 	if (err) {
-		rekey_fail(x, ikev2_notify_name(err->type));
+		rekey_fail(x, ikev2_notify_name(err->type), err->type == IKEV2_N_TEMPORARY_FAILURE);
 		return;
 	}
 	if (!m->has_sa || !m->has_nonce || !m->has_ke || prop_from_wire(&m->sa, &reply) ||
 	    prop_check_reply(&x->rk_offer, &reply, &chosen, why, sizeof(why))) {
-		rekey_fail(x, "bad response");
+		rekey_fail(x, "bad response", false);
 		return;
 	}
 	if (chosen.spi_size != IKE_SPI_LEN || !spi_nonzero(chosen.spi) ||
 	    m->ke.group != x->sa->xf.dh ||
 	    dh_shared(x->rk_dh, m->ke.data, m->ke.len, gir, sizeof(gir), &gir_len)) {
-		rekey_fail(x, "bad SPI or KE payload");
+		rekey_fail(x, "bad SPI or KE payload", false);
 		return;
 	}
 	dh_free(x->rk_dh);
@@ -267,7 +283,7 @@ void ike_rekey_ike_response(struct ike_xsa *x, struct ikev2_msg *m)
 	if (rc) {
 		if (nx)
 			ike_xsa_kill(nx, "rekey failed");
-		rekey_fail(x, "key derivation");
+		rekey_fail(x, "key derivation", false);
 		return;
 	}
 	rekey_move(x, nx);

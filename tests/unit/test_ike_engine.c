@@ -27,6 +27,7 @@
 #include "lib/log.h"
 #include "lib/pbuf.h"
 #include "lib/rw.h"
+#include "wire/ikev2.h"
 #include "sa/sa.h"
 #include "sa/sad.h"
 #include "xform/xform.h"
@@ -826,6 +827,51 @@ static void test_child_rekey(void **state)
 	assert_int_equal(ike_get_stats(nodes[1].ike)->child_active, 1);
 }
 
+/* The live pairs of a node (not yet removed by child_down). */
+static size_t live(const struct node *n, struct kchild **last)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->nup; i++)
+		if (!n->ch[i].down) {
+			k++;
+			*last = (struct kchild *)&n->ch[i];
+		}
+	return k;
+}
+
+/* RFC 7296 2.8.1: both ends rekey the same Child SA at once. Both exchanges complete; the
+ * pair made with the lowest nonce is deleted by its creator, the old pair by both; one pair
+ * is left and it is the same on both sides. */
+static void test_child_rekey_collision(void **state)
+{
+	struct kchild *a = NULL, *b = NULL;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	for (int r = 0; r < 6; r++) {
+		uint64_t now = 100 + 10 * (uint64_t)r;
+
+		assert_int_equal(live(&nodes[0], &a), 1);
+		assert_int_equal(live(&nodes[1], &b), 1);
+		assert_int_equal(ike_rekey_child(nodes[0].ike, a->c.id, now), 0);
+		assert_int_equal(ike_rekey_child(nodes[1].ike, b->c.id, now), 0);
+		assert_int_equal(qn, 2); /* the requests cross */
+		pump(now);
+		assert_int_equal(live(&nodes[0], &a), 1);
+		assert_int_equal(live(&nodes[1], &b), 1);
+		pair_matches(a, b);
+		prove_keys(&a->c.out, &b->c.in);
+		prove_keys(&b->c.out, &a->c.in);
+	}
+	assert_int_equal(ike_get_stats(nodes[0].ike)->child_active, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->child_active, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->invalid_packets, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->invalid_packets, 0);
+}
+
 static void test_child_rekey_pfs(void **state)
 {
 	static const char *conf_pfs = "filter-list fl {\n"
@@ -910,6 +956,107 @@ static void test_ike_rekey(void **state)
 	assert_int_equal(ike_get_stats(nodes[1].ike)->invalid_packets, 0);
 }
 
+/* Both ends rekey the IKE SA at once: each refuses the other's (TEMPORARY_FAILURE, RFC 7296
+ * 2.25) and retries after a random delay; one rekey then goes through and the Child SA
+ * stays up throughout. */
+static void test_ike_rekey_collision(void **state)
+{
+	uint64_t t;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	assert_int_equal(ike_rekey_ike(nodes[0].ike, nodes[0].ch[0].c.id, 10), 0);
+	assert_int_equal(ike_rekey_ike(nodes[1].ike, nodes[1].ch[0].c.id, 10), 0);
+	pump(10);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_ike, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->rekeys_ike, 0);
+	for (t = 10; t < 20000 && !ike_get_stats(nodes[0].ike)->rekeys_ike; t += 100) {
+		ike_tick(nodes[0].ike, t);
+		ike_tick(nodes[1].ike, t);
+		pump(t);
+	}
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_ike, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->rekeys_ike, 1);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 1);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	assert_int_equal(nodes[0].ndown + nodes[1].ndown, 0);
+	assert_int_equal(ike_down_child(nodes[1].ike, nodes[1].ch[0].c.id, t), 0);
+	pump(t);
+	assert_int_equal(nodes[0].ndown, 1);
+	assert_int_equal(nodes[1].ndown, 1);
+}
+
+/* RFC 7296 1.2: INVALID_KE_PAYLOAD both ways. The responder asks for the group it chose
+ * when the KE payload is of another one; the initiator retries once with the group asked
+ * for, keeping Message ID 0. */
+static void test_invalid_ke(void **state)
+{
+	static struct ikev2_msg m;
+	struct dgram *req;
+	uint8_t buf[4096];
+	struct ikev2_hdr h = { 0 };
+	struct ikev2_notify n = { .type = IKEV2_N_INVALID_KE_PAYLOAD };
+	struct ikev2_wr b;
+	uint8_t g[2] = { 0, 31 };
+	size_t len;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	acquire(0, 80, 0);
+	assert_int_equal(qn, 1);
+	qn = 0;
+	req = nodes[0].sent[0];
+	assert_int_equal(ikev2_msg_parse(req->b, req->len, &m), IKEV2_OK);
+	assert_int_equal(m.ke.group, 19);
+
+	/* responder: the same request offering only MODP-2048 with an ECP-256 KE payload */
+	for (unsigned p = 0; p < m.sa.nprop; p++) {
+		struct ikev2_proposal *pr = &m.sa.prop[p];
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < pr->nxf; i++)
+			if (pr->xf[i].type != IKEV2_XF_DH || pr->xf[i].id == 14)
+				pr->xf[k++] = pr->xf[i];
+		pr->nxf = (uint8_t)k;
+	}
+	assert_int_equal(ikev2_msg_build(&m, buf, sizeof(buf), &len), IKEV2_OK);
+	ike_input(nodes[1].ike, &req->dst, &req->src, buf, len, 0);
+	assert_int_equal(qn, 1);
+	assert_int_equal(ikev2_msg_parse(queue[0].b, queue[0].len, &m), IKEV2_OK);
+	assert_int_equal(m.nnotify, 1);
+	assert_int_equal(m.notify[0].type, IKEV2_N_INVALID_KE_PAYLOAD);
+	assert_int_equal(m.notify[0].len, 2);
+	assert_int_equal(get_be16(m.notify[0].data), 14);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0); /* no state kept */
+	qn = 0;
+
+	/* initiator: told to use Curve25519 */
+	h.ispi = 0;
+	for (int i = 0; i < 8; i++)
+		h.ispi = h.ispi << 8 | req->b[i];
+	h.major = 2;
+	h.exchange = IKEV2_EXCH_IKE_SA_INIT;
+	h.flags = IKEV2_FLAG_R;
+	ikev2_wr_init(&b, buf, sizeof(buf), &h);
+	n.data = g;
+	n.len = 2;
+	ikev2_put_notify(&b, &n);
+	assert_int_equal(ikev2_wr_finish(&b, &len), IKEV2_OK);
+	ike_input(nodes[0].ike, &req->src, &req->dst, buf, len, 1);
+	assert_int_equal(nodes[0].nsent, 2);
+	assert_int_equal(ikev2_msg_parse(nodes[0].sent[1]->b, nodes[0].sent[1]->len, &m), IKEV2_OK);
+	assert_int_equal(m.ke.group, 31);
+	assert_int_equal(m.ke.len, 32);
+	assert_int_equal(m.hdr.msgid, 0);
+	pump(1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+}
+
 /* RFC 7296 2.6: with a half-open SA over the threshold B demands a COOKIE; A retries with it
  * and gets through. */
 static void test_cookie(void **state)
@@ -978,8 +1125,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dpd_dead_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initial_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_rekey_pfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
 	};
