@@ -197,6 +197,41 @@ espritd_start() {
 	wait_for 10 grep -q "espritd running" "$3"
 }
 
+# net_variant N DEFAULT_ALG: family, algorithm and encapsulation from ESPRIT_NET_FAMILY (4|6),
+# ESPRIT_NET_ALG (gcm|cbc|ah) and ESPRIT_NET_ENCAP (udp or empty: ENCAP), addresses in net N.
+net_variant() {
+	net_family "${ESPRIT_NET_FAMILY:-4}" "$1"
+	net_alg "${ESPRIT_NET_ALG:-$2}"
+	ENCAP=""
+	[ "${ESPRIT_NET_ENCAP:-}" = udp ] && ENCAP="encap udp"
+	echo "variant: IPv$FAMILY, $PROTO $ALG, ${ENCAP:-raw}"
+}
+
+# espritd_pair SEL_CS SEL_SC: net_sa_confs with ENCAP, then espritd in C and in S (PIDC, PIDSV;
+# control sockets CS, SS). Ends the test when one does not start.
+espritd_pair() {
+	net_sa_confs "$ENCAP" "$1" "$2"
+	espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
+	PIDC=$ESPRITD_PID
+	espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
+	PIDSV=$ESPRITD_PID
+	CS=$TMP/client.sock
+	SS=$TMP/server.sock
+}
+
+# espritd_stop_pair: SIGTERM to both daemons; each must exit 0 and leave nothing behind.
+espritd_stop_pair() {
+	local pn rc
+	for pn in "$C:$PIDC" "$S:$PIDSV"; do
+		kill -TERM "${pn#*:}"
+		rc=0
+		wait "${pn#*:}" || rc=$?
+		check "espritd in ${pn%%:*} exits 0 on SIGTERM" [ "$rc" -eq 0 ]
+		check "nothing of esprit left in ${pn%%:*} (table, rules, routes, TUN)" \
+			espritd_gone "${pn%%:*}"
+	done
+}
+
 # espritd_gone NS: nothing of esprit's is left in NS (nft table, fwmark rules, TUN, routes).
 espritd_gone() {
 	! in_ns "$1" nft list table inet esprit >/dev/null 2>&1 &&

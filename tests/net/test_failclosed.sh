@@ -26,14 +26,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 net_init fcl curl openssl cmp nginx
-net_family "${ESPRIT_NET_FAMILY:-4}" 36
-net_alg gcm
+export ESPRIT_NET_ALG=gcm ESPRIT_NET_ENCAP="" # (FAMILY may vary)
+net_variant 36 gcm
 net_topology
-net_sa_confs "" "selector tcp port 80" "selector tcp sport 80"
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
+espritd_pair "selector tcp port 80" "selector tcp sport 80"
 
 MARK="fc-$(openssl rand -hex 8)" # in every request of the loop: must never be on the wire
 mkdir -p "$TMP/nginx/www"
@@ -130,12 +126,7 @@ else
 fi
 
 # ---- 4. SIGTERM removes everything --------------------------------------------------------------
-for pn in "$C:$PIDC" "$S:$PIDSV"; do
-	kill -TERM "${pn#*:}"
-	wait "${pn#*:}"
-	check "espritd in ${pn%%:*} exits 0 on SIGTERM" [ $? -eq 0 ]
-	check "nothing of esprit left in ${pn%%:*} (table, rules, routes, TUN)" espritd_gone "${pn%%:*}"
-done
+espritd_stop_pair
 for CAP_PID in $CAP_WC $CAP_WS; do
 	capture_stop
 done

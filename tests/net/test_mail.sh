@@ -23,18 +23,9 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 net_init mail curl openssl cmp nginx dovecot
-net_family "${ESPRIT_NET_FAMILY:-4}" 31
-net_alg "${ESPRIT_NET_ALG:-gcm}"
-ENCAP=""
-[ "${ESPRIT_NET_ENCAP:-}" = udp ] && ENCAP="encap udp"
-echo "variant: IPv$FAMILY, $ALG, ${ENCAP:-raw ESP}"
+net_variant 31 gcm
 net_topology
-net_sa_confs "$ENCAP" "selector tcp port {80, 110, 143}" "selector tcp sport {80, 110, 143}"
-
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
+espritd_pair "selector tcp port {80, 110, 143}" "selector tcp sport {80, 110, 143}"
 ok "espritd runs in client and server"
 
 # ---- servers ------------------------------------------------------------------------------
@@ -138,10 +129,5 @@ for t in "$TOKEN-web" "$TOKEN-mail" "$TOKEN@example.com" "pw-$TOKEN"; do
 done
 
 # ---- SIGTERM: everything removed ----------------------------------------------------------
-for pn in "$C:$PIDC" "$S:$PIDSV"; do
-	kill -TERM "${pn#*:}"
-	wait "${pn#*:}"
-	check "espritd in ${pn%%:*} exits 0 on SIGTERM" [ $? -eq 0 ]
-	check "nothing of esprit left in ${pn%%:*}" espritd_gone "${pn%%:*}"
-done
+espritd_stop_pair
 net_finish "$TMP/client.log" "$TMP/server.log" "$TMP/dovecot/dovecot.log" "$TMP/nginx/error.log"

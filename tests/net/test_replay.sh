@@ -22,22 +22,12 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 net_init rpl curl openssl cmp nginx
-net_family "${ESPRIT_NET_FAMILY:-4}" 32
-net_alg "${ESPRIT_NET_ALG:-gcm}"
-ENCAP=""
-[ "${ESPRIT_NET_ENCAP:-}" = udp ] && ENCAP="encap udp"
-echo "variant: IPv$FAMILY, $PROTO $ALG, ${ENCAP:-raw}"
+net_variant 32 gcm
 net_topology
-net_sa_confs "$ENCAP" "selector tcp port 80" "selector tcp sport 80"
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-CS=$TMP/client.sock
-SS=$TMP/server.sock
+espritd_pair "selector tcp port 80" "selector tcp sport 80"
 
 mkdir -p "$TMP/nginx/www"
-head -c 300000 /dev/urandom >"$TMP/nginx/www/data.bin"
+head -c 1000000 /dev/urandom >"$TMP/nginx/www/data.bin" # >= 64 ACKs back
 chmod -R a+rX "$TMP/nginx"
 nginx_start "$S" "$TMP/nginx" "$A_S" || bad "nginx did not start: $(cat "$TMP/nginx/stderr")"
 
@@ -100,10 +90,5 @@ fi
 check "no replay drop during the second download" \
 	[ "$(ctl_counter "$SS" replay):$(ctl_counter "$CS" replay)" = "$r_s1:$r_c1" ]
 
-for pn in "$C:$PIDC" "$S:$PIDSV"; do
-	kill -TERM "${pn#*:}"
-	wait "${pn#*:}"
-	check "espritd in ${pn%%:*} exits 0 on SIGTERM" [ $? -eq 0 ]
-	check "nothing of esprit left in ${pn%%:*}" espritd_gone "${pn%%:*}"
-done
+espritd_stop_pair
 net_finish "$TMP/client.log" "$TMP/server.log"
