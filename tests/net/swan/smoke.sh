@@ -10,34 +10,15 @@
 # plain TCP; then B terminates and A must have no IKE SA left. SWAN_SMOKE_IKE / SWAN_SMOKE_ESP
 # choose other proposals (strongSwan syntax).
 set -uo pipefail
+. "$(dirname "$0")/../lib.sh" # ok, bad, check, wait_for, PIDS, NSS (not net_init: no espritd here)
 . "$(dirname "$0")/swan.sh"
 
-PASSED=0 FAILED=0 PIDS=() NSS=()
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
-check() { local n="$1"; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-swan_available || { echo "SKIP: strongSwan (charon, swanctl, kernel-libipsec) not installed"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+swan_available || skip "strongSwan (charon, swanctl, kernel-libipsec) not installed"
 
 TMP=$(mktemp -d)
 A=swsma$$ B=swsmb$$
-cleanup() {
-	local p n
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap net_cleanup EXIT
 
 for n in "$A" "$B"; do
 	ip netns add "$n" || exit 1
