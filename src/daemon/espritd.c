@@ -1,34 +1,63 @@
-/* espritd: the esprit daemon. This increment: manual SAs from the configuration, TUN + raw
- * ESP/AH sockets, nftables steering and enforcement, one epoll loop.
+/* espritd: the esprit daemon. Manual SAs and the policy model from the configuration, TUN +
+ * raw ESP/AH sockets, nftables steering and enforcement, and -- when a rule negotiates with
+ * PSK or certificates -- the IKEv2 engine (ike/ike.h) on UDP 500 and 4500, all in one epoll
+ * loop. The engine's timers run from ike_next_deadline() as the epoll timeout.
  *
  *   espritd -f FILE [--foreground] [--control PATH] [--debug]
  *
  * The control socket (ctl.h) answers status, sa and stats.
  *
- * SIGTERM/SIGINT: remove the nft table, rules, routes and the TUN, then exit 0.
- * SIGHUP: reload the configuration (unchanged SAs keep their state; a configuration with
- * errors is refused and the running one kept). SIGUSR1: log the counters.
+ * Acquire: an outbound packet with no SA that a `negotiate` rule covers starts IKE
+ * (ike_acquire) and is held (acquire.h, `pending hold N`, global cap ACQ_SLOTS_DEFAULT);
+ * when a Child SA comes up the held packets that now have one go out; a failed acquire drops
+ * them, or with `soft` (and a silent peer) sends them and the flow in clear.
+ *
+ * SIGTERM/SIGINT: IKE SAs are deleted with the peers (INFORMATIONAL DELETE), then the nft
+ * table, rules, routes and the TUN are removed; exit 0.
+ * SIGHUP: reload the configuration (unchanged SAs keep their state; IKE gets the new policy
+ * model; a configuration with errors is refused and the running one kept). SIGUSR1: log the
+ * counters.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "daemon/acquire.h"
 #include "daemon/ctl.h"
 #include "daemon/dcfg.h"
 #include "daemon/dpath.h"
+#include "daemon/ikeio.h"
+#include "ike/ike.h"
 #include "lib/log.h"
 
 #define EV_SIGNAL 100u
 #define EV_TUN	  101u
 #define EV_CTL	  102u
+#define EV_IKE	  103u /* + family (0 IPv4, 1 IPv6): UDP 500 */
 #define EV_CTL_C  200u /* + client slot */
 #define EV_MAX	  16
+#define TICK_MS	  1000u /* housekeeping: held packets' age, traffic reports to IKE */
+
+/* Everything the IKE glue needs, one instance. */
+struct ikd {
+	struct dpath *d;
+	struct ike *ike; /* NULL: no rule negotiates with IKE */
+	struct ikeio io;
+	struct acquire acq;
+	struct ike_config icfg;
+	struct ipaddr local[DCFG_LOCAL_MAX];
+	uint64_t next_tick;
+};
+
+static struct ikd ikd;
 
 struct opts {
 	const char *conf;
@@ -111,9 +140,55 @@ static int cfg_cur;
 static const char *cfg_path;
 
 /* SIGHUP: load the file again; switch only if it loads and applies cleanly. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Does any active rule of the assigned policy (or its default response rule) negotiate and
+ * authenticate with something IKE can do (PSK, certificates)? */
+static bool rule_uses_ike(const struct spd_rule *r)
+{
+	const struct spd_auth *a;
+	size_t n;
+
+	if (!r->active || !r->action || r->action->kind != SPD_ACT_NEGOTIATE)
+		return false;
+	a = spd_rule_auths(r, &n);
+	for (size_t i = 0; i < n; i++)
+		if (a[i].kind == SPD_AUTH_PSK || a[i].kind == SPD_AUTH_CERT)
+			return true;
+	return false;
+}
+
+static bool cfg_wants_ike(const struct dcfg *c)
+{
+	const struct spd_policy *p = c->spd ? c->spd->active : NULL;
+
+	if (!p)
+		return false;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (rule_uses_ike(p->rules[i]))
+			return true;
+	return rule_uses_ike(&p->dr);
+}
+
+static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nlocals && i < DCFG_LOCAL_MAX; i++)
+		k->local[n++] = c->locals[i].addr;
+	k->icfg = (struct ike_config){ .spd = c->spd, .local = k->local, .nlocal = n };
+}
+
 static void reload(struct dpath *d)
 {
 	struct dcfg *n = &cfgs[!cfg_cur];
+	int rc;
 
 	log_notice("SIGHUP: reloading %s", cfg_path);
 	dcfg_init(n);
@@ -121,13 +196,268 @@ static void reload(struct dpath *d)
 		log_err("reload: configuration has errors; keeping the running one");
 		return;
 	}
+	if (!ikd.ike && cfg_wants_ike(n)) {
+		log_err("reload: the new configuration negotiates with IKE but this process runs "
+			"without it; restart espritd");
+		dcfg_free(n);
+		return;
+	}
+	/* IKE first: it can refuse; the data path is then still untouched. */
+	if (ikd.ike) {
+		struct ike_config old = ikd.icfg;
+
+		ike_cfg_fill(&ikd, n);
+		rc = ike_reload(ikd.ike, &ikd.icfg, now_ms());
+		if (rc < 0) {
+			log_err("reload: IKE refused the new policy: %s; keeping the running "
+				"configuration",
+				strerror(-rc));
+			ikd.icfg = old;
+			dcfg_free(n);
+			return;
+		}
+	}
 	if (dpath_reload(d, n) < 0) {
 		log_err("reload: not applied; keeping the running configuration");
+		if (ikd.ike) {
+			ike_cfg_fill(&ikd, &cfgs[cfg_cur]);
+			if (ike_reload(ikd.ike, &ikd.icfg, now_ms()) < 0)
+				log_err("reload: IKE could not go back to the running policy");
+		}
 		dcfg_free(n);
 		return;
 	}
 	dcfg_free(&cfgs[cfg_cur]);
 	cfg_cur = !cfg_cur;
+}
+
+/* ---- IKE glue: engine callbacks, acquire, timers ------------------------------------- */
+
+/* A held packet that now has an SA goes out; one that still has none stays. */
+static bool held_flush(void *arg, uint32_t id, const uint8_t *pkt, size_t len)
+{
+	struct ikd *k = arg;
+	int rc = dpath_output(k->d, pkt, len);
+
+	(void)id;
+	if (rc == 0)
+		k->acq.st.sent++;
+	return rc != -ENOENT;
+}
+
+static bool held_drop(void *arg, uint32_t id, const uint8_t *pkt, size_t len)
+{
+	struct ikd *k = arg;
+
+	(void)id, (void)pkt, (void)len;
+	k->acq.st.dropped_failed++;
+	return true;
+}
+
+static bool held_clear(void *arg, uint32_t id, const uint8_t *pkt, size_t len)
+{
+	struct ikd *k = arg;
+
+	(void)id;
+	if (dpath_output_clear(k->d, pkt, len) == 0)
+		k->acq.st.sent_clear++;
+	else
+		k->acq.st.dropped_failed++;
+	return true;
+}
+
+static int ikd_child_up(void *arg, const struct ike_child *c)
+{
+	struct ikd *k = arg;
+	int rc = dpath_child_add(k->d, c);
+
+	if (rc < 0)
+		return rc;
+	acq_clear_del(&k->acq, &c->out.dst);
+	acq_drain(&k->acq, 0, held_flush, k);
+	return 0;
+}
+
+static void ikd_child_down(void *arg, uint32_t id)
+{
+	struct ikd *k = arg;
+
+	dpath_child_del(k->d, id);
+}
+
+static void ikd_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
+{
+	struct ikd *k = arg;
+	char a[IPADDR_STRLEN];
+	struct acq_req r;
+	bool known = acq_req_take(&k->acq, id, &r);
+	size_t n;
+
+	if (ok) {
+		acq_drain(&k->acq, id, held_flush, k);
+		/* Held for this acquire but outside the negotiated selectors. */
+		acq_drain(&k->acq, id, held_drop, k);
+		return;
+	}
+	if (clear_ok && known && r.fallback_ms) {
+		/* `soft`: the peer never answered IKE; the flow goes clear for a while. */
+		acq_clear_add(&k->acq, &r.remote, now_ms(), r.fallback_ms);
+		n = acq_drain(&k->acq, id, held_clear, k);
+		log_notice("acquire %" PRIu32 ": %s did not answer IKE; soft: %zu held packets and "
+			   "the flow go in clear for %" PRIu32 " ms",
+			   id, ipaddr_fmt(&r.remote, a), n, r.fallback_ms);
+		return;
+	}
+	n = acq_drain(&k->acq, id, held_drop, k);
+	log_notice("acquire %" PRIu32 "%s%s failed: %zu held packets dropped", id,
+		   known ? " to " : "", known ? ipaddr_fmt(&r.remote, a) : "", n);
+}
+
+/* dpath's miss hook: no SA for an outbound packet. */
+static bool ikd_miss(void *arg, const struct spd_pkt *p, const uint8_t *pkt, size_t len)
+{
+	struct ikd *k = arg;
+	const struct spd_action *act;
+	struct spd_decision dec;
+	uint64_t now = now_ms();
+	int64_t id;
+
+	if (!k->ike || !k->icfg.spd)
+		return false;
+	if (acq_clear_has(&k->acq, &p->remote, now)) {
+		if (dpath_output_clear(k->d, pkt, len) < 0)
+			return false;
+		k->acq.st.sent_clear++;
+		return true;
+	}
+	if (spd_decide(k->icfg.spd, p, &dec) < 0 || dec.verdict != SPD_PROTECT || !dec.initiate)
+		return false;
+	act = dec.action;
+	id = ike_acquire(k->ike, p, now);
+	if (id <= 0 || id > UINT32_MAX) {
+		log_ratelimited(LOG_LVL_INFO, "acquire for rule %s refused: %s",
+				dec.rule ? dec.rule->name : "?",
+				strerror(id < 0 ? (int)-id : EINVAL));
+		return false;
+	}
+	acq_req_add(&k->acq, (uint32_t)id, &p->remote,
+		    dec.fallback_clear_out ? dec.fallback_ms : 0);
+	if (!act || act->pending == SPD_PENDING_DROP)
+		return false;
+	return acq_hold(&k->acq, (uint32_t)id, act->pending_max, pkt, len, now) == 0;
+}
+
+static void ikd_deliver(void *arg, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote, const uint8_t *msg, size_t len)
+{
+	struct ikd *k = arg;
+
+	ike_input(k->ike, local, remote, msg, len, now_ms());
+}
+
+/* Tell IKE which pairs carried outbound traffic since last time (RFC 7296 2.4 liveness
+ * checks only while traffic goes out); drop held packets that waited too long. */
+static void ikd_housekeeping(struct ikd *k, uint64_t now)
+{
+	for (size_t i = 0; k->d->child && i < DP_CHILD_MAX; i++) {
+		struct dp_child *c = &k->d->child[i];
+
+		if (!c->id || c->out->ctr.packets == c->out_seen)
+			continue;
+		c->out_seen = c->out->ctr.packets;
+		ike_child_traffic(k->ike, c->id, now);
+	}
+	if (acq_expire(&k->acq, now, ACQ_MAX_AGE_MS))
+		log_info("acquire: held packets older than %u ms dropped", ACQ_MAX_AGE_MS);
+}
+
+static int ikd_timeout(const struct ikd *k)
+{
+	uint64_t now = now_ms(), next;
+
+	if (!k->ike)
+		return -1;
+	next = ike_next_deadline(k->ike);
+	if (k->next_tick < next)
+		next = k->next_tick;
+	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+static void ikd_timers(struct ikd *k)
+{
+	uint64_t now;
+
+	if (!k->ike)
+		return;
+	now = now_ms();
+	if (ike_next_deadline(k->ike) <= now)
+		ike_tick(k->ike, now);
+	if (now >= k->next_tick) {
+		ikd_housekeeping(k, now);
+		k->next_tick = now + TICK_MS;
+	}
+}
+
+static void ikd_send(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		     const uint8_t *msg, size_t len)
+{
+	struct ikd *k = arg;
+
+	ikeio_send(&k->io, local, remote, msg, len);
+}
+
+static void ikd_natt(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+		     const uint8_t *msg, size_t len)
+{
+	struct ikd *k = arg;
+
+	ikeio_natt_in(&k->io, local, remote, msg, len);
+}
+
+static int ikd_start(struct ikd *k, struct dpath *d, const struct dcfg *cfg)
+{
+	const struct ike_io io = {
+		.arg = k,
+		.send = ikd_send,
+		.child_up = ikd_child_up,
+		.child_down = ikd_child_down,
+		.acquire_done = ikd_acquire_done,
+	};
+	int rc;
+
+	k->d = d;
+	rc = acq_init(&k->acq, ACQ_SLOTS_DEFAULT, cfg->mtu ? cfg->mtu : DP_TUN_MTU);
+	if (rc == 0)
+		rc = ikeio_open(&k->io, d->raw[4], d->raw[5], ikd_deliver, k);
+	if (rc < 0)
+		return rc;
+	ike_cfg_fill(k, cfg);
+	k->ike = ike_new(&k->icfg, &io, now_ms());
+	if (!k->ike) {
+		ikeio_close(&k->io);
+		return -EINVAL;
+	}
+	d->hook = (struct dp_hooks){ .arg = k, .miss = ikd_miss, .ike = ikd_natt };
+	k->next_tick = now_ms() + TICK_MS;
+	log_notice("ike: engine running, %zu local addresses", k->icfg.nlocal);
+	return 0;
+}
+
+/* SIGTERM: DELETE to every peer while the sockets are still open, then free. */
+static void ikd_stop(struct ikd *k)
+{
+	if (!k->ike)
+		return;
+	ike_shutdown(k->ike, now_ms());
+	k->ike = NULL;
+	k->d->hook = (struct dp_hooks){ 0 };
+	ikeio_close(&k->io);
+	log_info("acquire: held %" PRIu64 ", sent %" PRIu64 ", in clear %" PRIu64
+		 ", dropped (failed %" PRIu64 ", full %" PRIu64 ", too big %" PRIu64
+		 ", too old %" PRIu64 ")",
+		 k->acq.st.held, k->acq.st.sent, k->acq.st.sent_clear, k->acq.st.dropped_failed,
+		 k->acq.st.dropped_full, k->acq.st.dropped_big, k->acq.st.dropped_old);
+	acq_free(&k->acq);
 }
 
 /* Returns true when the daemon should stop. */
@@ -154,15 +484,16 @@ static bool handle_signal(int sfd, struct dpath *d)
 
 static void ctl_event(int ep, struct ctl *ctl, uint32_t tag, const struct dpath *d)
 {
+	const struct ctl_ctx x = { .d = d, .ike = ikd.ike };
 	int slot;
 
 	if (tag == EV_CTL) {
 		slot = ctl_accept(ctl);
 		if (slot >= 0 && epoll_add(ep, ctl->client[slot], EV_CTL_C + (uint32_t)slot) < 0)
-			ctl_serve(ctl, slot, d);
+			ctl_serve_ctx(ctl, slot, &x);
 		return;
 	}
-	ctl_serve(ctl, (int)(tag - EV_CTL_C), d);
+	ctl_serve_ctx(ctl, (int)(tag - EV_CTL_C), &x);
 }
 
 static int run(struct dpath *d, int sfd, struct ctl *ctl)
@@ -178,8 +509,11 @@ static int run(struct dpath *d, int sfd, struct ctl *ctl)
 			return -errno;
 	if (ctl->fd >= 0 && epoll_add(ep, ctl->fd, EV_CTL) < 0)
 		return -errno;
+	for (unsigned f = 0; ikd.ike && f < 2; f++)
+		if (ikd.io.s500[f].fd >= 0 && epoll_add(ep, ikd.io.s500[f].fd, EV_IKE + f) < 0)
+			return -errno;
 	while (!stop) {
-		int n = epoll_wait(ep, ev, EV_MAX, -1);
+		int n = epoll_wait(ep, ev, EV_MAX, ikd_timeout(&ikd));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -197,9 +531,12 @@ static int run(struct dpath *d, int sfd, struct ctl *ctl)
 				dpath_tun_ready(d);
 			else if (tag < DP_NSOCK)
 				dpath_raw_ready(d, tag);
+			else if (tag == EV_IKE || tag == EV_IKE + 1)
+				ikeio_ready(&ikd.io, tag - EV_IKE);
 			else if (tag == EV_CTL || (tag >= EV_CTL_C && tag < EV_CTL_C + CTL_CLIENTS))
 				ctl_event(ep, ctl, tag, d);
 		}
+		ikd_timers(&ikd);
 	}
 	close(ep);
 	return 0;
@@ -234,20 +571,31 @@ int main(int argc, char **argv)
 		dcfg_free(cfg);
 		return 1;
 	}
-	rc = dpath_start(&d, cfg);
+	rc = cfg_wants_ike(cfg) ? dpath_start_ike(&d, cfg) : dpath_start(&d, cfg);
 	if (rc < 0) {
 		log_err("data path: %s", strerror(-rc));
 		dcfg_free(cfg);
 		return 1;
+	}
+	if (cfg_wants_ike(cfg)) {
+		rc = ikd_start(&ikd, &d, cfg);
+		if (rc < 0) {
+			log_err("ike: cannot start: %s", strerror(-rc));
+			dpath_stop(&d);
+			dcfg_free(cfg);
+			return 1;
+		}
 	}
 	rc = ctl_open(&ctl, o.control);
 	if (rc < 0)
 		log_warn("control socket %s: %s (continuing without)", o.control, strerror(-rc));
 	else
 		log_info("control socket %s", o.control);
-	log_notice("espritd running: %zu SAs, tun %s", cfg->nsa, d.tun.name);
+	log_notice("espritd running: %zu manual SAs, IKE %s, tun %s", cfg->nsa,
+		   ikd.ike ? "on" : "off", d.tun.name);
 	rc = run(&d, sfd, &ctl);
 	ctl_close(&ctl);
+	ikd_stop(&ikd);
 	dpath_log_stats(&d);
 	dpath_stop(&d);
 	dcfg_free(&cfgs[cfg_cur]);
