@@ -87,17 +87,21 @@ conf_frontend() {
 	sa_pair a esp 0x4001 tunnel $A_FE_FW $A_FW_FE aes-gcm-256 fe-fw "$MAIL_PORTS"
 }
 
-# The back-end is "Client (Respond Only)": it answers protected requests protected, and never
-# requires protection, so the legacy client keeps working in clear.
+# The back-end is "Client (Respond Only)" towards everyone: its default response rule answers
+# protected requests protected and it never requires protection, so the legacy client keeps
+# working in clear. Its one rule is its end of tunnel B, from the firewall.
 conf_backend() {
-	echo "# back-end: Client (Respond Only), nothing required"
-	if [ "$DEMO_KEYING" = ike ]; then
-		# client-respond-only with the key to answer the front-end's and firewall's IKE with
-		printf 'policy backend {\n\tdefault-response yes\n\tauth psk "%s"\n}\n' "$TMP/demo.psk"
-		echo "use policy backend"
-		return 0
-	fi
-	echo "use policy client-respond-only"
+	echo "# back-end: respond only; tunnel B from the firewall"
+	echo "filter-list from-firewall { $A_FW_BE -> me tcp port { $MAIL_PORTS } mirrored }"
+	action tunnel-esp "esp aes-gcm-256"
+	echo "policy backend {"
+	rule tunnel-firewall from-firewall tunnel-esp "tunnel $A_FW_BE local $A_BE_FW"
+	echo "	default-response yes"
+	# IKE: the key for the default response rule too (answering the front-end)
+	[ "$DEMO_KEYING" = ike ] && printf '\tauth psk "%s"\n' "$TMP/demo.psk"
+	echo "}"
+	echo "use policy backend"
+	[ "$DEMO_KEYING" = manual ] || return 0
 	sa_pair b esp 0x2001 transport $A_FE $A_BE aes-gcm-128 fe-be "$MAIL_PORTS"
 	sa_pair b ah 0x3001 transport $A_FE $A_BE hmac-sha2-256 ah-fe-be "$AH_PORT"
 	sa_pair b esp 0x5001 tunnel $A_FW_BE $A_BE_FW aes-gcm-256 fw-be "$MAIL_PORTS"
@@ -127,7 +131,3 @@ write_config() {
 	"conf_$1" >"$TMP/$1.conf"
 }
 
-# ike_available: whether this espritd negotiates keys with IKE.
-ike_available() {
-	"$ESPRITD" --help 2>&1 | grep -qi "ike"
-}
