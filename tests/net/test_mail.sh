@@ -11,7 +11,9 @@
 # over POP3 and over IMAP (its body text, which is unique to this run); the server's wire holds
 # ESP (raw protocol 50, or UDP 4500) and no TCP port 80/110/143 between the two hosts, and none
 # of the message's or page's text anywhere; the third host's plaintext POP3/IMAP/HTTP
-# connections are dropped; SIGTERM leaves nothing of esprit in either namespace.
+# connections are dropped; tshark, given `esprit export-wireshark --keys`, decrypts the capture
+# back to the HTTP request and page, the POP3 RETR and the IMAP FETCH with the message's body;
+# SIGTERM leaves nothing of esprit in either namespace.
 # Variants (diagonal over the matrix, each its own script):
 #   test_mail.sh              IPv4, AES-GCM-128, raw ESP
 #   test_mail_cbc_udp.sh      IPv4, AES-CBC-128 + HMAC-SHA2-256-128, ESP in UDP 4500
@@ -22,7 +24,7 @@ set -uo pipefail
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-net_init mail curl openssl cmp nginx dovecot
+net_init mail curl openssl cmp nginx dovecot tshark
 net_variant 31 gcm
 net_topology
 espritd_pair "selector tcp port {80, 110, 143}" "selector tcp sport {80, 110, 143}"
@@ -126,6 +128,19 @@ for t in "$TOKEN-web" "$TOKEN-mail" "$TOKEN@example.com" "pw-$TOKEN"; do
 	else
 		ok "'$t' nowhere in the capture"
 	fi
+done
+
+# ---- tshark, given the client's SAs with keys (esprit export-wireshark --keys), reads the apps ---
+"$ESPRIT_BUILD/esprit" export-wireshark --keys --control "$CS" >"$TMP/keys.uat" ||
+	bad "esprit export-wireshark --keys"
+TS=(tshark -n -r "$P" -o esp.enable_encryption_decode:TRUE -o tcp.desegment_tcp_streams:FALSE)
+while IFS= read -r line; do
+	TS+=(-o "uat:esp_sa:$line")
+done < <(grep -v '^#' "$TMP/keys.uat")
+"${TS[@]}" -Y "http || pop || imap" -V >"$TMP/decrypted.txt" 2>"$TMP/tshark.err"
+for what in "GET / HTTP/1.1:the HTTP request" "$TOKEN-web:the page" "RETR 1:the POP3 RETR" \
+	"UID FETCH 1:the IMAP FETCH" "$TOKEN-mail:the message's body"; do
+	check "tshark decrypts ESP to ${what#*:}" grep -qF -- "${what%%:*}" "$TMP/decrypted.txt"
 done
 
 # ---- SIGTERM: everything removed ----------------------------------------------------------
