@@ -1,23 +1,8 @@
 # shellcheck shell=bash
 # Real servers for the demo, each with its own configuration, pid file and log under $TMP,
 # started with `ip netns exec` directly so their PIDs can be killed (PIDS, see scripts/demo).
-
-# wait_for SECONDS CMD...: poll until CMD succeeds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# port_open NS ADDR PORT: something listens there.
-port_open() {
-	ip netns exec "$1" $PY3 -c 'import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$2" "$3"
-}
+# The demo needs several addresses and a reverse proxy, so it writes its own configurations;
+# wait_for and port_open come from tests/net/lib.sh.
 
 # nginx_conf DIR SERVER-BLOCKS: a self-contained nginx.conf under DIR.
 nginx_conf() {
