@@ -369,20 +369,6 @@ const struct ikev2_notify *ike_notify_error(const struct ikev2_msg *m)
 	return NULL;
 }
 
-const struct spd_auth *ike_rule_psk(const struct spd_rule *r)
-{
-	const struct spd_auth *a;
-	size_t n, i;
-
-	if (!r)
-		return NULL;
-	a = spd_rule_auths(r, &n);
-	for (i = 0; i < n; i++)
-		if (a[i].kind == SPD_AUTH_PSK && a[i].psk_path)
-			return &a[i];
-	return NULL;
-}
-
 /* ---- engine ---- */
 
 static int cfg_copy(struct ike *ike, const struct ike_config *cfg)
@@ -454,6 +440,7 @@ void ike_free(struct ike *ike)
 		free(a);
 	}
 	ike_sa_table_free(ike->tab);
+	ike_sig_free(ike);
 	ike_cookie_wipe(&ike->cookie);
 	free(ike->locals);
 	wipe(ike, sizeof(*ike));
@@ -497,14 +484,18 @@ int ike_reload(struct ike *ike, const struct ike_config *cfg, uint64_t now)
 	rc = cfg_copy(ike, cfg);
 	if (rc)
 		return rc;
+	ike_sig_free(ike); /* stores are keyed by the old model's methods */
 	for (c = ike->children; c; c = c->next)
 		c->rule = rule_remap(ike, c->rule);
+	for (struct ike_acq *a = ike->acqs; a; a = a->next)
+		a->rule = rule_remap(ike, a->rule);
 	for (x = ike->sas; x; x = x->next) {
 		bool had = x->rule != NULL;
 
 		if (x->dead)
 			continue;
 		x->rule = rule_remap(ike, x->rule);
+		x->auth = NULL;
 		x->pc.rule = rule_remap(ike, x->pc.rule);
 		for (size_t i = 0; i < x->ntodo; i++)
 			x->todo[i].rule = rule_remap(ike, x->todo[i].rule);

@@ -76,6 +76,13 @@ struct ike_config {
 	size_t cookie_threshold;   /* half-open SAs before COOKIEs are demanded; 0 = default */
 	size_t half_open_per_peer; /* 0 = default */
 	uint64_t dpd_delay_ms;	   /* 0 = default */
+	/* Certificate authentication (`auth cert`): the signing helper that holds the private
+	 * keys (ike/signer.h, started by the daemon before it reads any packet) and the key file
+	 * paths in the order the helper loaded them; a method's key_path selects its key. NULL/0:
+	 * certificate methods are not used. */
+	struct signer *signer;
+	const char *const *signer_keys;
+	size_t nsigner_keys;
 };
 
 /* Counters in the spirit of the Windows IP Security Monitor's main mode / quick mode
@@ -93,6 +100,7 @@ struct ike_stats {
 };
 
 struct ike;
+struct signer;
 
 /* NULL on allocation failure or an unusable configuration (logged). */
 struct ike *ike_new(const struct ike_config *cfg, const struct ike_io *io, uint64_t now);

@@ -1,16 +1,20 @@
-/* IKE_AUTH (RFC 7296 1.2, 2.15, 2.16) with a pre-shared key, and the first Child SA.
+/* IKE_AUTH (RFC 7296 1.2, 2.15, 2.16) with a pre-shared key or a certificate (ike_sig.c), and
+ * the first Child SA.
  *
  *   HDR, SK {IDi, AUTH, [N(INITIAL_CONTACT)], [N(USE_TRANSPORT_MODE)], SAi2, TSi, TSr}  -->
  *                 <--  HDR, SK {IDr, AUTH, [N(USE_TRANSPORT_MODE)], SAr2, TSi, TSr}
  *
  * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), RealMessage | Nonce | prf(SK_p, IDx')) where
  * RealMessage is the signer's own IKE_SA_INIT message and Nonce the peer's (2.15). The
- * received value is compared in constant time (ikeauth_psk_verify). Identities are the IKE
- * addresses (ID_IPV4_ADDR / ID_IPV6_ADDR); a peer's ID_FQDN is accepted as a name.
+ * received value is compared in constant time (ikeauth_psk_verify). PSK identities are the
+ * IKE addresses (ID_IPV4_ADDR / ID_IPV6_ADDR); a peer's ID_FQDN is accepted as a name.
+ * Certificate identities are the certificate's subject DN.
  *
- * The responder learns which rule applies from the traffic selectors in the same message
- * (spd_respond: a rule's negotiate filter, or the default response rule), and takes the PSK
- * from that rule. A failed Child SA (no proposal, selectors) leaves the IKE SA up (2.21.1).
+ * The initiator uses the first usable method of its rule (in the rule's order). The
+ * responder learns which rule applies from the traffic selectors in the same message
+ * (spd_respond: a rule's negotiate filter, or the default response rule) and answers with
+ * that rule's method of the kind the peer used. A failed Child SA (no proposal, selectors)
+ * leaves the IKE SA up (2.21.1).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,11 +23,13 @@
 
 #include "conf/secret.h"
 #include "crypto/ikekeys.h"
+#include "ike/cert.h"
 #include "ike/ike_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define ID_BODY_MAX (4 + 255)
+#define ID_BODY_MAX	    (4 + 1024) /* a DER DN */
+#define CERT_WHY_MAX_ENGINE 320
 
 struct id_buf {
 	uint8_t body[ID_BODY_MAX];
@@ -65,7 +71,7 @@ static const char *id_fmt(const struct ikev2_id *id, char *buf, size_t len)
 		buf[n] = 0;
 		return buf;
 	}
-	snprintf(buf, len, "(%s)", ikev2_id_type_name(id->type));
+	cert_id_format(id->type, id->data, id->len, buf, len);
 	return buf;
 }
 
@@ -107,11 +113,10 @@ static int auth_pieces(const struct ike_xsa *x, bool signer_initiator, const uin
 
 /* Make (auth_in NULL) or verify our/the peer's PSK AUTH value. 0, -EBADMSG (mismatch),
  * -ENOENT (no PSK for the rule), other -errno. */
-static int psk_auth(const struct ike_xsa *x, const struct spd_rule *rule, bool signer_initiator,
+static int psk_auth(const struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
 		    const uint8_t *id_body, size_t id_len, const uint8_t *auth_in, size_t auth_len,
 		    uint8_t out[PRF_OUT_MAX])
 {
-	const struct spd_auth *a = ike_rule_psk(rule);
 	uint8_t maced[PRF_OUT_MAX], *psk = NULL;
 	struct xc_piece p[3];
 	char why[256];
@@ -133,6 +138,104 @@ static int psk_auth(const struct ike_xsa *x, const struct spd_rule *rule, bool s
 	secret_psk_free(psk, psk_len);
 	wipe(maced, sizeof(maced));
 	return rc;
+}
+
+/* A rule's first usable method of a kind (-1: any kind), in the rule's order. */
+static const struct spd_auth *rule_method(struct ike *ike, const struct spd_rule *r, int kind)
+{
+	const struct spd_auth *a;
+	size_t n;
+
+	if (!r)
+		return NULL;
+	a = spd_rule_auths(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (kind >= 0 && a[i].kind != (enum spd_auth_kind)kind)
+			continue;
+		if (a[i].kind == SPD_AUTH_PSK && a[i].psk_path)
+			return &a[i];
+		if (a[i].kind == SPD_AUTH_CERT && ike_sig_usable(ike, &a[i]))
+			return &a[i];
+	}
+	return NULL;
+}
+
+static int method_kind(uint8_t method)
+{
+	switch (method) {
+	case IKEV2_AUTH_PSK:
+		return SPD_AUTH_PSK;
+	case IKEV2_AUTH_RSA_SIG:
+	case IKEV2_AUTH_ECDSA_256:
+	case IKEV2_AUTH_ECDSA_384:
+	case IKEV2_AUTH_ECDSA_521:
+	case IKEV2_AUTH_DIGITAL_SIG:
+		return SPD_AUTH_CERT;
+	default:
+		return -1;
+	}
+}
+
+/* Our ID payload for method a. */
+static int id_ours(struct ike_xsa *x, const struct spd_auth *a, struct id_buf *b)
+{
+	int rc;
+
+	if (a->kind == SPD_AUTH_PSK) {
+		id_local(x, b);
+		return 0;
+	}
+	rc = ike_sig_own_id(x, a, b->body, sizeof(b->body), &b->len);
+	if (rc)
+		return rc;
+	b->id = (struct ikev2_id){ .type = b->body[0], .data = b->body + 4, .len = b->len - 4 };
+	return 0;
+}
+
+/* [CERT+] [CERTREQ] AUTH for method a. */
+static int auth_put(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
+		    const struct id_buf *id, struct ikev2_wr *w)
+{
+	uint8_t auth[PRF_OUT_MAX];
+	struct ikev2_auth wa;
+	int rc;
+
+	if (a->kind == SPD_AUTH_CERT) {
+		ike_sig_put_certs(x, a, w);
+		return ike_sig_put_auth(x, a, signer_initiator, id->body, id->len, w);
+	}
+	rc = psk_auth(x, a, signer_initiator, id->body, id->len, NULL, 0, auth);
+	if (rc)
+		return rc;
+	wa = (struct ikev2_auth){ .method = IKEV2_AUTH_PSK,
+				  .data = auth,
+				  .len = prf_len(x->sa->xf.prf) };
+	ikev2_put_auth(w, &wa);
+	wipe(auth, sizeof(auth));
+	return 0;
+}
+
+/* Verify the peer's ID and AUTH with method a (of the kind the peer used). 0, or -errno with
+ * the reason in why. */
+static int auth_check(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
+		      const struct ikev2_msg *m, const struct ikev2_id *id, char *why,
+		      size_t whylen)
+{
+	char idtxt[64];
+
+	if (a->kind == SPD_AUTH_CERT)
+		return ike_sig_verify(x, a, signer_initiator, m, id, why, whylen);
+	if (!id_peer_ok(x, id)) {
+		snprintf(why, whylen, "ID %s does not name the peer",
+			 id_fmt(id, idtxt, sizeof(idtxt)));
+		return -EACCES;
+	}
+	if (psk_auth(x, a, signer_initiator, id->body, id->body_len, m->auth.data, m->auth.len,
+		     NULL)) {
+		snprintf(why, whylen, "pre-shared key %s does not match", a->psk_path);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* RFC 7296 2.23: with a NAT in between, or when configured, move to port 4500. */
@@ -160,32 +263,32 @@ static bool first_contact(const struct ike_xsa *x)
 int ike_auth_start(struct ike_xsa *x)
 {
 	struct ikev2_notify ic = { .type = IKEV2_N_INITIAL_CONTACT };
-	uint8_t auth[PRF_OUT_MAX];
-	struct ikev2_auth wa;
+	const struct spd_auth *a = rule_method(x->ike, x->rule, -1);
 	struct ike_sk_msg sm;
 	struct ikev2_wr b;
 	struct id_buf id;
 	size_t len;
 	int rc;
 
-	natt_switch(x);
-	id_local(x, &id);
-	rc = psk_auth(x, x->rule, true, id.body, id.len, NULL, 0, auth);
-	if (rc) {
-		log_warn("IKE_AUTH for rule %s: no usable pre-shared key (%d)",
-			 x->rule ? x->rule->name : "-", rc);
-		return rc;
+	if (!a) {
+		log_warn("IKE_AUTH for rule %s: no usable authentication method (PSK file, or "
+			 "certificate with a key in the signing helper)",
+			 x->rule ? x->rule->name : "-");
+		return -ENOENT;
 	}
+	x->auth = a;
+	natt_switch(x);
+	rc = id_ours(x, a, &id);
+	if (rc)
+		return rc;
 	ike_sk_start(x, IKEV2_EXCH_IKE_AUTH, false, 0, &b, &sm);
 	ikev2_put_id(&sm.inner, IKEV2_PLD_IDI, &id.id);
-	wa = (struct ikev2_auth){ .method = IKEV2_AUTH_PSK,
-				  .data = auth,
-				  .len = prf_len(x->sa->xf.prf) };
-	ikev2_put_auth(&sm.inner, &wa);
+	rc = auth_put(x, a, true, &id, &sm.inner);
+	if (rc)
+		return rc;
 	if (first_contact(x))
 		ikev2_put_notify(&sm.inner, &ic);
 	ike_child_put_offer(x, &sm.inner);
-	wipe(auth, sizeof(auth));
 	rc = ike_sk_seal(x, &sm, &len);
 	if (!rc)
 		rc = ike_request_send(x, IKE_REQ_AUTH, len);
@@ -194,19 +297,33 @@ int ike_auth_start(struct ike_xsa *x)
 	return rc;
 }
 
-/* Responder: the rule whose PSK authenticates this peer. The rule the selectors chose
- * first; otherwise (selectors match nothing) a rule of the policy with a PSK, so the IKE SA
- * can still be authenticated and the Child SA refused with TS_UNACCEPTABLE. */
-static const struct spd_rule *auth_rule(const struct ike_xsa *x, const struct spd_rule *ts_rule)
+/* Responder: the rule and method that authenticate this peer, for the kind of AUTH it sent.
+ * The rule the selectors chose first; otherwise (selectors match nothing) a rule of the
+ * policy with such a method, so the IKE SA can still be authenticated and the Child SA
+ * refused with TS_UNACCEPTABLE. */
+static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule *ts_rule, int kind,
+					const struct spd_rule **out)
 {
 	const struct spd_policy *p = x->ike->cfg.spd->active;
+	const struct spd_auth *a;
 
-	if (ike_rule_psk(ts_rule) || !p)
-		return ts_rule;
-	for (size_t i = 0; i < p->nrules; i++)
-		if (p->rules[i]->active && ike_rule_psk(p->rules[i]))
-			return p->rules[i];
-	return p->dr.active && ike_rule_psk(&p->dr) ? &p->dr : NULL;
+	*out = ts_rule;
+	if (kind < 0)
+		return NULL;
+	a = rule_method(x->ike, ts_rule, kind);
+	if (a || ts_rule || !p)
+		return a;
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (!p->rules[i]->active)
+			continue;
+		a = rule_method(x->ike, p->rules[i], kind);
+		if (a) {
+			*out = p->rules[i];
+			return a;
+		}
+	}
+	*out = &p->dr;
+	return p->dr.active ? rule_method(x->ike, &p->dr, kind) : NULL;
 }
 
 static void auth_refuse(struct ike_xsa *x, uint32_t msgid, uint16_t type)
@@ -222,19 +339,49 @@ static void auth_refuse(struct ike_xsa *x, uint32_t msgid, uint16_t type)
 		ike_response_send(x, msgid, len);
 }
 
+static const char *method_name(const struct spd_auth *a)
+{
+	return a && a->kind == SPD_AUTH_CERT ? "certificate" : "pre-shared key";
+}
+
+/* The Child SA part of the responder's IKE_AUTH answer. */
+static void auth_child_answer(struct ike_xsa *x, const struct spd_rule *rule, struct ikev2_msg *m,
+			      struct ikev2_wr *w)
+{
+	struct ikev2_notify n = { 0 };
+	char a[TS_STRLEN], c[TS_STRLEN], ra[IPADDR_STRLEN];
+	struct ts_list ti, tr;
+
+	if (!m->has_sa)
+		return; /* RFC 6023 childless: nothing to answer */
+	if (rule) {
+		n.type = ike_child_respond(x, rule, m, true, NULL, 0, 0, w);
+	} else {
+		ti.n = tr.n = 0;
+		ts_from_wire(&m->tsi, &ti);
+		ts_from_wire(&m->tsr, &tr);
+		log_warn("CHILD_SA from %s: TS_UNACCEPTABLE: TSi %s TSr %s match no negotiate rule",
+			 ipaddr_fmt(&x->remote.addr, ra),
+			 ti.n ? ts_fmt(&ti.ts[0], a, sizeof(a)) : "-",
+			 tr.n ? ts_fmt(&tr.ts[0], c, sizeof(c)) : "-");
+		x->ike->st.negotiation_failures++;
+		n.type = IKEV2_N_TS_UNACCEPTABLE;
+	}
+	if (n.type)
+		ikev2_put_notify(w, &n);
+}
+
 void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 {
 	struct ike *ike = x->ike;
 	const struct spd_rule *rule, *arule;
-	uint8_t auth[PRF_OUT_MAX];
-	char ra[IPADDR_STRLEN], idtxt[64];
-	struct ikev2_auth wa;
+	const struct spd_auth *a;
+	char ra[IPADDR_STRLEN], idtxt[160], why[CERT_WHY_MAX_ENGINE];
 	struct ike_sk_msg sm;
 	struct ikev2_wr b;
 	struct id_buf id;
-	uint16_t err;
 	size_t len;
-	int rc;
+	int rc = -EBADMSG;
 
 	if (x->sa->state != IKE_ST_INIT_DONE || !m->has_idi || !m->has_auth) {
 		ike->st.invalid_packets++;
@@ -243,73 +390,40 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 	ipaddr_fmt(&x->remote.addr, ra);
 	id_fmt(&m->idi, idtxt, sizeof(idtxt));
 	rule = ike_child_rule_for(x, m);
-	arule = auth_rule(x, rule);
-	rc = -EBADMSG;
-	if (m->auth.method != IKEV2_AUTH_PSK)
-		log_warn("IKE_AUTH from %s (ID %s): authentication failed: peer uses %s, rule %s "
-			 "expects a pre-shared key",
-			 ra, idtxt, ikev2_auth_method_name(m->auth.method),
-			 arule ? arule->name : "-");
-	else if (!arule)
-		log_warn("IKE_AUTH from %s (ID %s): authentication failed: no rule with a "
-			 "pre-shared key covers it",
-			 ra, idtxt);
-	else if (!id_peer_ok(x, &m->idi))
-		log_warn("IKE_AUTH from %s: authentication failed: ID %s does not name the peer",
-			 ra, idtxt);
-	else if ((rc = psk_auth(x, arule, true, m->idi.body, m->idi.body_len, m->auth.data,
-				m->auth.len, auth)))
-		log_warn("IKE_AUTH from %s (ID %s): authentication failed: pre-shared key of rule "
-			 "%s does not match",
-			 ra, idtxt, arule->name);
+	a = auth_rule(x, rule, method_kind(m->auth.method), &arule);
+	if (!a)
+		snprintf(why, sizeof(why), "peer uses %s, no rule accepts it",
+			 ikev2_auth_method_name(m->auth.method));
+	else
+		rc = auth_check(x, a, true, m, &m->idi, why, sizeof(why));
 	if (rc) {
 		ike->st.auth_failures++;
+		log_warn("IKE_AUTH from %s (ID %s): authentication failed: %s%s%s", ra, idtxt, why,
+			 arule ? ", rule " : "", arule ? arule->name : "");
 		auth_refuse(x, m->hdr.msgid, IKEV2_N_AUTHENTICATION_FAILED);
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}
 	x->rule = rule ? rule : arule;
-	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified (PSK)");
+	x->auth = a;
+	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified");
 	ike_xsa_established(x);
-	log_info("IKE_SA with %s (ID %s) established, rule %s", ra, idtxt, x->rule->name);
+	log_info("IKE_SA with %s (ID %s) established, rule %s, %s", ra, idtxt, x->rule->name,
+		 method_name(a));
 	if (ike_notify_find(m, IKEV2_N_INITIAL_CONTACT))
 		ike_initial_contact(x);
 
-	id_local(x, &id);
-	rc = psk_auth(x, arule, false, id.body, id.len, NULL, 0, auth);
+	ike_sk_start(x, IKEV2_EXCH_IKE_AUTH, true, m->hdr.msgid, &b, &sm);
+	rc = id_ours(x, a, &id);
+	if (!rc) {
+		ikev2_put_id(&sm.inner, IKEV2_PLD_IDR, &id.id);
+		rc = auth_put(x, a, false, &id, &sm.inner);
+	}
 	if (rc) {
-		ike_xsa_kill(x, "cannot compute AUTH");
+		ike_xsa_kill(x, "cannot compute our AUTH");
 		return;
 	}
-	ike_sk_start(x, IKEV2_EXCH_IKE_AUTH, true, m->hdr.msgid, &b, &sm);
-	ikev2_put_id(&sm.inner, IKEV2_PLD_IDR, &id.id);
-	wa = (struct ikev2_auth){ .method = IKEV2_AUTH_PSK,
-				  .data = auth,
-				  .len = prf_len(x->sa->xf.prf) };
-	ikev2_put_auth(&sm.inner, &wa);
-	wipe(auth, sizeof(auth));
-	if (!m->has_sa) {
-		err = 0; /* RFC 6023 childless: nothing to answer */
-	} else if (!rule) {
-		char a[TS_STRLEN], c[TS_STRLEN];
-		struct ts_list ti, tr;
-
-		ti.n = tr.n = 0;
-		ts_from_wire(&m->tsi, &ti);
-		ts_from_wire(&m->tsr, &tr);
-		log_warn("CHILD_SA from %s: TS_UNACCEPTABLE: TSi %s TSr %s match no negotiate rule",
-			 ra, ti.n ? ts_fmt(&ti.ts[0], a, sizeof(a)) : "-",
-			 tr.n ? ts_fmt(&tr.ts[0], c, sizeof(c)) : "-");
-		ike->st.negotiation_failures++;
-		err = IKEV2_N_TS_UNACCEPTABLE;
-	} else {
-		err = ike_child_respond(x, rule, m, true, NULL, 0, 0, &sm.inner);
-	}
-	if (err) {
-		struct ikev2_notify n = { .type = err };
-
-		ikev2_put_notify(&sm.inner, &n);
-	}
+	auth_child_answer(x, rule, m, &sm.inner);
 	if (!ike_sk_seal(x, &sm, &len))
 		ike_response_send(x, m->hdr.msgid, len);
 }
@@ -318,18 +432,18 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 {
 	struct ike *ike = x->ike;
 	const struct ikev2_notify *n;
-	char ra[IPADDR_STRLEN], idtxt[64];
-	int rc;
+	const struct spd_auth *a;
+	char ra[IPADDR_STRLEN], idtxt[160], why[CERT_WHY_MAX_ENGINE];
+	int rc = -EBADMSG;
 
 	ipaddr_fmt(&x->remote.addr, ra);
 	if (x->sa->state != IKE_ST_AUTH_SENT)
 		return;
-	n = ike_notify_find(m, IKEV2_N_AUTHENTICATION_FAILED);
-	if (n) {
+	if (ike_notify_find(m, IKEV2_N_AUTHENTICATION_FAILED)) {
 		ike->st.auth_failures++;
 		log_warn("IKE_AUTH with %s for rule %s: authentication failed: the peer refused "
-			 "our pre-shared key",
-			 ra, x->rule ? x->rule->name : "-");
+			 "our %s",
+			 ra, x->rule ? x->rule->name : "-", method_name(x->auth));
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}
@@ -343,27 +457,22 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		return;
 	}
 	id_fmt(&m->idr, idtxt, sizeof(idtxt));
-	rc = -EBADMSG;
-	if (m->auth.method != IKEV2_AUTH_PSK)
-		log_warn("IKE_AUTH with %s (ID %s): authentication failed: peer uses %s, we expect "
-			 "a pre-shared key",
-			 ra, idtxt, ikev2_auth_method_name(m->auth.method));
-	else if (!id_peer_ok(x, &m->idr))
-		log_warn("IKE_AUTH with %s: authentication failed: ID %s does not name the peer",
-			 ra, idtxt);
-	else if ((rc = psk_auth(x, x->rule, false, m->idr.body, m->idr.body_len, m->auth.data,
-				m->auth.len, NULL)))
-		log_warn("IKE_AUTH with %s (ID %s): authentication failed: pre-shared key of rule "
-			 "%s does not match",
-			 ra, idtxt, x->rule ? x->rule->name : "-");
+	a = rule_method(ike, x->rule, method_kind(m->auth.method));
+	if (!a)
+		snprintf(why, sizeof(why), "peer uses %s, rule has no such method",
+			 ikev2_auth_method_name(m->auth.method));
+	else
+		rc = auth_check(x, a, false, m, &m->idr, why, sizeof(why));
 	if (rc) {
 		ike->st.auth_failures++;
+		log_warn("IKE_AUTH with %s (ID %s) for rule %s: authentication failed: %s", ra,
+			 idtxt, x->rule ? x->rule->name : "-", why);
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}
-	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified (PSK)");
+	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified");
 	ike_xsa_established(x);
-	log_info("IKE_SA with %s (ID %s) established, rule %s", ra, idtxt,
-		 x->rule ? x->rule->name : "-");
+	log_info("IKE_SA with %s (ID %s) established, rule %s, %s", ra, idtxt,
+		 x->rule ? x->rule->name : "-", method_name(a));
 	ike_child_finish(x, m, true);
 }

@@ -18,13 +18,11 @@
 #include "crypto/ikekeys.h"
 #include "ike/ike_int.h"
 #include "ike/ike_timers.h"
+#include "ike/sigauth.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
 #define NATD_LEN 20 /* SHA-1 (RFC 7296 2.23) */
-
-/* RFC 7427 4: SHA2-256, SHA2-384, SHA2-512 (hash algorithm ids 2, 3, 4). */
-static const uint8_t sig_hash_algs[] = { 0, 2, 0, 3, 0, 4 };
 
 static uint64_t spi_u64(const uint8_t spi[IKE_SPI_LEN])
 {
@@ -69,13 +67,24 @@ static void put_natd(struct ikev2_wr *b, const uint8_t spi_i[8], const uint8_t s
 	ikev2_put_notify(b, &n);
 }
 
+/* RFC 7427 4: the hashes we verify signatures with (SHA2-256/384/512, Identity). */
 static void put_sig_hash(struct ikev2_wr *b)
 {
-	struct ikev2_notify n = { .type = IKEV2_N_SIGNATURE_HASH_ALGORITHMS,
-				  .data = sig_hash_algs,
-				  .len = sizeof(sig_hash_algs) };
+	uint8_t h[16];
+	struct ikev2_notify n = { .type = IKEV2_N_SIGNATURE_HASH_ALGORITHMS, .data = h };
 
-	ikev2_put_notify(b, &n);
+	if (!sigauth_hashes_build(SIGHASH_OURS, h, sizeof(h), &n.len))
+		ikev2_put_notify(b, &n);
+}
+
+static uint32_t peer_hashes(const struct ikev2_msg *m)
+{
+	const struct ikev2_notify *n = ike_notify_find(m, IKEV2_N_SIGNATURE_HASH_ALGORITHMS);
+	uint32_t mask = 0;
+
+	if (n && sigauth_hashes_parse(n->data, n->len, &mask))
+		mask = 0;
+	return mask;
 }
 
 /* RFC 7296 2.23: a NAT is in front of whoever's hashes do not match. */
@@ -386,6 +395,7 @@ void ike_init_response(struct ike_xsa *x, struct ikev2_msg *m)
 	memcpy(x->init_resp, m->buf, m->len);
 	x->init_resp_len = m->len;
 	nat_detect(x, m, x->sa->spi_r);
+	x->peer_hashes = peer_hashes(m);
 	ike_msgid_tx_done(&x->sa->msgid, 0);
 	x->req = IKE_REQ_NONE;
 	log_info("IKE_SA_INIT done with rule %s: %s", x->rule ? x->rule->name : "-",
@@ -607,6 +617,7 @@ void ike_init_request(struct ike *ike, const struct ike_endpoint *local,
 	memcpy(x->init_resp, ike->tx, len);
 	x->init_resp_len = len;
 	nat_detect(x, m, (const uint8_t[IKE_SPI_LEN]){ 0 });
+	x->peer_hashes = peer_hashes(m);
 	ike_sa_set_state(x->sa, IKE_ST_INIT_DONE, "IKE_SA_INIT answered");
 	ike_timers_arm_half_open(x->sa, ike->now);
 	log_info("IKE_SA_INIT from %s answered: %s", ra, prop_fmt(&chosen, why, sizeof(why)));

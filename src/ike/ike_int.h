@@ -131,6 +131,9 @@ struct ike_xsa {
 	struct ike_todo todo[IKE_TODO_MAX];
 	size_t ntodo;
 
+	const struct spd_auth *auth; /* our method in IKE_AUTH */
+	uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS of the peer (RFC 7427 4), a mask */
+
 	bool answered; /* the peer answered something (soft fallback only if never) */
 	bool dead;     /* freed at the end of the current input/tick */
 	uint64_t established_ms;
@@ -146,8 +149,18 @@ struct ike_acq {
 	struct ike_acq *next;
 };
 
+#define IKE_CSTORE_MAX 16
+
+/* Certificate stores of `auth cert` methods, loaded when first used. */
+struct ike_cstore {
+	const struct spd_auth *a;
+	struct cert_store *cs;
+};
+
 struct ike {
 	struct ike_config cfg;
+	struct ike_cstore cstore[IKE_CSTORE_MAX];
+	size_t ncstore;
 	struct ipaddr *locals;
 	struct ike_io io;
 	struct ike_sa_table *tab;
@@ -193,7 +206,6 @@ struct ike_xchild *ike_child_find(struct ike *ike, uint32_t id);
 struct ike_xchild *ike_child_by_spi_out(struct ike_xsa *x, uint8_t proto, uint32_t spi);
 struct ike_xchild *ike_child_by_spi_in(struct ike_xsa *x, uint8_t proto, uint32_t spi);
 void ike_child_remove(struct ike_xchild *c, const char *why);
-const struct spd_auth *ike_rule_psk(const struct spd_rule *r);
 bool ike_todo_push(struct ike_xsa *x, const struct ike_todo *t);
 const struct ikev2_notify *ike_notify_find(const struct ikev2_msg *m, uint16_t type);
 const struct ikev2_notify *ike_notify_error(const struct ikev2_msg *m);
@@ -207,6 +219,24 @@ void ike_init_response(struct ike_xsa *x, struct ikev2_msg *m);
 int ike_ike_keys(struct ike_xsa *x, const struct prop *chosen, const uint8_t *ni, size_t ni_len,
 		 const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
 		 const uint8_t *sk_d_old, size_t sk_d_len, uint16_t old_prf);
+
+/* ike_sig.c: certificate authentication (RFC 7296 2.15, RFC 7427) */
+struct ikev2_wr;
+/* Our ID (DER DN of our certificate): body = ID Type | 3 zero octets | data. */
+int ike_sig_own_id(struct ike_xsa *x, const struct spd_auth *a, uint8_t *body, size_t cap,
+		   size_t *len);
+/* Can this method be used (own certificate, trust anchors, a key in the signer)? */
+bool ike_sig_usable(struct ike *ike, const struct spd_auth *a);
+/* Write CERT payloads and CERTREQ (before AUTH) for method a. */
+void ike_sig_put_certs(struct ike_xsa *x, const struct spd_auth *a, struct ikev2_wr *w);
+/* Sign and write the AUTH payload. 0 or -errno (logged). */
+int ike_sig_put_auth(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
+		     const uint8_t *id_body, size_t id_len, struct ikev2_wr *w);
+/* Verify the peer's certificate chain, its ID against it and its AUTH signature. 0, or -errno
+ * with why filled. */
+int ike_sig_verify(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
+		   const struct ikev2_msg *m, const struct ikev2_id *id, char *why, size_t whylen);
+void ike_sig_free(struct ike *ike);
 
 /* ike_auth.c */
 int ike_auth_start(struct ike_xsa *x);

@@ -31,6 +31,9 @@
 #include "sa/sa.h"
 #include "sa/sad.h"
 #include "xform/xform.h"
+#include "ike/signer.h"
+
+#include "test_ike_cert_pki.h"
 
 #define QMAX	 64
 #define KEYMAX	 96
@@ -52,6 +55,7 @@ struct kchild {
 
 struct node {
 	int idx;
+	struct signer *signer;
 	struct ike *ike;
 	struct spd *spd;
 	struct ipaddr addr;
@@ -202,6 +206,10 @@ static struct spd *load(const char *conf, const char *local)
 			o += sprintf(o, "%s", tmpdir);
 			continue;
 		}
+		if (*p == '%') {
+			o += sprintf(o, "%s", pki_dir);
+			continue;
+		}
 		*o++ = *p;
 	}
 	*o = 0;
@@ -212,6 +220,28 @@ static struct spd *load(const char *conf, const char *local)
 	}
 	conf_diags_free(&d);
 	return s;
+}
+
+/* A node with certificate authentication: the signing helper (in process, as the unit
+ * tests of ike/signer do) holds key `key` of the PKI. */
+static void node_start(int i, const char *conf, const char *addr, const struct ike_config *extra);
+static void node_start_cert(int i, const char *conf, const char *addr, const char *key)
+{
+	struct ike_config cfg = { 0 };
+	struct node *n = &nodes[i];
+	struct signer *sg = NULL;
+	static char keypath[3][160];
+	static const char *keyv[3][1];
+	char why[256];
+
+	snprintf(keypath[i], sizeof(keypath[i]), "%s", pki_path(key));
+	keyv[i][0] = keypath[i];
+	assert_int_equal(signer_start_inproc(&sg, keyv[i], 1, why, sizeof(why)), 0);
+	cfg.signer = sg;
+	cfg.signer_keys = keyv[i];
+	cfg.nsigner_keys = 1;
+	node_start(i, conf, addr, &cfg);
+	n->signer = sg;
 }
 
 static void node_start(int i, const char *conf, const char *addr, const struct ike_config *extra)
@@ -243,6 +273,8 @@ static void node_stop(int i)
 
 	ike_free(n->ike);
 	n->ike = NULL;
+	signer_stop(n->signer);
+	n->signer = NULL;
 	spd_free(n->spd);
 	for (size_t k = 0; k < n->nsent; k++)
 		free(n->sent[k]);
@@ -547,7 +579,7 @@ static void test_wrong_psk(void **state)
 	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
 	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 1);
 	assert_non_null(strstr(log, "authentication failed"));
-	assert_non_null(strstr(log, "pre-shared key of rule"));
+	assert_non_null(strstr(log, "pre-shared key"));
 	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
 }
@@ -1111,6 +1143,110 @@ static void test_up_and_foreach(void **state)
 	assert_true(ike_next_deadline(nodes[0].ike) != UINT64_MAX); /* rekey/lifetime armed */
 }
 
+/* ---- certificates (the PKI of test_ike_cert_pki.h, made once) ---- */
+
+static void pki_once(void)
+{
+	uint8_t *ee, *in;
+	size_t le, li;
+	FILE *f;
+
+	if (pki_dir[0])
+		return;
+	assert_int_equal(pki_make(), 0);
+	/* B's chain: Ed25519 end entity and the intermediate */
+	ee = pki_read("ee_ed.pem", &le);
+	in = pki_read("int.pem", &li);
+	assert_non_null(ee);
+	assert_non_null(in);
+	f = fopen(pki_path("ee_ed_chain.pem"), "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(ee, 1, le, f), le);
+	assert_int_equal(fwrite(in, 1, li, f), li);
+	fclose(f);
+	free(ee);
+	free(in);
+}
+
+static const char *conf_a_cert =
+	"filter-list fl {\n"
+	"	me -> 10.1.0.2 tcp port 80 mirrored\n"
+	"}\n"
+	"action act {\n"
+	"	negotiate\n"
+	"	method esp aes-gcm-256\n"
+	"}\n"
+	"policy p {\n"
+	"	rule r1 {\n"
+	"		filters fl\n"
+	"		action act\n"
+	"		auth cert ca \"%/ca.pem\" cert \"%/ee_p256_chain.pem\" key "
+	"\"%/ee_p256.key\"\n"
+	"		mode transport\n"
+	"	}\n"
+	"}\n"
+	"use policy p\n";
+
+/* B trusts `ca` (or, for the negative test, only `other_ca`) and signs with Ed25519. */
+static const char *conf_b_cert = "policy q {\n"
+				 "	auth cert ca \"%/ca.pem\" cert \"%/ee_ed_chain.pem\" key "
+				 "\"%/ee_ed.key\"\n"
+				 "	default-response yes\n"
+				 "}\n"
+				 "use policy q\n";
+static const char *conf_b_other = "policy q {\n"
+				  "	auth cert ca \"%/other_ca.pem\" cert \"%/ee_ed_chain.pem\" "
+				  "key \"%/ee_ed.key\"\n"
+				  "	default-response yes\n"
+				  "}\n"
+				  "use policy q\n";
+
+static void test_cert_auth(void **state)
+{
+	const char *log;
+
+	(void)state;
+	pki_once();
+	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, conf_b_cert, "10.1.0.2", "ee_ed.key");
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	log = cap_end();
+	assert_int_equal(nodes[0].acq_ok, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+	prove_keys(&nodes[0].ch[0].c.out, &nodes[1].ch[0].c.in);
+	assert_int_equal(nodes[0].ch[0].c.out.encr_bits, 256);
+	/* each side checked the other's chain and names it */
+	assert_non_null(strstr(log, "peer certificate /CN=ee_ed/O=esprit verified"));
+	assert_non_null(strstr(log, "peer certificate /CN=ee_p256/O=esprit verified"));
+	assert_non_null(strstr(log, "(ID dn:"));
+	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 0);
+}
+
+static void test_cert_untrusted(void **state)
+{
+	const char *log;
+
+	(void)state;
+	pki_once();
+	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, conf_b_other, "10.1.0.2", "ee_ed.key");
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	log = cap_end();
+	assert_int_equal(nodes[0].nup, 0);
+	assert_int_equal(nodes[1].nup, 0);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 1);
+	assert_non_null(strstr(log, "authentication failed: untrusted"));
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1132,7 +1268,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_untrusted, setup, teardown),
 	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	pki_remove();
+	return rc;
 }
