@@ -662,8 +662,9 @@ static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
 	}
 	/* Policy rules steer whatever family the host speaks, with or without an SA: the
 	 * steering route (and its blackhole) must exist, or steered packets would leave in
-	 * clear. */
-	for (size_t i = 0; cfg->spd && i < cfg->nlocals; i++)
+	 * clear. Set up at start for every family the host has, also without a policy yet, so
+	 * that a reload which brings one finds them (routes are only set up at start). */
+	for (size_t i = 0; i < cfg->nlocals; i++)
 		af_mask |= cfg->locals[i].addr.af == AF_INET6 ? DP_AF_V6 : DP_AF_V4;
 	d->steering = true;
 	if (initial)
