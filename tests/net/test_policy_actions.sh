@@ -14,7 +14,8 @@
 # plaintext to A:9090 is dropped by the negotiate rule (required); A's datagrams to B:6000 are
 # steered into the TUN by the negotiate rule and nothing leaves in clear; B's datagrams from the KDC port 88
 # reach A (Kerberos exemption) while the same from port 89 are dropped; datagrams to A's UDP
-# 500 pass the IKE exemption; A's datagrams to B's port 88 leave in clear. Root only (77).
+# 500 pass the IKE exemption; A's datagrams to B's port 88 leave in clear. The policy comes
+# by a reload after a respond-only start without SAs. Root only (77).
 set -uo pipefail
 
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
@@ -168,17 +169,24 @@ policy p {
 }
 use policy p
 CONF
+# The daemon starts respond-only without any SA and gets the policy by a reload: steering must
+# then work as well as from the start (its routes exist for the host's families).
+cp "$TMP/a.conf" "$TMP/policy.conf"
+echo "use policy client-respond-only" >"$TMP/a.conf"
 ip netns exec "$A" "$ESPRITD" -f "$TMP/a.conf" --foreground --control "$TMP/a.sock" \
 	>"$TMP/a.log" 2>&1 &
 PIDD=$!
 PIDS+=($PIDD)
 if wait_for 10 grep -q "espritd running" "$TMP/a.log"; then
-	ok "espritd started"
+	ok "espritd started respond-only, no SA"
 else
 	bad "espritd did not start"
 	cat "$TMP/a.log"
 	exit 1
 fi
+cp "$TMP/policy.conf" "$TMP/a.conf"
+kill -HUP "$PIDD"
+check "the policy arrives by SIGHUP" wait_for 5 grep -q "steering: .* policy p," "$TMP/a.log"
 
 ip netns exec "$A" tcpdump -i etha -n -U --immediate-mode -w "$TMP/wire.pcap" \
 	>"$TMP/tcpdump.log" 2>&1 &
