@@ -285,6 +285,21 @@ static void ikd_child_down(void *arg, uint32_t id)
 	dpath_child_del(k->d, id);
 }
 
+/* `soft` (Windows: "allow unsecured communication with non-IPsec-aware computers"):
+ * the peer said nothing to our IKE for the action's fallback time, so the held packets and the
+ * flow to it go in clear for that long; an SA to it later ends the fallback (child_up). */
+static void ikd_fallback(struct ikd *k, const struct acq_req *r, uint64_t now)
+{
+	char a[IPADDR_STRLEN];
+	size_t n;
+
+	acq_clear_add(&k->acq, &r->remote, now, r->fallback_ms);
+	n = acq_drain(&k->acq, r->id, held_clear, k);
+	log_notice("acquire %" PRIu32 ": %s did not answer IKE within %" PRIu32
+		   " ms; soft: %zu held packets and the flow go in clear",
+		   r->id, ipaddr_fmt(&r->remote, a), r->fallback_ms, n);
+}
+
 static void ikd_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
 {
 	struct ikd *k = arg;
@@ -300,12 +315,7 @@ static void ikd_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
 		return;
 	}
 	if (clear_ok && known && r.fallback_ms) {
-		/* `soft`: the peer never answered IKE; the flow goes clear for a while. */
-		acq_clear_add(&k->acq, &r.remote, now_ms(), r.fallback_ms);
-		n = acq_drain(&k->acq, id, held_clear, k);
-		log_notice("acquire %" PRIu32 ": %s did not answer IKE; soft: %zu held packets and "
-			   "the flow go in clear for %" PRIu32 " ms",
-			   id, ipaddr_fmt(&r.remote, a), n, r.fallback_ms);
+		ikd_fallback(k, &r, now_ms());
 		return;
 	}
 	n = acq_drain(&k->acq, id, held_drop, k);
@@ -340,8 +350,8 @@ static bool ikd_miss(void *arg, const struct spd_pkt *p, const uint8_t *pkt, siz
 				strerror(id < 0 ? (int)-id : EINVAL));
 		return false;
 	}
-	acq_req_add(&k->acq, (uint32_t)id, &p->remote,
-		    dec.fallback_clear_out ? dec.fallback_ms : 0);
+	acq_req_add(&k->acq, (uint32_t)id, &p->remote, dec.fallback_clear_out ? dec.fallback_ms : 0,
+		    now);
 	if (!act || act->pending == SPD_PENDING_DROP)
 		return false;
 	return acq_hold(&k->acq, (uint32_t)id, act->pending_max, pkt, len, now) == 0;
@@ -352,6 +362,7 @@ static void ikd_deliver(void *arg, const struct ike_endpoint *local,
 {
 	struct ikd *k = arg;
 
+	acq_req_heard(&k->acq, &remote->addr);
 	ike_input(k->ike, local, remote, msg, len, now_ms());
 }
 
@@ -380,16 +391,21 @@ static int ikd_timeout(const struct ikd *k)
 	next = ike_next_deadline(k->ike);
 	if (k->next_tick < next)
 		next = k->next_tick;
+	if (acq_req_next(&k->acq) < next)
+		next = acq_req_next(&k->acq);
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 }
 
 static void ikd_timers(struct ikd *k)
 {
+	struct acq_req r;
 	uint64_t now;
 
 	if (!k->ike)
 		return;
 	now = now_ms();
+	while (acq_req_due(&k->acq, now, &r))
+		ikd_fallback(k, &r, now);
 	if (ike_next_deadline(k->ike) <= now)
 		ike_tick(k->ike, now);
 	if (now >= k->next_tick) {

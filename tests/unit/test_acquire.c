@@ -155,16 +155,16 @@ static void test_req_and_clear(void **state)
 	assert_int_equal(ipaddr_parse(&x, "10.9.0.2"), 0);
 	assert_int_equal(ipaddr_parse(&y, "2001:db8::2"), 0);
 	assert_int_equal(acq_init(&a, 2, 64), 0);
-	assert_int_equal(acq_req_add(&a, 0, &x, 3000), -EINVAL);
-	assert_int_equal(acq_req_add(&a, 4, &x, 3000), 0);
-	assert_int_equal(acq_req_add(&a, 5, &y, 0), 0);
+	assert_int_equal(acq_req_add(&a, 0, &x, 3000, 0), -EINVAL);
+	assert_int_equal(acq_req_add(&a, 4, &x, 3000, 0), 0);
+	assert_int_equal(acq_req_add(&a, 5, &y, 0, 0), 0);
 	assert_true(acq_req_take(&a, 4, &r));
 	assert_true(ipaddr_eq(&r.remote, &x));
 	assert_int_equal(r.fallback_ms, 3000);
 	assert_false(acq_req_take(&a, 4, &r)); /* taken once */
 	for (uint32_t id = 100; id < 100 + ACQ_REQ_MAX - 1; id++)
-		assert_int_equal(acq_req_add(&a, id, &x, 0), 0);
-	assert_int_equal(acq_req_add(&a, 999, &x, 0), -ENOSPC);
+		assert_int_equal(acq_req_add(&a, id, &x, 0, 0), 0);
+	assert_int_equal(acq_req_add(&a, 999, &x, 0, 0), -ENOSPC);
 
 	assert_false(acq_clear_has(&a, &x, 0));
 	acq_clear_add(&a, &x, 1000, 3000);
@@ -177,6 +177,38 @@ static void test_req_and_clear(void **state)
 	acq_free(&a);
 }
 
+/* Soft fallback is due only for a silent peer, only once its fallback time has passed. */
+static void test_soft_due(void **state)
+{
+	struct acquire a;
+	struct ipaddr x, y;
+	struct acq_req r;
+
+	(void)state;
+	assert_int_equal(ipaddr_parse(&x, "10.9.0.2"), 0);
+	assert_int_equal(ipaddr_parse(&y, "10.9.0.3"), 0);
+	assert_int_equal(acq_init(&a, 2, 64), 0);
+	assert_int_equal(acq_req_next(&a), UINT64_MAX);
+	assert_int_equal(acq_req_add(&a, 1, &x, 3000, 1000), 0);
+	assert_int_equal(acq_req_add(&a, 1, &x, 3000, 2500), 0); /* same acquire: start kept */
+	assert_int_equal(acq_req_add(&a, 2, &y, 2000, 1500), 0);
+	assert_int_equal(acq_req_add(&a, 3, &y, 0, 1500), 0); /* not soft: never due */
+	assert_int_equal(acq_req_next(&a), 3500);
+	assert_false(acq_req_due(&a, 3499, &r));
+	/* y answered (any IKE datagram): its soft acquire is no longer due. */
+	acq_req_heard(&a, &y);
+	assert_int_equal(acq_req_next(&a), 4000);
+	assert_false(acq_req_due(&a, 3999, &r));
+	assert_true(acq_req_due(&a, 4000, &r));
+	assert_int_equal(r.id, 1);
+	assert_true(ipaddr_eq(&r.remote, &x));
+	assert_false(acq_req_due(&a, 100000, &r)); /* taken once */
+	assert_int_equal(acq_req_next(&a), UINT64_MAX);
+	assert_true(acq_req_take(&a, 2, &r)); /* the answered ones stay for acquire_done */
+	assert_true(r.answered);
+	acq_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_released_plaintext_wiped),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_req_and_clear),
+		cmocka_unit_test(test_soft_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
