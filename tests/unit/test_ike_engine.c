@@ -1201,18 +1201,25 @@ static const char *conf_b_other = "policy q {\n"
 				  "}\n"
 				  "use policy q\n";
 
+/* A (P-256 chain) negotiates with B (Ed25519 chain, B's trust anchors from conf_b_text);
+ * returns the log. */
+static const char *cert_negotiate(const char *conf_b_text)
+{
+	pki_once();
+	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, conf_b_text, "10.1.0.2", "ee_ed.key");
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	return cap_end();
+}
+
 static void test_cert_auth(void **state)
 {
 	const char *log;
 
 	(void)state;
-	pki_once();
-	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
-	node_start_cert(1, conf_b_cert, "10.1.0.2", "ee_ed.key");
-	cap_begin();
-	acquire(0, 80, 0);
-	pump(0);
-	log = cap_end();
+	log = cert_negotiate(conf_b_cert);
 	assert_int_equal(nodes[0].acq_ok, 1);
 	assert_int_equal(nodes[0].nup, 1);
 	assert_int_equal(nodes[1].nup, 1);
@@ -1231,13 +1238,7 @@ static void test_cert_untrusted(void **state)
 	const char *log;
 
 	(void)state;
-	pki_once();
-	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
-	node_start_cert(1, conf_b_other, "10.1.0.2", "ee_ed.key");
-	cap_begin();
-	acquire(0, 80, 0);
-	pump(0);
-	log = cap_end();
+	log = cert_negotiate(conf_b_other);
 	assert_int_equal(nodes[0].nup, 0);
 	assert_int_equal(nodes[1].nup, 0);
 	assert_int_equal(nodes[0].acq_fail, 1);
