@@ -16,7 +16,9 @@
 #      swanctl --rekey; with ESPRIT_SWAN_LIFETIME esprit initiates the Child SA rekeys): new
 #      SPIs on both sides, the download still byte-identical;
 #   4. DELETE from strongSwan (swanctl --terminate): espritd removes its Child SAs;
-#   5. re-established, then DELETE from esprit (SIGTERM: ike_shutdown): strongSwan has no SA.
+#   5. re-established; esprit answers strongSwan's liveness checks (dpd_delay 1s); espritd killed
+#      and restarted negotiates with INITIAL_CONTACT and strongSwan keeps only the new IKE SA;
+#      then DELETE from esprit (SIGTERM: ike_shutdown): strongSwan has no SA left.
 # Variants (environment): ESPRIT_SWAN_INIT=esprit|swan (who initiates), ESPRIT_SWAN_SUITE=gcm
 # (IKE AES-GCM-16-256/PRF-SHA384/ECP-256, ESP AES-GCM-128) | cbc (IKE AES-CBC-256 +
 # HMAC-SHA2-256/PRF-SHA256/X25519, ESP AES-CBC-128 + HMAC-SHA2-256-128).
@@ -74,6 +76,36 @@ ip -n "$S" link set vs up
 PSK="interop-$(openssl rand -hex 12)"
 printf '%s\n' "$PSK" >"$TMP/psk"
 chmod 600 "$TMP/psk"
+# ESPRIT_SWAN_AUTH=cert: certificates from a CA made here with openssl (ECDSA P-256 unless
+# ESPRIT_SWAN_KEYS says "rsa" or "ed25519" for strongSwan's key); esprit's ID is its subject DN
+# (its default), strongSwan's its address (an iPAddress subjectAltName).
+AUTH=${ESPRIT_SWAN_AUTH:-psk}
+E_AUTH="auth psk \"$TMP/psk\""
+if [ "$AUTH" = cert ]; then
+	pki_key() { # pki_key FILE TYPE
+		case "$2" in
+		rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" ;;
+		ed25519) openssl genpkey -algorithm ED25519 -out "$1" ;;
+		*) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" ;;
+		esac 2>/dev/null
+		chmod 600 "$1"
+	}
+	pki_cert() { # pki_cert NAME SUBJECT SAN KEYTYPE
+		pki_key "$TMP/$1.key" "$4"
+		openssl req -new -key "$TMP/$1.key" -subj "$2" -out "$TMP/$1.csr" 2>/dev/null
+		printf '[v3]\nsubjectAltName=%s\n' "$3" >"$TMP/$1.ext"
+		openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+			-CAcreateserial -days 2 -extfile "$TMP/$1.ext" -extensions v3 \
+			-out "$TMP/$1.pem" 2>/dev/null
+	}
+	pki_key "$TMP/ca.key" ec
+	openssl req -x509 -new -key "$TMP/ca.key" -subj "/CN=interop CA" -days 2 \
+		-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign \
+		-out "$TMP/ca.pem" 2>/dev/null
+	pki_cert esprit "/O=esprit interop/CN=esprit" "IP:$A_E" ec
+	pki_cert swan "/O=esprit interop/CN=strongswan" "IP:$A_S" "${ESPRIT_SWAN_KEYS:-ec}"
+	E_AUTH="auth cert ca \"$TMP/ca.pem\" cert \"$TMP/esprit.pem\" key \"$TMP/esprit.key\""
+fi
 cat >"$TMP/esprit.conf" <<CONF
 filter-list to-swan {
 	me -> $A_S mirrored
@@ -87,7 +119,7 @@ policy interop {
 	rule swan {
 		filters to-swan
 		action swan
-		auth psk "$TMP/psk"
+		$E_AUTH
 		mode tunnel $A_S
 	}
 	default-response yes
@@ -96,7 +128,12 @@ use policy interop
 CONF
 SW="$TMP/swan"
 swan_dir "$SW"
-swan_conn_psk "$SW" swan $A_S $A_E "$PSK" "$SW_IKE" "$SW_ESP"
+if [ "$AUTH" = cert ]; then
+	swan_conn_cert "$SW" swan $A_S $A_E $A_S "O=esprit interop, CN=esprit" "$SW_IKE" "$SW_ESP" \
+		"$TMP/ca.pem" "$TMP/swan.pem" "$TMP/swan.key" "" "dpd_delay = 1s"
+else
+	swan_conn_psk "$SW" swan $A_S $A_E "$PSK" "$SW_IKE" "$SW_ESP" "" "dpd_delay = 1s"
+fi
 
 # ---- start both ------------------------------------------------------------------------------
 ip netns exec "$S" unshare -m --propagation private sh -c "$(swan_cmd "$SW")" >"$SW/out" 2>&1 &
@@ -240,13 +277,44 @@ check "espritd: no IKE SA left" \
 	wait_for 5 bash -c "! { PY3=$PY3 NET_DIR=$NET_DIR; $(declare -f ctl); ctl $ESOCK status; } |
 	grep -q '^ike_sa '"
 
-# ---- 5. again, then DELETE from esprit ---------------------------------------------------------
+# ---- 5. again: liveness, a restarted esprit (INITIAL_CONTACT), then DELETE from esprit --------
 if establish; then
 	ok "re-established after the DELETE"
 else
 	bad "re-establishing after the DELETE"
 fi
 check "strongSwan: Child SA INSTALLED again" swan_child_up "$S" "$SW" swan
+# strongSwan checks liveness after 1 s without inbound traffic (dpd_delay): esprit must answer
+# the empty INFORMATIONAL request (RFC 7296 2.4) or strongSwan would close the SA.
+mark=$(wc -l <"$SW/charon.log")
+sleep 2.5
+check "esprit answers strongSwan's liveness checks (DPD), the IKE SA stays" bash -c \
+	"tail -n +$mark '$SW/charon.log' | grep -q 'sending DPD request' &&
+	tail -n +$mark '$SW/charon.log' | grep -q 'parsed INFORMATIONAL response [0-9]* \\[ \\]' &&
+	! tail -n +$mark '$SW/charon.log' | grep -q 'giving up after'"
+# a crash: espritd killed without a word, restarted; its new IKE SA carries INITIAL_CONTACT
+# (RFC 7296 2.4), so strongSwan drops the stale one
+ike_old=$(swan_ike_spi)
+kill -KILL "$EPID"
+wait "$EPID" 2>/dev/null
+ELOG="$TMP/espritd2.log"
+if espritd_start "$E" "$TMP/esprit.conf" "$ELOG"; then
+	ok "espritd restarted after SIGKILL"
+else
+	bad "espritd restart after SIGKILL"
+fi
+EPID=$ESPRITD_PID
+if download "$TMP/restart.bin" && cmp -s "$TMP/www/data.bin" "$TMP/restart.bin"; then
+	ok "the restarted esprit negotiates anew (acquire), download byte-identical"
+else
+	bad "download after the restart"
+fi
+check "its IKE_AUTH carried INITIAL_CONTACT, strongSwan destroyed the stale IKE SA for it" \
+	bash -c "tail -n +$mark '$SW/charon.log' | grep -q 'parsed IKE_AUTH request 1 \\[ .*N(INIT_CONTACT)' &&
+	tail -n +$mark '$SW/charon.log' | grep -q \"destroying duplicate IKE_SA for peer '$A_E', received INITIAL_CONTACT\""
+check "strongSwan dropped the stale IKE SA $ike_old: exactly one left, a new one" \
+	bash -c "[ \$(PY3=$PY3; $(declare -f swanctl_ns swan_sas); S=$S SW=$SW; swan_sas |
+	grep -c '^swan: #') -eq 1 ] && [ '$(swan_ike_spi)' != '$ike_old' ]"
 kill -TERM "$EPID"
 rc=0
 wait "$EPID" || rc=$?

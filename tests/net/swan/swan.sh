@@ -158,6 +158,50 @@ secrets {
 CONF
 }
 
+# swan_conn_cert D NAME LOCAL REMOTE LOCAL_ID REMOTE_ID IKE ESP CA CERT KEY [EXTRA_CHILD
+# [EXTRA_CONN]]: as
+# swan_conn_psk with public key authentication: CA (PEM) as trust anchor, CERT/KEY ours
+# (copied into D/swanctl; swanctl --load-all loads every key in private/), IDs as given (an address, or a DN such as "CN=x, O=y").
+swan_conn_cert() {
+	local d="$1" name="$2" l="$3" r="$4" lid="$5" rid="$6" ike="$7" esp="$8"
+	local xchild="${12:-}" xconn="${13:-}"
+	cp "$9" "$d/swanctl/x509ca/ca.pem"
+	cp "${10}" "$d/swanctl/x509/own.pem"
+	cp "${11}" "$d/swanctl/private/own.key"
+	chmod 600 "$d/swanctl/private/own.key"
+	cat >"$d/swanctl/swanctl.conf" <<CONF
+connections {
+	$name {
+		version = 2
+		local_addrs = $l
+		remote_addrs = $r
+		proposals = $ike
+		encap = yes
+		send_certreq = yes
+		$xconn
+		local {
+			auth = pubkey
+			certs = own.pem
+			id = "$lid"
+		}
+		remote {
+			auth = pubkey
+			id = "$rid"
+		}
+		children {
+			$name {
+				mode = tunnel
+				local_ts = $l
+				remote_ts = $r
+				esp_proposals = $esp
+				$xchild
+			}
+		}
+	}
+}
+CONF
+}
+
 # swan_netns_prep NS: what charon's namespace needs: loopback, rp_filter loose (ESP-in-UDP
 # arrives on the veth while the reverse route points into ipsec0).
 swan_netns_prep() {
