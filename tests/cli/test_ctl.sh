@@ -21,6 +21,7 @@ path, reply, reqfile = sys.argv[1:4]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(path)
 s.listen(1)
+s.settimeout(30)  # a client that never comes must not hang the test
 print("ready", flush=True)
 c, _ = s.accept()
 with open(reqfile, "wb") as f:
@@ -39,7 +40,7 @@ PY
 serve() {
 	# shellcheck disable=SC2059
 	printf "$1" >"$TMP/reply"
-	rm -f "$TMP/req"
+	rm -f "$TMP/req" "$TMP/srv.out" # "ready" must come from this server
 	"$PY3" "$TMP/srv.py" "$SOCK" "$TMP/reply" "$TMP/req" >"$TMP/srv.out" &
 	SRV=$!
 	for _ in $(seq 50); do
