@@ -51,13 +51,19 @@ static void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const stru
 		memset(out, 0, NATD_LEN);
 }
 
+/* force: UDP encapsulation is configured without a NAT. A source hash that matches nothing
+ * makes the peer see a NAT in front of us, so it encapsulates too (RFC 7296 2.23 allows
+ * either end to pretend; strongSwan's encap=yes does the same). */
 static void put_natd(struct ikev2_wr *b, const uint8_t spi_i[8], const uint8_t spi_r[8],
 		     const struct ike_endpoint *local, const struct ike_endpoint *remote,
-		     uint8_t src[NATD_LEN], uint8_t dst[NATD_LEN])
+		     bool force, uint8_t src[NATD_LEN], uint8_t dst[NATD_LEN])
 {
 	struct ikev2_notify n = { .len = NATD_LEN };
 
-	natd_hash(spi_i, spi_r, local, src);
+	if (force)
+		ike_rand(src, NATD_LEN);
+	else
+		natd_hash(spi_i, spi_r, local, src);
 	natd_hash(spi_i, spi_r, remote, dst);
 	n.type = IKEV2_N_NAT_DETECTION_SOURCE_IP;
 	n.data = src;
@@ -195,7 +201,7 @@ static int init_build(struct ike_xsa *x, size_t *len)
 	ke = (struct ikev2_ke){ .group = x->dh_group, .data = pub, .len = publen };
 	ikev2_put_ke(&b, &ke);
 	ikev2_put_nonce(&b, &n);
-	put_natd(&b, x->sa->spi_i, zero, &x->local, &x->remote, src, dst);
+	put_natd(&b, x->sa->spi_i, zero, &x->local, &x->remote, ike->cfg.force_encap, src, dst);
 	put_sig_hash(&b);
 	if (ikev2_wr_finish(&b, len) != IKEV2_OK)
 		return -ENOSPC;
@@ -489,7 +495,8 @@ static int init_respond(struct ike_xsa *x, const struct prop *chosen, struct ike
 	ke = (struct ikev2_ke){ .group = x->dh_group, .data = pub, .len = publen };
 	ikev2_put_ke(&b, &ke);
 	ikev2_put_nonce(&b, &n);
-	put_natd(&b, x->sa->spi_i, x->sa->spi_r, &x->local, &x->remote, src, dst);
+	put_natd(&b, x->sa->spi_i, x->sa->spi_r, &x->local, &x->remote, ike->cfg.force_encap, src,
+		 dst);
 	put_sig_hash(&b);
 	return ikev2_wr_finish(&b, len) == IKEV2_OK ? 0 : -ENOSPC;
 }

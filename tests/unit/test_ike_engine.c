@@ -63,7 +63,7 @@ struct node {
 	size_t nup, ndown;
 	uint32_t down_ids[CHMAX];
 	int64_t acq_id;
-	int acq_ok, acq_fail;
+	int acq_ok, acq_fail, soft_clear;
 	size_t nsent;
 	struct dgram *sent[SENT_MAX]; /* everything this node sent, in order */
 };
@@ -150,8 +150,8 @@ static void io_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
 {
 	struct node *n = arg;
 
-	(void)clear_ok;
 	assert_int_equal(id, (uint32_t)n->acq_id);
+	n->soft_clear += clear_ok;
 	if (ok)
 		n->acq_ok++;
 	else
@@ -276,6 +276,7 @@ static void node_stop(int i)
 	signer_stop(n->signer);
 	n->signer = NULL;
 	spd_free(n->spd);
+	n->spd = NULL;
 	for (size_t k = 0; k < n->nsent; k++)
 		free(n->sent[k]);
 	n->nsent = 0;
@@ -328,8 +329,7 @@ static int teardown(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		if (nodes[i].ike)
-			node_stop(i);
+		node_stop(i);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -1089,6 +1089,119 @@ static void test_invalid_ke(void **state)
 	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
 }
 
+/* force_encap on A only: IKE moves to port 4500 after IKE_SA_INIT and both ends put ESP in
+ * UDP on 4500 (A's faked NAT_DETECTION_SOURCE_IP makes B see a NAT, RFC 7296 2.23). */
+static void test_force_encap(void **state)
+{
+	struct ike_config cfg = { .force_encap = true };
+	struct kchild *a, *b;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", &cfg);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	assert_int_equal(nodes[0].sent[0]->src.port, 500);
+	assert_int_equal(nodes[0].sent[1]->src.port, 4500);
+	assert_int_equal(nodes[0].sent[1]->dst.port, 4500);
+	assert_int_equal(nodes[1].sent[1]->src.port, 4500);
+	a = &nodes[0].ch[0];
+	b = &nodes[1].ch[0];
+	assert_true(a->c.out.udp_encap && a->c.in.udp_encap);
+	assert_true(b->c.out.udp_encap && b->c.in.udp_encap);
+	assert_int_equal(a->c.out.encap_sport, 4500);
+	assert_int_equal(a->c.out.encap_dport, 4500);
+	assert_int_equal(b->c.in.encap_sport, 4500);
+	pair_matches(a, b);
+	/* later exchanges stay on 4500 */
+	assert_int_equal(ike_down_child(nodes[1].ike, b->c.id, 1), 0);
+	pump(1);
+	assert_int_equal(nodes[1].sent[2]->dst.port, 4500);
+	assert_int_equal(nodes[0].ndown, 1);
+}
+
+/* The acquire contract: unknown traffic refused, a repeated acquire joins the first, soft
+ * actions allow clear text when the peer never answered. */
+static void test_acquire_rules(void **state)
+{
+	static const char *conf_soft = "filter-list fl {\n"
+				       "	me -> 10.1.0.2 tcp port 80 mirrored\n"
+				       "}\n"
+				       "action act {\n"
+				       "	negotiate\n"
+				       "	method esp aes-gcm-128\n"
+				       "	soft\n"
+				       "}\n"
+				       "policy p {\n"
+				       "	rule r1 {\n"
+				       "		filters fl\n"
+				       "		action act\n"
+				       "		auth psk \"@/a.psk\"\n"
+				       "	}\n"
+				       "}\n"
+				       "use policy p\n";
+	struct spd_pkt other = flow(443);
+	int64_t again;
+	uint64_t t;
+
+	(void)state;
+	node_start(0, conf_soft, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	assert_int_equal(ike_acquire(nodes[0].ike, &other, 0), -ENOENT); /* no rule */
+	drop_from = 1;
+	drop_count = -1; /* B never answers */
+	acquire(0, 80, 0);
+	{
+		struct spd_pkt p = flow(80);
+
+		again = ike_acquire(nodes[0].ike, &p, 1);
+	}
+	assert_int_equal(again, nodes[0].acq_id);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->acquires, 1);
+	for (t = 0; t < 100000 && !nodes[0].acq_fail; t += 1000) {
+		ike_tick(nodes[0].ike, t);
+		qn = 0;
+	}
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_int_equal(nodes[0].soft_clear, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->acquire_failures, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->negotiation_failures, 1);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
+}
+
+/* Graceful stop deletes the IKE SA with the peer; a responder's half-open SA expires. */
+static void test_shutdown_and_half_open(void **state)
+{
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	ike_shutdown(nodes[0].ike, 10);
+	nodes[0].ike = NULL; /* freed */
+	spd_free(nodes[0].spd);
+	nodes[0].spd = NULL;
+	assert_int_equal(nodes[0].ndown, 1);
+	assert_int_equal(qn, 1); /* the Delete */
+	pump(10);
+	assert_int_equal(nodes[1].ndown, 1);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+
+	/* a half-open SA at B (the IKE_AUTH never comes) goes after 30 s */
+	node_start(2, conf_a, "10.1.0.3", NULL);
+	{
+		struct spd_pkt p = flow(80);
+
+		assert_int_equal(ipaddr_parse(&p.local, "10.1.0.3"), 0);
+		nodes[2].acq_id = ike_acquire(nodes[2].ike, &p, 100);
+	}
+	assert_true(pump_one(100));
+	qn = 0;
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	ike_tick(nodes[1].ike, 100 + 29999);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	ike_tick(nodes[1].ike, 100 + 30000);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+}
+
 /* RFC 7296 2.6: with a half-open SA over the threshold B demands a COOKIE; A retries with it
  * and gets through. */
 static void test_cookie(void **state)
@@ -1268,6 +1381,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acquire_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_and_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_untrusted, setup, teardown),
