@@ -95,6 +95,7 @@ net_init() {
 	TMP="$(mktemp -d)"
 	chmod 755 "$TMP" # servers drop privileges (dovecot's mail processes run as nobody)
 	trap net_cleanup EXIT
+	trap 'exit 1' INT TERM # so that an interrupted test cleans up too
 }
 
 # net_family 4|6 [N]: the three hosts' addresses in 10.N.0.0/24 or fd00:N::/64 (N default 9).
