@@ -46,6 +46,11 @@ cbc)
 	WANT_ESP="ESP:AES_CBC-128/HMAC_SHA2_256_128"
 	E_METHOD="method esp aes-cbc-128 hmac-sha2-256"
 	;;
+chacha)
+	SW_IKE=aes128gcm16-prfsha256-x25519 SW_ESP=chacha20poly1305
+	WANT_IKE="AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519" WANT_ESP="ESP:CHACHA20_POLY1305"
+	E_METHOD="method esp chacha20-poly1305"
+	;;
 *) skip "unknown ESPRIT_SWAN_SUITE $SUITE" ;;
 esac
 [ -n "${ESPRIT_SWAN_LIFETIME:-}" ] && E_METHOD="$E_METHOD lifetime 100000kb $ESPRIT_SWAN_LIFETIME"
