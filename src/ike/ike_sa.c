@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
 #include "ike/ike_sa.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -229,20 +234,10 @@ struct ike_sa_table {
 	size_t nbuckets;      /* a power of two, for both */
 	size_t count;
 	uint64_t seed;
+	EVP_MAC_CTX *mac; /* SipHash-2-4, keyed */
 	size_t half_open;
 	struct peer_count *peers[PEER_BUCKETS];
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	/* splitmix64's finalizer: every input bit reaches every output bit */
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
 
 static uint64_t spi_u64(const uint8_t spi[IKE_SPI_LEN])
 {
@@ -253,15 +248,57 @@ static uint64_t spi_u64(const uint8_t spi[IKE_SPI_LEN])
 	return v;
 }
 
+/* Peers choose SPIi (and, as responders, SPIr): a keyed PRF decides the bucket, so nobody
+ * who does not know the key can aim many SAs at one chain. SipHash-2-4 with a 128-bit key
+ * (the caller's seed and 64 random bits), through OpenSSL's EVP_MAC; a 64-bit result. */
+static uint64_t sip(const struct ike_sa_table *t, const uint8_t *in, size_t len)
+{
+	uint8_t out[8];
+	size_t n = 0;
+
+	/* NULL key: the key set in ike_sa_table_new() stays (OpenSSL 3 EVP_MAC_init) */
+	if (!EVP_MAC_init(t->mac, NULL, 0, NULL) || !EVP_MAC_update(t->mac, in, len) ||
+	    !EVP_MAC_final(t->mac, out, &n, sizeof(out)) || n != sizeof(out))
+		return spi_u64(in) ^ t->seed; /* not reached with a working libcrypto */
+	return spi_u64(out);
+}
+
 static size_t hash_i(const struct ike_sa_table *t, const uint8_t spi_i[IKE_SPI_LEN], size_t nb)
 {
-	return mix64(spi_u64(spi_i) ^ t->seed) & (nb - 1);
+	return sip(t, spi_i, IKE_SPI_LEN) & (nb - 1);
 }
 
 static size_t hash_ir(const struct ike_sa_table *t, const uint8_t spi_i[IKE_SPI_LEN],
 		      const uint8_t spi_r[IKE_SPI_LEN], size_t nb)
 {
-	return mix64(mix64(spi_u64(spi_i) ^ t->seed) ^ spi_u64(spi_r)) & (nb - 1);
+	uint8_t both[2 * IKE_SPI_LEN];
+
+	memcpy(both, spi_i, IKE_SPI_LEN);
+	memcpy(both + IKE_SPI_LEN, spi_r, IKE_SPI_LEN);
+	return sip(t, both, sizeof(both)) & (nb - 1);
+}
+
+static EVP_MAC_CTX *sip_new(uint64_t seed)
+{
+	uint8_t key[16];
+	OSSL_PARAM params[2];
+	size_t outlen = 8;
+	EVP_MAC_CTX *c = NULL;
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+
+	for (int i = 0; i < 8; i++)
+		key[i] = (uint8_t)(seed >> (56 - 8 * i));
+	if (m && RAND_bytes(key + 8, 8) == 1)
+		c = EVP_MAC_CTX_new(m);
+	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen);
+	params[1] = OSSL_PARAM_construct_end();
+	if (c && !EVP_MAC_init(c, key, sizeof(key), params)) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	EVP_MAC_free(m);
+	wipe(key, sizeof(key));
+	return c;
 }
 
 struct ike_sa_table *ike_sa_table_new(uint64_t seed)
@@ -272,9 +309,11 @@ struct ike_sa_table *ike_sa_table_new(uint64_t seed)
 		return NULL;
 	t->nbuckets = 64;
 	t->seed = seed;
+	t->mac = sip_new(seed);
 	t->full = calloc(t->nbuckets, sizeof(*t->full));
 	t->byi = calloc(t->nbuckets, sizeof(*t->byi));
-	if (!t->full || !t->byi) {
+	if (!t->full || !t->byi || !t->mac) {
+		EVP_MAC_CTX_free(t->mac);
 		free(t->full);
 		free(t->byi);
 		free(t);
@@ -303,6 +342,7 @@ void ike_sa_table_free(struct ike_sa_table *t)
 			free(p);
 		}
 	}
+	EVP_MAC_CTX_free(t->mac);
 	free(t->full);
 	free(t->byi);
 	free(t);
