@@ -68,8 +68,8 @@ static enum nft_verdict steer_verdict(enum spd_sf_act a, enum spd_dir dir)
 /* Same rule but for the local address: both hosts, so the two merge into one set. */
 static bool steer_mergeable(const struct nft_rule *a, const struct nft_rule *b)
 {
-	if (a->nlocal == 0 || a->nlocal >= NFT_SET_MAX || b->nlocal != 1 ||
-	    !steer_is_host(&a->local[0]) || !steer_is_host(&b->local[0]))
+	if (a->nlocal == 0 || a->nlocal >= NFT_SET_MAX || b->nlocal != 1 || a->nports ||
+	    b->nports || !steer_is_host(&a->local[0]) || !steer_is_host(&b->local[0]))
 		return false;
 	return a->af == b->af && !memcmp(&a->remote, &b->remote, sizeof(a->remote)) &&
 	       a->proto == b->proto && a->lport_lo == b->lport_lo && a->lport_hi == b->lport_hi &&
@@ -92,6 +92,72 @@ static void steer_push(struct nft_rule *v, size_t *n, const struct nft_rule *r)
 		return;
 	}
 	v[(*n)++] = *r;
+}
+
+/* Everything but the ports equal (and a protocol that has ports). */
+static bool steer_same_but_ports(const struct nft_rule *a, const struct nft_rule *b)
+{
+	return a->af == b->af && a->nlocal == b->nlocal &&
+	       !memcmp(a->local, b->local, a->nlocal * sizeof(a->local[0])) &&
+	       !memcmp(&a->remote, &b->remote, sizeof(a->remote)) && a->proto == b->proto &&
+	       a->proto != NFT_PROTO_ANY && a->verdict == b->verdict &&
+	       a->bm_guard == b->bm_guard && a->bm_clear == b->bm_clear &&
+	       !strcmp(a->comment, b->comment);
+}
+
+static bool steer_port_eq(const struct nft_rule *a, const struct nft_rule *b, bool local)
+{
+	return local ? a->lport_lo == b->lport_lo && a->lport_hi == b->lport_hi
+		     : a->rport_lo == b->rport_lo && a->rport_hi == b->rport_hi;
+}
+
+static bool steer_port_single(const struct nft_rule *r, bool local)
+{
+	return local ? r->lport_lo == r->lport_hi : r->rport_lo == r->rport_hi;
+}
+
+/* b differs from a only in a single port of one side: that port joins a's set. */
+static bool steer_port_merge(struct nft_rule *a, const struct nft_rule *b)
+{
+	bool local;
+	uint16_t port;
+
+	if (b->nports || !steer_same_but_ports(a, b))
+		return false;
+	if (a->nports)
+		local = a->ports_local;
+	else if (steer_port_eq(a, b, true) && steer_port_single(a, false))
+		local = false;
+	else if (steer_port_eq(a, b, false) && steer_port_single(a, true))
+		local = true;
+	else
+		return false;
+	if (!steer_port_eq(a, b, !local) || !steer_port_single(b, local) ||
+	    a->nports == NFT_SET_MAX)
+		return false;
+	if (!a->nports) {
+		a->ports[a->nports++] = local ? a->lport_lo : a->rport_lo;
+		a->ports_local = local;
+	}
+	port = local ? b->lport_lo : b->rport_lo;
+	for (size_t i = 0; i < a->nports; i++)
+		if (a->ports[i] == port)
+			return true;
+	a->ports[a->nports++] = port;
+	return true;
+}
+
+/* Neighbours with the same verdict that differ in one port become one rule with a set. */
+static void steer_compact(struct nft_rule *v, size_t *n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (j && steer_port_merge(&v[j - 1], &v[i]))
+			continue;
+		v[j++] = v[i];
+	}
+	*n = j;
 }
 
 static void steer_from_sf(struct nft_ruleset *rs, const struct spd_sfilter *sf)
@@ -206,6 +272,8 @@ int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs)
 		steer_from_sf(rs, spd_sfilter_get(c->spd, i));
 	for (size_t i = 0; i < c->nsa; i++)
 		steer_from_sa(rs, &c->sa[i]);
+	steer_compact(rs->out, &rs->nout);
+	steer_compact(rs->in, &rs->nin);
 	return 0;
 }
 

@@ -87,8 +87,19 @@ static const char *nft_proto_name(uint16_t proto, char *buf)
 	return buf;
 }
 
-static void sb_ports(struct sbuf *s, const char *field, uint16_t lo, uint16_t hi)
+/* One side's port match ("th dport 80 ", "th sport { 110, 143 } "), nothing for any. */
+static void sb_ports(struct sbuf *s, const char *field, const struct nft_rule *r, bool local)
 {
+	uint16_t lo, hi;
+
+	if (r->nports && r->ports_local == local) {
+		sb_add(s, "th %s { ", field);
+		for (size_t i = 0; i < r->nports; i++)
+			sb_add(s, "%u%s", r->ports[i], i + 1 < r->nports ? ", " : " } ");
+		return;
+	}
+	lo = local ? r->lport_lo : r->rport_lo;
+	hi = local ? r->lport_hi : r->rport_hi;
 	if (lo == 0 && hi == 65535)
 		return;
 	if (lo == hi)
@@ -115,10 +126,8 @@ static void sb_match(struct sbuf *s, const struct nft_rule *r, bool outbound)
 	if (r->proto == NFT_PROTO_ANY)
 		return;
 	sb_add(s, "meta l4proto %s ", nft_proto_name(r->proto, pb));
-	sb_ports(s, "sport", outbound ? r->lport_lo : r->rport_lo,
-		 outbound ? r->lport_hi : r->rport_hi);
-	sb_ports(s, "dport", outbound ? r->rport_lo : r->lport_lo,
-		 outbound ? r->rport_hi : r->lport_hi);
+	sb_ports(s, "sport", r, outbound);
+	sb_ports(s, "dport", r, !outbound);
 }
 
 static void sb_comment(struct sbuf *s, const struct nft_rule *r)

@@ -31,7 +31,8 @@
  *                     steered.
  *   chain tun_in   the inbound rules up to the last block rule: block drops, the others
  *                  accept (first match wins, as on plaintext).
- * Rules that are the same but for the local address are merged into one rule with a set.
+ * Neighbouring rules that differ only in the local address, or only in a single port, are
+ * merged into one rule with a set (same first match, fewer rules).
  * Every rule has a counter, so `nft list table inet esprit` shows what matched.
  */
 #ifndef ESPRIT_DATAPLANE_NFT_H
@@ -77,6 +78,11 @@ struct nft_rule {
 	uint16_t proto;			    /* 0..255 or NFT_PROTO_ANY */
 	uint16_t lport_lo, lport_hi;	    /* 0..65535 = any */
 	uint16_t rport_lo, rport_hi;
+	/* Single ports merged from neighbouring rules: when nports > 0 they replace the range
+	 * of one side (ports_local: the local port, else the remote one). */
+	uint16_t ports[NFT_SET_MAX];
+	size_t nports;
+	bool ports_local;
 	enum nft_verdict verdict;
 	/* Broadcast/multicast destinations matching this (negotiate) rule are never protected:
 	 * accepted in clear if bm_clear, else dropped, before the rule itself. */

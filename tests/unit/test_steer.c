@@ -171,6 +171,35 @@ static void test_negotiate_frontend(void **st)
 	dcfg_free(&c);
 }
 
+/* Ports of one filter list line become one rule with a port set, both directions; a port
+ * range stays a range. */
+static void test_port_sets(void **st)
+{
+	char conf[512], ch[8192];
+	struct dcfg c;
+	const char *t;
+
+	(void)st;
+	load(&c,
+	     conf_with(conf, sizeof(conf),
+		       "me -> 10.1.0.2 tcp port { 80, 110, 143 } mirrored\n"
+		       "me -> 10.1.0.2 tcp port 8000-8080 mirrored",
+		       "negotiate\nmethod esp aes-gcm-128"),
+	     FE_LOCALS);
+	t = render(&c);
+	chain(t, "steer", ch, sizeof(ch));
+	has_line(ch, "ip saddr { 10.1.0.1, 10.1.0.3 } ip daddr 10.1.0.2 meta l4proto tcp th dport "
+		     "{ 80, 110, 143 } counter meta mark set 0x0e5b0001 accept comment \"rule r\"");
+	has_line(ch, "ip saddr { 10.1.0.1, 10.1.0.3 } ip daddr 10.1.0.2 meta l4proto tcp th dport "
+		     "8000-8080 counter meta mark set 0x0e5b0001 accept comment \"rule r\"");
+	assert_int_equal(count_lines(ch, "comment \"rule r\""), 2);
+	chain(t, "enforce", ch, sizeof(ch));
+	has_line(ch, "ip saddr 10.1.0.2 ip daddr { 10.1.0.1, 10.1.0.3 } meta l4proto tcp th sport "
+		     "{ 80, 110, 143 } counter drop comment \"rule r\"");
+	assert_int_equal(count_lines(ch, "comment \"rule r\""), 2);
+	dcfg_free(&c);
+}
+
 /* Back-end requiring HTTP from anyone: plaintext to port 80 dropped; replies steered; a
  * multicast guard in front of the steering rule (remote any, level 3). */
 static void test_require_backend(void **st)
@@ -461,11 +490,18 @@ static void test_comment_sanitised(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_negotiate_frontend), cmocka_unit_test(test_require_backend),
-		cmocka_unit_test(test_inpass_soft),	   cmocka_unit_test(test_permit_block),
-		cmocka_unit_test(test_order_and_families), cmocka_unit_test(test_respond_only),
-		cmocka_unit_test(test_exemptions),	   cmocka_unit_test(test_manual_sas),
+		/* clang-format off */
+		cmocka_unit_test(test_negotiate_frontend),
+		cmocka_unit_test(test_port_sets),
+		cmocka_unit_test(test_require_backend),
+		cmocka_unit_test(test_inpass_soft),
+		cmocka_unit_test(test_permit_block),
+		cmocka_unit_test(test_order_and_families),
+		cmocka_unit_test(test_respond_only),
+		cmocka_unit_test(test_exemptions),
+		cmocka_unit_test(test_manual_sas),
 		cmocka_unit_test(test_comment_sanitised),
+		/* clang-format on */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

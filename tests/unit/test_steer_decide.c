@@ -49,6 +49,18 @@ static bool addr_has(const struct nft_addr *a, const struct ipaddr *ip)
 	return memcmp(a->lo.b, ip->b, n) <= 0 && memcmp(ip->b, a->hi.b, n) <= 0;
 }
 
+static bool port_has(const struct nft_rule *r, bool local, uint16_t port)
+{
+	if (r->nports && r->ports_local == local) {
+		for (size_t i = 0; i < r->nports; i++)
+			if (r->ports[i] == port)
+				return true;
+		return false;
+	}
+	return local ? port >= r->lport_lo && port <= r->lport_hi
+		     : port >= r->rport_lo && port <= r->rport_hi;
+}
+
 static bool rule_has(const struct nft_rule *r, const struct spd_pkt *p)
 {
 	bool local = r->nlocal == 0;
@@ -61,8 +73,7 @@ static bool rule_has(const struct nft_rule *r, const struct spd_pkt *p)
 		return false;
 	if (r->proto == NFT_PROTO_ANY)
 		return true;
-	return r->proto == p->proto && p->lport >= r->lport_lo && p->lport <= r->lport_hi &&
-	       p->rport >= r->rport_lo && p->rport <= r->rport_hi;
+	return r->proto == p->proto && port_has(r, true, p->lport) && port_has(r, false, p->rport);
 }
 
 static const struct nft_rule *first(const struct nft_ruleset *rs, const struct spd_pkt *p)
