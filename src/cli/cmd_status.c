@@ -25,6 +25,7 @@ static void status_text(const struct ctlmsg_reply *r)
 {
 	const char *ike = ctlmsg_get(r, 0, r->n, "ike");
 	char up[64];
+	uint64_t n;
 
 	printf("espritd %s, up %s (pid %" PRIu64 ")\n", ctlc_str(r, 0, r->n, "version"),
 	       uptime_fmt(ctlc_u64(r, 0, r->n, "uptime"), up, sizeof(up)),
@@ -40,7 +41,8 @@ static void status_text(const struct ctlmsg_reply *r)
 		printf("  %-10s off (manual keys only)\n", "IKE");
 		return;
 	}
-	printf("  %-10s %" PRIu64 " IKE SAs\n", "IKE", ctlc_u64(r, 0, r->n, "ike_sas"));
+	n = ctlc_u64(r, 0, r->n, "ike_sas");
+	printf("  %-10s on, %" PRIu64 " IKE SA%s\n", "IKE", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < r->n; i++)
 		if (!strcmp(r->item[i].key, "ike_sa"))
 			printf("    %s\n", r->item[i].val);

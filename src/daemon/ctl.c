@@ -20,13 +20,6 @@
 
 #define ESPRITD_VERSION "0.1.0" /* project(VERSION) in CMakeLists.txt */
 
-/* The IKE engine's views are referenced weakly: the daemon links them once the engine
- * implements them, and until then the IKE section is left out instead of failing the link. */
-extern const struct ike_stats *ike_get_stats(const struct ike *ike) __attribute__((weak));
-extern void ike_foreach_sa(const struct ike *ike,
-			   void (*fn)(const struct ike_sa_view *v, void *arg), void *arg,
-			   uint64_t now) __attribute__((weak));
-
 struct out {
 	char *p;
 	size_t cap, len;
@@ -52,12 +45,18 @@ static void out_add(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
-static uint64_t mono_now(void)
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Seconds, the clock of SA lifetimes (the data path's). */
+static uint64_t mono_now(void)
+{
+	return mono_ms() / 1000;
 }
 
 int ctl_open(struct ctl *c, const char *path)
@@ -178,10 +177,11 @@ static void ctl_status(struct out *o, const struct ctl *c, const struct ctl_ctx 
 	out_add(o, "sas_out %zu\nsas_in %zu\n", nout, nin);
 	out_add(o, "sas_manual %zu\nsas_ike %zu\n", nman, nike);
 	out_add(o, "ike %s\n", x->ike ? "on" : "off");
-	if (x->ike && ike_foreach_sa) {
+	if (x->ike) {
 		struct ike_count ic = { .o = o };
 
-		ike_foreach_sa(x->ike, status_ike_sa, &ic, now * 1000);
+		/* The engine runs on the daemon's CLOCK_MONOTONIC milliseconds. */
+		ike_foreach_sa(x->ike, status_ike_sa, &ic, mono_ms());
 		out_add(o, "ike_sas %zu\n", ic.n);
 	}
 }
@@ -413,7 +413,7 @@ static void ctl_stats_ike(struct out *o, const struct ike_stats *s)
 static void ctl_stats(struct out *o, const struct ctl_ctx *x)
 {
 	const struct dp_stats *st = &x->d->st;
-	const struct ike_stats *is = x->ike && ike_get_stats ? ike_get_stats(x->ike) : NULL;
+	const struct ike_stats *is = x->ike ? ike_get_stats(x->ike) : NULL;
 	const uint64_t dp[] = { st->tun_rx, st->tun_tx, st->raw_rx, st->raw_tx };
 	uint64_t q[QM_MAX];
 
