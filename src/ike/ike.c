@@ -700,6 +700,7 @@ out:
 static void xsa_tick(struct ike_xsa *x, uint64_t now)
 {
 	struct ike_action act[8];
+	char ra[IPADDR_STRLEN];
 	size_t n, i;
 
 	n = ike_timers_due(x->sa, now, act, ARRAY_SIZE(act));
@@ -741,10 +742,9 @@ static void xsa_tick(struct ike_xsa *x, uint64_t now)
 				break;
 			if (x->req == IKE_REQ_INIT || x->req == IKE_REQ_AUTH)
 				x->ike->st.negotiation_failures++;
-			log_warn("IKE_SA with %s (rule %s) dead: %s", "peer",
-				 x->rule ? x->rule->name : "-",
+			log_warn("IKE_SA with %s (rule %s) dead: %s",
+				 ipaddr_fmt(&x->remote.addr, ra), x->rule ? x->rule->name : "-",
 				 act[i].reason ? act[i].reason : "timeout");
-			x->sa->state = IKE_ST_DEAD; /* already there; kill does the rest */
 			ike_xsa_kill(x, act[i].reason ? act[i].reason : "dead");
 			break;
 		}

@@ -312,6 +312,7 @@ static int child_install(struct ike_xsa *x, const struct child_neg *n)
 		/* RFC 7296 2.8: a random share earlier, so both ends rarely rekey at once */
 		ike_rand(&rnd, sizeof(rnd));
 		c->rekey_at_ms = ike->now + soft - rnd % (soft / 10 + 1);
+		c->expire_at_ms = ike->now + (uint64_t)me->life_sec * 1000;
 	}
 	c->next = ike->children;
 	ike->children = c;
@@ -774,6 +775,13 @@ void ike_child_tick(struct ike *ike, uint64_t now)
 	struct ike_xchild *c;
 
 	for (c = ike->children; c; c = c->next) {
+		if (c->expire_at_ms && c->expire_at_ms <= now && !c->deleting && !c->xsa->dead) {
+			/* RFC 7296 2.8: not rekeyed in time, the pair goes */
+			log_info("CHILD_SA #%u: hard lifetime reached, deleting", c->id);
+			c->deleting = true;
+			ike_down_child(ike, c->id, now);
+			continue;
+		}
 		if (!c->rekey_at_ms || c->rekey_at_ms > now || c->rekeying || c->rekeyed ||
 		    c->xsa->dead)
 			continue;

@@ -56,6 +56,8 @@ struct ike_xchild {
 	struct ts_list loc, rem;	  /* negotiated selectors, this host's view */
 	bool we_initiated;		  /* we were the initiator of the exchange that made it */
 	uint64_t created_ms, rekey_at_ms; /* rekey_at 0 = not armed */
+	uint64_t expire_at_ms;		  /* hard lifetime: deleted then; 0 = never */
+	bool deleting;			  /* our Delete for it is queued or sent */
 	bool rekeying;			  /* a CREATE_CHILD_SA rekey for it is under way */
 	bool rekeyed;			  /* replaced; waits for its delete */
 	uint32_t replaced_id;		  /* made by rekeying this child id, 0 = new */

@@ -872,6 +872,57 @@ static size_t live(const struct node *n, struct kchild **last)
 	return k;
 }
 
+/* Lifetimes drive rekeys: a 10 s Child SA is rekeyed before 9 s by whichever end comes
+ * first, again and again, and exactly one pair is live at every moment in between. */
+static void test_lifetime_rekeys(void **state)
+{
+	static const char *conf_10s = "filter-list fl {\n"
+				      "	me -> 10.1.0.2 tcp port 80 mirrored\n"
+				      "}\n"
+				      "action act {\n"
+				      "	negotiate\n"
+				      "	method esp aes-gcm-128 lifetime 100000kb 10s\n"
+				      "}\n"
+				      "policy p {\n"
+				      "	rule r1 {\n"
+				      "		filters fl\n"
+				      "		action act\n"
+				      "		auth psk \"@/a.psk\"\n"
+				      "	}\n"
+				      "}\n"
+				      "use policy p\n";
+	static const char *conf_10s_b = "action act {\n"
+					"	negotiate\n"
+					"	method esp aes-gcm-128 lifetime 100000kb 10s\n"
+					"}\n"
+					"policy q {\n"
+					"	auth psk \"@/b.psk\"\n"
+					"	default-response action act\n"
+					"}\n"
+					"use policy q\n";
+	struct kchild *a = NULL, *b = NULL;
+
+	(void)state;
+	node_start(0, conf_10s, "10.1.0.1", NULL);
+	node_start(1, conf_10s_b, "10.1.0.2", NULL);
+	establish();
+	assert_int_equal(nodes[0].ch[0].c.out.hard.seconds, 10);
+	assert_int_equal(nodes[0].ch[0].c.out.soft.seconds, 9);
+	for (uint64_t t = 0; t <= 40000; t += 250) {
+		ike_tick(nodes[0].ike, t);
+		ike_tick(nodes[1].ike, t);
+		pump(t);
+		assert_int_equal(live(&nodes[0], &a), 1);
+		assert_int_equal(live(&nodes[1], &b), 1);
+		pair_matches(a, b);
+	}
+	/* rekeyed at least every 9 s, never deleted for want of a rekey */
+	assert_true(nodes[0].nup >= 5);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_child, nodes[0].nup - 1);
+	assert_true(a->c.replaces != 0);
+	prove_keys(&a->c.out, &b->c.in);
+}
+
 /* RFC 7296 2.8.1: both ends rekey the same Child SA at once. Both exchanges complete; the
  * pair made with the lowest nonce is deleted by its creator, the old pair by both; one pair
  * is left and it is the same on both sides. */
@@ -1377,6 +1428,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_child_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_rekey_pfs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifetime_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
