@@ -231,6 +231,38 @@ static void steer_from_sa(struct nft_ruleset *rs, const struct dcfg_sa *cs)
 	}
 }
 
+/* A local set of two or more addresses that is all of the host's addresses of its family
+ * becomes the shared named set. */
+static void steer_mark_me(struct nft_ruleset *rs, struct nft_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct nft_rule *r = &v[i];
+		size_t nme = 0, found = 0;
+
+		for (size_t k = 0; k < rs->nme; k++)
+			nme += rs->me[k].af == r->af;
+		if (r->nlocal < 2 || r->nlocal != nme)
+			continue;
+		for (size_t j = 0; j < r->nlocal; j++)
+			for (size_t k = 0; k < rs->nme; k++)
+				found += steer_is_host(&r->local[j]) &&
+					 ipaddr_eq(&r->local[j].lo, &rs->me[k]);
+		r->local_me = found == nme;
+	}
+}
+
+static void steer_locals(struct nft_ruleset *rs, const struct spd *s)
+{
+	for (size_t i = 0; s && i < s->nlocals && rs->nme < NFT_ME_MAX; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < rs->nme; k++)
+			dup |= ipaddr_eq(&rs->me[k], &s->locals[i].addr);
+		if (!dup)
+			rs->me[rs->nme++] = s->locals[i].addr;
+	}
+}
+
 static void steer_exemptions(struct nft_ruleset *rs, const struct spd *s)
 {
 	unsigned ex;
@@ -274,6 +306,9 @@ int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs)
 		steer_from_sa(rs, &c->sa[i]);
 	steer_compact(rs->out, &rs->nout);
 	steer_compact(rs->in, &rs->nin);
+	steer_locals(rs, c->spd);
+	steer_mark_me(rs, rs->out, rs->nout);
+	steer_mark_me(rs, rs->in, rs->nin);
 	return 0;
 }
 

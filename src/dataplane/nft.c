@@ -108,6 +108,17 @@ static void sb_ports(struct sbuf *s, const char *field, const struct nft_rule *r
 		sb_add(s, "th %s %u-%u ", field, lo, hi);
 }
 
+/* The local side: the shared named set when it is all of the host's addresses. */
+static void sb_local(struct sbuf *s, const struct nft_rule *r, const char *field)
+{
+	bool v6 = r->af == AF_INET6;
+
+	if (r->local_me)
+		sb_add(s, "%s %s @me%c ", v6 ? "ip6" : "ip", field, v6 ? '6' : '4');
+	else
+		sb_addrs(s, r->af, field, r->local, r->nlocal);
+}
+
 /* The match part of one rule: outbound local -> remote, inbound remote -> local. */
 static void sb_match(struct sbuf *s, const struct nft_rule *r, bool outbound)
 {
@@ -117,11 +128,11 @@ static void sb_match(struct sbuf *s, const struct nft_rule *r, bool outbound)
 	if (any_local && r->remote.lo.af == 0)
 		sb_add(s, "meta nfproto %s ", r->af == AF_INET6 ? "ipv6" : "ipv4");
 	if (outbound) {
-		sb_addrs(s, r->af, "saddr", r->local, r->nlocal);
+		sb_local(s, r, "saddr");
 		sb_addrs(s, r->af, "daddr", &r->remote, 1);
 	} else {
 		sb_addrs(s, r->af, "saddr", &r->remote, 1);
-		sb_addrs(s, r->af, "daddr", r->local, r->nlocal);
+		sb_local(s, r, "daddr");
 	}
 	if (r->proto == NFT_PROTO_ANY)
 		return;
@@ -237,6 +248,29 @@ static void sb_exempt(struct sbuf *s, const struct nft_ruleset *rs, bool outboun
 	}
 }
 
+/* Named sets of the host's addresses, one per family that has any. */
+static void sb_me(struct sbuf *s, const struct nft_ruleset *rs)
+{
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		uint8_t af = v6 ? AF_INET6 : AF_INET;
+		size_t n = 0, k = 0;
+
+		for (size_t i = 0; i < rs->nme; i++)
+			n += rs->me[i].af == af;
+		if (!n)
+			continue;
+		sb_add(s, "\tset me%c {\n\t\ttype %s\n\t\telements = { ", v6 ? '6' : '4',
+		       v6 ? "ipv6_addr" : "ipv4_addr");
+		for (size_t i = 0; i < rs->nme; i++) {
+			char t[IPADDR_STRLEN];
+
+			if (rs->me[i].af == af)
+				sb_add(s, "%s%s", ipaddr_fmt(&rs->me[i], t), ++k < n ? ", " : "");
+		}
+		sb_add(s, " }\n\t}\n");
+	}
+}
+
 static void sb_steer(struct sbuf *s, const struct nft_ruleset *rs)
 {
 	sb_add(s, "\tchain steer {\n\t\ttype route hook output priority mangle; policy accept;\n");
@@ -291,6 +325,7 @@ int dp_nft_render(char *buf, size_t cap, const struct nft_ruleset *rs)
 	 * the whole text is one transaction: there is no moment without the table. */
 	sb_add(&s, "add table inet %s\ndelete table inet %s\n", DP_NFT_TABLE, DP_NFT_TABLE);
 	sb_add(&s, "table inet %s {\n", DP_NFT_TABLE);
+	sb_me(&s, rs);
 	sb_steer(&s, rs);
 	sb_add(&s, "\tchain mss {\n\t\ttype filter hook postrouting priority mangle; "
 		   "policy accept;\n");

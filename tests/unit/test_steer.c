@@ -141,7 +141,7 @@ static const char *conf_with(char *buf, size_t cap, const char *list, const char
 }
 
 /* Front-end: negotiate for HTTP to the back-end, mirrored: outbound requests steered from
- * both local addresses (one rule with a set), inbound replies required. */
+ * both local addresses (one rule with the host's address set), inbound replies required. */
 static void test_negotiate_frontend(void **st)
 {
 	char conf[512], ch[8192];
@@ -155,17 +155,22 @@ static void test_negotiate_frontend(void **st)
 	     FE_LOCALS);
 	t = render(&c);
 	chain(t, "steer", ch, sizeof(ch));
-	has_line(ch, "ip saddr { 10.1.0.1, 10.1.0.3 } ip daddr 10.1.0.2 meta l4proto tcp th dport "
+	has_line(ch, "ip saddr @me4 ip daddr 10.1.0.2 meta l4proto tcp th dport "
 		     "80 counter meta mark set 0x0e5b0001 accept comment \"rule r\"");
 	assert_int_equal(count_lines(ch, "comment \"rule r\""), 1);
 	chain(t, "enforce", ch, sizeof(ch));
-	has_line(ch, "ip saddr 10.1.0.2 ip daddr { 10.1.0.1, 10.1.0.3 } meta l4proto tcp th sport "
+	has_line(ch, "ip saddr 10.1.0.2 ip daddr @me4 meta l4proto tcp th sport "
 		     "80 counter drop comment \"rule r\"");
 	assert_int_equal(count_lines(ch, "comment \"rule r\""), 1);
 	/* Protected replies are not subject to the require rule. */
 	chain(t, "tun_in", ch, sizeof(ch));
 	lacks(ch, "rule r");
 	has_line(ch, "counter accept");
+	/* All of the host's IPv4 addresses: the shared named set, defined once. */
+	assert_non_null(strstr(t, "\tset me4 {\n\t\ttype ipv4_addr\n\t\telements = { 10.1.0.1, "
+				  "10.1.0.3 }\n\t}\n"));
+	assert_non_null(strstr(t, "\tset me6 {\n\t\ttype ipv6_addr\n\t\telements = { "
+				  "2001:db8:1::1 }\n\t}\n"));
 	/* Host destinations: no broadcast/multicast guard needed. */
 	lacks(t, "fib daddr type { broadcast, multicast }");
 	dcfg_free(&c);
@@ -188,13 +193,13 @@ static void test_port_sets(void **st)
 	     FE_LOCALS);
 	t = render(&c);
 	chain(t, "steer", ch, sizeof(ch));
-	has_line(ch, "ip saddr { 10.1.0.1, 10.1.0.3 } ip daddr 10.1.0.2 meta l4proto tcp th dport "
+	has_line(ch, "ip saddr @me4 ip daddr 10.1.0.2 meta l4proto tcp th dport "
 		     "{ 80, 110, 143 } counter meta mark set 0x0e5b0001 accept comment \"rule r\"");
-	has_line(ch, "ip saddr { 10.1.0.1, 10.1.0.3 } ip daddr 10.1.0.2 meta l4proto tcp th dport "
+	has_line(ch, "ip saddr @me4 ip daddr 10.1.0.2 meta l4proto tcp th dport "
 		     "8000-8080 counter meta mark set 0x0e5b0001 accept comment \"rule r\"");
 	assert_int_equal(count_lines(ch, "comment \"rule r\""), 2);
 	chain(t, "enforce", ch, sizeof(ch));
-	has_line(ch, "ip saddr 10.1.0.2 ip daddr { 10.1.0.1, 10.1.0.3 } meta l4proto tcp th sport "
+	has_line(ch, "ip saddr 10.1.0.2 ip daddr @me4 meta l4proto tcp th sport "
 		     "{ 80, 110, 143 } counter drop comment \"rule r\"");
 	assert_int_equal(count_lines(ch, "comment \"rule r\""), 2);
 	dcfg_free(&c);
@@ -330,8 +335,8 @@ static void test_order_and_families(void **st)
 	/* tun_in: the permit before the block keeps its place, so a protected packet from the
 	 * permitted host is not dropped by the network's block. */
 	chain(t, "tun_in", ch, sizeof(ch));
-	ok = strstr(ch, "ip saddr 10.1.0.9 ip daddr { 10.1.0.1, 10.1.0.3 } counter accept");
-	blk = strstr(ch, "ip saddr 10.1.0.0/24 ip daddr { 10.1.0.1, 10.1.0.3 } counter drop");
+	ok = strstr(ch, "ip saddr 10.1.0.9 ip daddr @me4 counter accept");
+	blk = strstr(ch, "ip saddr 10.1.0.0/24 ip daddr @me4 counter drop");
 	assert_non_null(ok);
 	assert_non_null(blk);
 	assert_true(ok < blk);
