@@ -334,14 +334,15 @@ static bool ikd_miss(void *arg, const struct spd_pkt *p, const uint8_t *pkt, siz
 
 	if (!k->ike || !k->icfg.spd)
 		return false;
-	if (acq_clear_has(&k->acq, &p->remote, now)) {
+	if (spd_decide(k->icfg.spd, p, &dec) < 0 || dec.verdict != SPD_PROTECT || !dec.initiate)
+		return false;
+	/* Only a soft rule's traffic may follow a fallback; other rules to the peer stay closed. */
+	if (dec.fallback_clear_out && acq_clear_has(&k->acq, &p->remote, now)) {
 		if (dpath_output_clear(k->d, pkt, len) < 0)
 			return false;
 		k->acq.st.sent_clear++;
 		return true;
 	}
-	if (spd_decide(k->icfg.spd, p, &dec) < 0 || dec.verdict != SPD_PROTECT || !dec.initiate)
-		return false;
 	act = dec.action;
 	id = ike_acquire(k->ike, p, now);
 	if (id <= 0 || id > UINT32_MAX) {
