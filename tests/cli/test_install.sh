@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 # install_to PREFIX: make install into $TMP/PREFIX-root; prints the DESTDIR.
 install_to() {
-	local d="$TMP/root$(echo "$1" | tr / _)"
+	local d
+	d="$TMP/root$(echo "$1" | tr / _)"
 	make -s -C "$SRC_DIR" -o build install DESTDIR="$d" PREFIX="$1" GCC_DIR="$ESPRIT_BUILD" \
 		>"$TMP/make.log" 2>&1 || { cat "$TMP/make.log"; return 1; }
 	echo "$d"
