@@ -11,7 +11,8 @@
 # TCP port 80; T's plaintext connection is dropped; both control sockets list the negotiated
 # pair (origin = the rule name); the held SYNs were sent through the new SA; the server's
 # SIGTERM sends DELETE (the client removes the pair), a restarted server is negotiated with
-# again and a second download works; both daemons leave nothing behind.
+# again and a second download works; a SIGKILLed and restarted client negotiates anew with
+# INITIAL_CONTACT and the server keeps only the new pair; both daemons leave nothing behind.
 # ESPRIT_NET_FAMILY=6: the same over IPv6 (test_ike_psk6.sh). ESPRIT_IKE_LIFE=N: Child SA
 # lifetime N seconds, so a long rate-limited transfer crosses rekeys (test_ike_rekey.sh).
 source "$(dirname "$0")/lib.sh"
@@ -107,6 +108,25 @@ else
 	bad "no download after the server's restart"
 fi
 
+# ---- the client dies (SIGKILL) and comes back: INITIAL_CONTACT clears its stale SAs -----------
+kill -KILL "$PIDC"
+wait "$PIDC" 2>/dev/null
+espritd_start "$C" "$TMP/client.conf" "$TMP/client2.log" || net_finish "$TMP/client2.log"
+PIDC=$ESPRITD_PID
+rm -f "$TMP/got.bin"
+if in_ns "$C" curl -sS --max-time 60 -o "$TMP/got.bin" "http://$URL_S/data.bin" &&
+	cmp -s "$TMP/ngx/www/data.bin" "$TMP/got.bin"; then
+	ok "download after the client was killed and restarted"
+else
+	bad "no download after the client was killed and restarted"
+fi
+check "server dropped the dead client's IKE SA on INITIAL_CONTACT" \
+	grep -q "INITIAL_CONTACT: dropping an old IKE SA" "$TMP/server2.log"
+ESPRIT_CONTROL="$TMP/server2.sock" "$ESPRIT" sa >"$TMP/server2.sa" 2>&1
+n_pairs=$(grep -c "web" "$TMP/server2.sa")
+check "server holds exactly one pair (in + out) for the client afterwards ($n_pairs SAs)" \
+	[ "$n_pairs" -eq 2 ]
+
 # ---- rekeys during a transfer ----------------------------------------------------------------
 if [ "$LIFE" -le 60 ]; then
 	head -c 60000000 /dev/urandom >"$TMP/ngx/www/big.bin"
@@ -116,15 +136,16 @@ if [ "$LIFE" -le 60 ]; then
 	else
 		bad "long transfer failed across rekeys"
 	fi
-	n_rk=$(grep -Ec "child [0-9]+ \(web\) installed: .*\(rekey\)" "$TMP/client.log")
-	check "client installed rekeyed pairs during the transfer ($n_rk)" [ "$n_rk" -ge 1 ]
+	n_rk=$(grep -Ec "child [0-9]+ \(web\) installed: .*\(rekey\)" "$TMP/client2.log")
+	check "client installed rekeyed pairs during the transfer ($n_rk)" [ "$n_rk" -ge 2 ]
 fi
 
 kill -TERM "$PIDC"
 wait "$PIDC"
 check "client exits 0 on SIGTERM" [ $? -eq 0 ]
+CLOG2=$TMP/client2.log
 check "nothing of esprit left in the client" espritd_gone "$C"
 # Counted at exit: packets held during acquires and sent once the SA was there (the SYNs).
 check "client held packets during acquires and sent them through the new SAs" \
-	grep -Eq "acquire: held [1-9][0-9]*, sent [1-9]" "$TMP/client.log"
-net_finish "$TMP/client.log" "$TMP/server.log" "$TMP/server2.log"
+	grep -Eq "acquire: held [1-9][0-9]*, sent [1-9]" "$CLOG2"
+net_finish "$TMP/client.log" "$TMP/client2.log" "$TMP/server.log" "$TMP/server2.log"

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-# test_ike_psk.sh with 10-second Child SA lifetimes: rekeys during a long transfer.
-ESPRIT_IKE_LIFE=10 exec bash "$(dirname "$0")/test_ike_psk.sh"
+# test_ike_psk.sh with 5-second Child SA lifetimes: rekeys during a long transfer.
+ESPRIT_IKE_LIFE=5 exec bash "$(dirname "$0")/test_ike_psk.sh"
