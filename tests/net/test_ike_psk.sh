@@ -90,6 +90,21 @@ check "IKE_SA_INIT and IKE_AUTH on UDP 500 seen on the wire" [ "$n_ike" -ge 4 ]
 check "ESP carried the download" [ "$n_esp" -ge 1000 ]
 check "no plaintext TCP port 80 between client and server" [ "$n_clear" -eq 0 ]
 
+# ---- SIGHUP on the client: the negotiated pair survives the reload ----------------------------
+n_inst=$(grep -Ec "child [0-9]+ \(web\) installed" "$TMP/client.log")
+kill -HUP "$PIDC"
+check "client reloads its configuration with IKE running" \
+	wait_for 10 grep -q "reload: .* SAs kept" "$TMP/client.log"
+rm -f "$TMP/got.bin"
+if in_ns "$C" curl -sS --max-time 30 -o "$TMP/got.bin" "http://$URL_S/data.bin" &&
+	cmp -s "$TMP/ngx/www/data.bin" "$TMP/got.bin"; then
+	ok "download after the reload"
+else
+	bad "no download after the reload"
+fi
+check "the reload kept the negotiated pair (no new negotiation)" \
+	[ "$(grep -Ec "child [0-9]+ \(web\) installed" "$TMP/client.log")" -eq "$n_inst" ]
+
 # ---- restart of the server: the client negotiates again ---------------------------------------
 kill -TERM "$PIDSV"
 rc=0
