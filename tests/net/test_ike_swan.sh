@@ -54,6 +54,13 @@ chacha)
 *) skip "unknown ESPRIT_SWAN_SUITE $SUITE" ;;
 esac
 [ -n "${ESPRIT_SWAN_LIFETIME:-}" ] && E_METHOD="$E_METHOD lifetime 100000kb $ESPRIT_SWAN_LIFETIME"
+# ESPRIT_SWAN_PFS=GROUP (strongSwan's name, e.g. x25519): both sides want a fresh key exchange
+# in every Child SA rekey (esprit: `pfs`), strongSwan only with GROUP.
+E_PFS=""
+if [ -n "${ESPRIT_SWAN_PFS:-}" ]; then
+	SW_ESP="$SW_ESP-$ESPRIT_SWAN_PFS"
+	E_PFS=pfs
+fi
 
 # ESPRIT_SWAN_IKE: strongSwan's IKE proposal instead of the suite's (WANT_IKE then unchecked).
 if [ -n "${ESPRIT_SWAN_IKE:-}" ]; then
@@ -118,6 +125,7 @@ filter-list to-swan {
 action swan {
 	negotiate
 	$E_METHOD
+	$E_PFS
 	pending hold 32
 }
 policy interop {
@@ -250,6 +258,13 @@ if [ -n "${ESPRIT_SWAN_LIFETIME:-}" ]; then
 	check "esprit initiated Child SA rekeys during the download, strongSwan accepted ($n_rk >= 2)" \
 		[ "$n_rk" -ge 2 ]
 fi
+if [ -n "${ESPRIT_SWAN_PFS:-}" ]; then
+	n_ke=$(grep -c "CREATE_CHILD_SA re[a-z]* [0-9]* \[ .*KE" "$SW/charon.log")
+	check "Child SA rekeys carried KE payloads both ways (PFS; $n_ke messages)" [ "$n_ke" -ge 2 ]
+	check "strongSwan's rekeyed Child SA shows the PFS group" \
+		bash -c "$(declare -f swanctl_ns swan_sas); S=$S SW=$SW; swan_sas |
+		grep -q 'INSTALLED, TUNNEL-in-UDP, $WANT_ESP/[A-Z_0-9]*'"
+fi
 sleep 0.5
 # rekeys may still be under way with a short lifetime: wait until both sides agree
 spis_agree() {
@@ -340,4 +355,4 @@ echo "wire: $n_500 UDP 500, $n_4500 UDP 4500, $n_esp raw ESP, $n_plain plain TCP
 check "IKE_SA_INIT on UDP 500 (>= 4 datagrams: two negotiations)" [ "$n_500" -ge 4 ]
 check "everything else in UDP 4500 (>= 4000 datagrams for three downloads)" [ "$n_4500" -ge 4000 ]
 check "no raw ESP and no plain TCP 8080 on the wire" [ $((n_esp + n_plain)) -eq 0 ]
-net_finish "$ELOG" "$SW/charon.log"
+net_finish "$TMP/espritd.log" "$TMP/espritd2.log" "$SW/charon.log"
