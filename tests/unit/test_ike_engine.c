@@ -308,6 +308,31 @@ static const char *conf_b = "policy q {\n"
 			    "}\n"
 			    "use policy q\n";
 
+/* An initiator's configuration: one rule r1 with filter line f and action lines m. */
+static const char *conf_init(const char *f, const char *m)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "filter-list fl {\n\t%s\n}\naction act {\n\tnegotiate\n%s}\npolicy p {\n"
+		 "\trule r1 {\n\t\tfilters fl\n\t\taction act\n\t\tauth psk \"@/a.psk\"\n"
+		 "\t}\n}\nuse policy p\n",
+		 f, m);
+	return buf;
+}
+
+/* A respond-only configuration whose default response rule uses action lines m. */
+static const char *conf_resp(const char *m)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "action act {\n\tnegotiate\n%s}\npolicy q {\n\tauth psk \"@/b.psk\"\n"
+		 "\tdefault-response action act\n}\nuse policy q\n",
+		 m);
+	return buf;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -876,35 +901,15 @@ static size_t live(const struct node *n, struct kchild **last)
  * first, again and again, and exactly one pair is live at every moment in between. */
 static void test_lifetime_rekeys(void **state)
 {
-	static const char *conf_10s = "filter-list fl {\n"
-				      "	me -> 10.1.0.2 tcp port 80 mirrored\n"
-				      "}\n"
-				      "action act {\n"
-				      "	negotiate\n"
-				      "	method esp aes-gcm-128 lifetime 100000kb 10s\n"
-				      "}\n"
-				      "policy p {\n"
-				      "	rule r1 {\n"
-				      "		filters fl\n"
-				      "		action act\n"
-				      "		auth psk \"@/a.psk\"\n"
-				      "	}\n"
-				      "}\n"
-				      "use policy p\n";
-	static const char *conf_10s_b = "action act {\n"
-					"	negotiate\n"
-					"	method esp aes-gcm-128 lifetime 100000kb 10s\n"
-					"}\n"
-					"policy q {\n"
-					"	auth psk \"@/b.psk\"\n"
-					"	default-response action act\n"
-					"}\n"
-					"use policy q\n";
 	struct kchild *a = NULL, *b = NULL;
 
 	(void)state;
-	node_start(0, conf_10s, "10.1.0.1", NULL);
-	node_start(1, conf_10s_b, "10.1.0.2", NULL);
+	node_start(0,
+		   conf_init("me -> 10.1.0.2 tcp port 80 mirrored",
+			     "\tmethod esp aes-gcm-128 lifetime 100000kb 10s\n"),
+		   "10.1.0.1", NULL);
+	node_start(1, conf_resp("\tmethod esp aes-gcm-128 lifetime 100000kb 10s\n"), "10.1.0.2",
+		   NULL);
 	establish();
 	assert_int_equal(nodes[0].ch[0].c.out.hard.seconds, 10);
 	assert_int_equal(nodes[0].ch[0].c.out.soft.seconds, 9);
@@ -957,38 +962,15 @@ static void test_child_rekey_collision(void **state)
 
 static void test_child_rekey_pfs(void **state)
 {
-	static const char *conf_pfs = "filter-list fl {\n"
-				      "	me -> 10.1.0.2 tcp port 80 mirrored\n"
-				      "}\n"
-				      "action act {\n"
-				      "	negotiate\n"
-				      "	method esp aes-cbc-256 hmac-sha2-256\n"
-				      "	pfs\n"
-				      "}\n"
-				      "policy p {\n"
-				      "	rule r1 {\n"
-				      "		filters fl\n"
-				      "		action act\n"
-				      "		auth psk \"@/a.psk\"\n"
-				      "		mode transport\n"
-				      "	}\n"
-				      "}\n"
-				      "use policy p\n";
-	static const char *conf_pfs_b = "action act {\n"
-					"	negotiate\n"
-					"	method esp aes-cbc-256 hmac-sha2-256\n"
-					"	pfs\n"
-					"}\n"
-					"policy q {\n"
-					"	auth psk \"@/b.psk\"\n"
-					"	default-response action act\n"
-					"}\n"
-					"use policy q\n";
 	const char *log;
 
 	(void)state;
-	node_start(0, conf_pfs, "10.1.0.1", NULL);
-	node_start(1, conf_pfs_b, "10.1.0.2", NULL);
+	node_start(0,
+		   conf_init("me -> 10.1.0.2 tcp port 80 mirrored",
+			     "\tmethod esp aes-cbc-256 hmac-sha2-256\n\tpfs\n"),
+		   "10.1.0.1", NULL);
+	node_start(1, conf_resp("\tmethod esp aes-cbc-256 hmac-sha2-256\n\tpfs\n"), "10.1.0.2",
+		   NULL);
 	establish();
 	assert_int_equal(nodes[0].ch[0].c.out.encr, 12);
 	assert_int_equal(nodes[0].ch[0].c.out.integ, 12);
@@ -1174,28 +1156,15 @@ static void test_force_encap(void **state)
  * actions allow clear text when the peer never answered. */
 static void test_acquire_rules(void **state)
 {
-	static const char *conf_soft = "filter-list fl {\n"
-				       "	me -> 10.1.0.2 tcp port 80 mirrored\n"
-				       "}\n"
-				       "action act {\n"
-				       "	negotiate\n"
-				       "	method esp aes-gcm-128\n"
-				       "	soft\n"
-				       "}\n"
-				       "policy p {\n"
-				       "	rule r1 {\n"
-				       "		filters fl\n"
-				       "		action act\n"
-				       "		auth psk \"@/a.psk\"\n"
-				       "	}\n"
-				       "}\n"
-				       "use policy p\n";
 	struct spd_pkt other = flow(443);
 	int64_t again;
 	uint64_t t;
 
 	(void)state;
-	node_start(0, conf_soft, "10.1.0.1", NULL);
+	node_start(0,
+		   conf_init("me -> 10.1.0.2 tcp port 80 mirrored",
+			     "\tmethod esp aes-gcm-128\n\tsoft\n"),
+		   "10.1.0.1", NULL);
 	node_start(1, conf_b, "10.1.0.2", NULL);
 	assert_int_equal(ike_acquire(nodes[0].ike, &other, 0), -ENOENT); /* no rule */
 	drop_from = 1;
@@ -1251,6 +1220,89 @@ static void test_shutdown_and_half_open(void **state)
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
 	ike_tick(nodes[1].ike, 100 + 30000);
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+}
+
+/* What the daemon does on SIGHUP: load, hand over, free the old model. */
+static void reload(int i, const char *conf, uint64_t now)
+{
+	char addr[IPADDR_STRLEN];
+	struct ike_config cfg = { .local = &nodes[i].addr, .nlocal = 1 };
+	struct spd *s = load(conf, ipaddr_fmt(&nodes[i].addr, addr));
+
+	cfg.spd = s;
+	assert_int_equal(ike_reload(nodes[i].ike, &cfg, now), 0);
+	spd_free(nodes[i].spd);
+	nodes[i].spd = s;
+	pump(now);
+}
+
+/* SIGHUP: a reload that keeps the rule keeps the SAs; one without it deletes them with the
+ * peer. */
+static void test_reload(void **state)
+{
+	static const char *conf_other = "filter-list web {\n"
+					"	me -> 10.1.0.2 tcp port 443 mirrored\n"
+					"}\n"
+					"action act {\n"
+					"	negotiate\n"
+					"	method esp aes-gcm-128\n"
+					"}\n"
+					"policy p {\n"
+					"	rule https {\n"
+					"		filters web\n"
+					"		action act\n"
+					"		auth psk \"@/a.psk\"\n"
+					"	}\n"
+					"}\n"
+					"use policy p\n";
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	reload(0, conf_a, 10);
+	assert_int_equal(nodes[0].ndown + nodes[1].ndown, 0);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 1);
+	/* the SA still works under the new model: a Child SA rekey */
+	assert_int_equal(ike_rekey_child(nodes[0].ike, nodes[0].ch[0].c.id, 20), 0);
+	pump(20);
+	assert_int_equal(nodes[0].nup, 2);
+	pair_matches(&nodes[0].ch[1], &nodes[1].ch[1]);
+
+	reload(0, conf_other, 30);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+	assert_true(nodes[0].ch[1].down);
+	assert_true(nodes[1].ch[1].down);
+}
+
+/* The same over IPv6 (ID_IPV6_ADDR, IPv6 selectors). */
+static void test_ipv6(void **state)
+{
+	struct spd_pkt p = {
+		.dir = SPD_DIR_OUT, .proto = IPPROTO_TCP, .lport = 40000, .rport = 80
+	};
+	struct kchild *a, *b;
+
+	(void)state;
+	node_start(0,
+		   conf_init("me -> 2001:db8:1::2 tcp port 80 mirrored",
+			     "\tmethod esp chacha20-poly1305\n"),
+		   "2001:db8:1::1", NULL);
+	node_start(1, conf_resp("\tmethod esp chacha20-poly1305\n"), "2001:db8:1::2", NULL);
+	p.local = nodes[0].addr;
+	p.remote = nodes[1].addr;
+	nodes[0].acq_id = ike_acquire(nodes[0].ike, &p, 0);
+	assert_true(nodes[0].acq_id > 0);
+	pump(0);
+	assert_int_equal(nodes[0].acq_ok, 1);
+	a = &nodes[0].ch[0];
+	b = &nodes[1].ch[0];
+	pair_matches(a, b);
+	assert_int_equal(a->c.out.encr, 28); /* ChaCha20-Poly1305 */
+	assert_int_equal(a->c.out.encr_key_len, 36);
+	assert_int_equal(a->c.sel[0].local.af, AF_INET6);
+	assert_int_equal(a->c.sel[0].local_plen, 128);
+	assert_true(ipaddr_eq(&b->c.sel[0].remote, &nodes[0].addr));
 }
 
 /* RFC 7296 2.6: with a half-open SA over the threshold B demands a COOKIE; A retries with it
@@ -1433,6 +1485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_and_half_open, setup, teardown),
