@@ -37,7 +37,15 @@ F=require-f$SFX
 B=require-b$SFX
 L=require-l$SFX
 W=require-w$SFX
-A_F=10.7.0.1 A_B=10.7.0.2 A_L=10.7.0.3
+# ESPRIT_NET_FAMILY=6 runs the same over IPv6 (test_policy_require6.sh): there the front-end's
+# rule matches both of its IPv6 addresses (global and link-local), through the @me6 set.
+if [ "${ESPRIT_NET_FAMILY:-4}" = 6 ]; then
+	A_F=fd00:7::1 A_B=fd00:7::2 A_L=fd00:7::3 PLEN=64 NODAD=nodad URL_B="[fd00:7::2]"
+	SYN="ip6 and ip6[53] & 2 != 0"
+else
+	A_F=10.7.0.1 A_B=10.7.0.2 A_L=10.7.0.3 PLEN=24 NODAD= URL_B=10.7.0.2
+	SYN="tcp[tcpflags] & tcp-syn != 0"
+fi
 TMP="$(mktemp -d)"
 PIDS=()
 PASSED=0
@@ -99,7 +107,7 @@ ip -n "$W" link set br0 up
 link() { # link NS SIDE_IF SW_IF ADDR
 	ip link add "$2" netns "$1" type veth peer name "$3" netns "$W" || exit 1
 	ip -n "$W" link set "$3" master br0 up
-	ip -n "$1" addr add "$4/24" dev "$2"
+	ip -n "$1" addr add "$4/$PLEN" dev "$2" $NODAD
 	ip -n "$1" link set "$2" up
 }
 link "$F" ethf wf $A_F
@@ -195,7 +203,7 @@ count() { # count FILE FILTER
 	tcpdump -r "$1" -n "$2" 2>/dev/null | wc -l
 }
 fetch() { # fetch NS OUT: download from the back-end
-	ip netns exec "$1" curl -sS --max-time "${3:-20}" -o "$2" "http://$A_B/data.bin"
+	ip netns exec "$1" curl -sS --max-time "${3:-20}" -o "$2" "http://$URL_B/data.bin"
 }
 
 # ---- back-end requires ------------------------------------------------------------------
@@ -210,8 +218,8 @@ fi
 stop_capture
 n_esp=$(count "$TMP/req.pcap" "esp and host $A_F")
 n_plain=$(count "$TMP/req.pcap" "tcp port 80 and host $A_F")
-n_syn=$(count "$TMP/req.pcap" "tcp[tcpflags] & tcp-syn != 0 and src host $A_L and dst port 80")
-n_back=$(count "$TMP/req.pcap" "ip and src host $A_B and dst host $A_L")
+n_syn=$(count "$TMP/req.pcap" "$SYN and tcp and src host $A_L and dst port 80")
+n_back=$(count "$TMP/req.pcap" "tcp and src host $A_B and dst host $A_L")
 echo "wire: $n_esp ESP F<->B, $n_plain plaintext port 80 F<->B, $n_syn SYNs from L, $n_back to L"
 check "ESP between front-end and back-end (>= 100 packets)" [ "$n_esp" -ge 100 ]
 check "no plaintext port 80 between front-end and back-end" [ "$n_plain" -eq 0 ]
@@ -225,6 +233,10 @@ echo "nft: front-end steered $f_pol by policy, $f_sa by the SA's selector;" \
 	"back-end dropped $b_req plaintext, steered $b_pol replies by policy"
 check "front-end: the policy rule steered the requests (>= 10 packets)" [ "${f_pol//none/0}" -ge 10 ]
 check "front-end: nothing left for the SA's own selector rule (policy first)" [ "$f_sa" = 0 ]
+if [ "${ESPRIT_NET_FAMILY:-4}" = 6 ]; then
+	check "front-end: its rule matches the host's IPv6 addresses by the @me6 set" bash -c \
+		"ip netns exec $F nft list chain inet esprit steer | grep 'rule http' | grep -q '@me6'"
+fi
 check "back-end: the policy's require rule dropped exactly the legacy client's SYNs ($n_syn)" \
 	[ "$b_req" = "$n_syn" ]
 check "back-end: the replies were steered by the mirrored policy rule (>= 10)" \
