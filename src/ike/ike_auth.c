@@ -298,9 +298,10 @@ int ike_auth_start(struct ike_xsa *x)
 }
 
 /* Responder: the rule and method that authenticate this peer, for the kind of AUTH it sent.
- * The rule the selectors chose first; otherwise (selectors match nothing) a rule of the
- * policy with such a method, so the IKE SA can still be authenticated and the Child SA
- * refused with TS_UNACCEPTABLE. */
+ * The rule the selectors chose first; otherwise (selectors match nothing, or the rule has no
+ * such method, e.g. a default response rule of a policy without methods of its own) the first
+ * rule of the policy with one: a peer that proves a key the policy holds is authenticated, and
+ * its Child SA is then judged by the selectors' rule (or refused with TS_UNACCEPTABLE). */
 static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule *ts_rule, int kind,
 					const struct spd_rule **out)
 {
@@ -311,7 +312,7 @@ static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule
 	if (kind < 0)
 		return NULL;
 	a = rule_method(x->ike, ts_rule, kind);
-	if (a || ts_rule || !p)
+	if (a || !p)
 		return a;
 	for (size_t i = 0; i < p->nrules; i++) {
 		if (!p->rules[i]->active)

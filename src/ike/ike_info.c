@@ -81,6 +81,11 @@ void ike_initial_contact(struct ike_xsa *x)
 	for (o = x->ike->sas; o; o = o->next) {
 		if (o == x || o->dead || !ipaddr_eq(&o->remote.addr, &x->remote.addr))
 			continue;
+		/* only SAs that were up before: one still being negotiated may be our own
+		 * simultaneous initiation, which the peer has not seen yet */
+		if (o->sa->state != IKE_ST_ESTABLISHED && o->sa->state != IKE_ST_REKEYING &&
+		    o->sa->state != IKE_ST_DELETING)
+			continue;
 		log_info("INITIAL_CONTACT: dropping an old IKE SA with the same peer");
 		ike_xsa_kill(o, "peer sent INITIAL_CONTACT");
 	}

@@ -1305,6 +1305,41 @@ static void test_ipv6(void **state)
 	assert_true(ipaddr_eq(&b->c.sel[0].remote, &nodes[0].addr));
 }
 
+/* Both hosts start IKE towards each other at the same moment (each has a rule for the other's
+ * traffic): both negotiations complete, INITIAL_CONTACT in each does not tear down the other
+ * one still in progress, and every pair matches. */
+static void test_simultaneous_start(void **state)
+{
+	struct spd_pkt pb = flow(80);
+	struct kchild *k;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1,
+		   conf_init("me -> 10.1.0.1 tcp port 22 mirrored", "\tmethod esp aes-gcm-128\n"),
+		   "10.1.0.2", NULL);
+	acquire(0, 80, 0);
+	pb.local = nodes[1].addr;
+	pb.remote = nodes[0].addr;
+	pb.rport = 22;
+	nodes[1].acq_id = ike_acquire(nodes[1].ike, &pb, 0);
+	assert_true(nodes[1].acq_id > 0);
+	pump(0);
+	assert_int_equal(nodes[0].acq_ok, 1);
+	assert_int_equal(nodes[1].acq_ok, 1);
+	assert_int_equal(nodes[0].nup, 2);
+	assert_int_equal(nodes[1].nup, 2);
+	assert_int_equal(nodes[0].ndown + nodes[1].ndown, 0);
+	for (size_t i = 0; i < 2; i++) {
+		k = NULL;
+		for (size_t j = 0; j < 2; j++)
+			if (nodes[1].ch[j].c.in.spi == nodes[0].ch[i].c.out.spi)
+				k = &nodes[1].ch[j];
+		assert_non_null(k);
+		pair_matches(&nodes[0].ch[i], k);
+	}
+}
+
 /* RFC 7296 2.6: with a half-open SA over the threshold B demands a COOKIE; A retries with it
  * and gets through. */
 static void test_cookie(void **state)
@@ -1485,6 +1520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_simultaneous_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
