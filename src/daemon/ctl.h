@@ -34,6 +34,10 @@ struct ctl {
 struct ctl_ctx {
 	const struct dpath *d;
 	const struct ike *ike; /* may be NULL: no IKE section then */
+	/* The same engine for up, down and rekey, which change it; NULL: they answer "error
+	 * IKE is not running". */
+	struct ike *ike_admin;
+	uint64_t now_ms; /* the engine's clock (CLOCK_MONOTONIC ms); 0: ctl reads it itself */
 };
 
 /* Create the socket (and its directory, 0755, if missing). 0 or -errno. */

@@ -501,7 +501,9 @@ static bool handle_signal(int sfd, struct dpath *d)
 
 static void ctl_event(int ep, struct ctl *ctl, uint32_t tag, const struct dpath *d)
 {
-	const struct ctl_ctx x = { .d = d, .ike = ikd.ike };
+	const struct ctl_ctx x = {
+		.d = d, .ike = ikd.ike, .ike_admin = ikd.ike, .now_ms = now_ms()
+	};
 	int slot;
 
 	if (tag == EV_CTL) {
