@@ -12,6 +12,9 @@
 #      expected algorithms; the IKE suite strongSwan shows is the expected one;
 #   2. a download E <- S through the tunnel is byte-identical; the wire carries UDP 500/4500
 #      only (no raw ESP, no plain TCP 8080);
+#   2b. strongSwan adds a narrower Child SA (TCP 8080) with CREATE_CHILD_SA: esprit installs it
+#      and the next download goes through it; strongSwan deletes just that Child SA: esprit
+#      removes that pair only and the first one carries the next download;
 #   3. child rekey and IKE rekey during a download (strongSwan initiates them with
 #      swanctl --rekey; with ESPRIT_SWAN_LIFETIME esprit initiates the Child SA rekeys): new
 #      SPIs on both sides, the download still byte-identical;
@@ -141,6 +144,8 @@ use policy interop
 CONF
 SW="$TMP/swan"
 swan_dir "$SW"
+# a second, narrower child (strongSwan's HTTP port only) for the CREATE_CHILD_SA step
+swan_child web "$A_S[tcp/8080]" "$A_E[tcp]" "$SW_ESP"
 if [ "$AUTH" = cert ]; then
 	swan_conn_cert "$SW" swan $A_S $A_E $A_S "O=esprit interop, CN=esprit" "$SW_IKE" "$SW_ESP" \
 		"$TMP/ca.pem" "$TMP/swan.pem" "$TMP/swan.key" "" "dpd_delay = 1s"
@@ -228,6 +233,35 @@ fi
 check "strongSwan counted the bytes on its Child SA" \
 	bash -c "$(declare -f swanctl_ns swan_sas); S=$S SW=$SW; swan_sas |
 	grep -q 'out  *[0-9a-f]*, *[0-9]\{7,\} bytes'"
+
+# ---- 2b. a second Child SA under the same IKE SA, then a Child SA DELETE ----------------------
+# strongSwan asks for a narrower pair (its TCP port 8080 only) with CREATE_CHILD_SA; esprit
+# installs it (selectors narrowed within the rule) and sends the next download through it, the
+# newest covering pair; strongSwan's DELETE of that Child SA leaves the first one working.
+spis_first=$(esprit_spis)
+check "strongSwan adds a Child SA for TCP port 8080 (CREATE_CHILD_SA)" \
+	swanctl_ns "$S" "$SW" --initiate --child web --timeout 10
+check "espritd: two Child SA pairs (4 SAs) under one IKE SA" bash -c \
+	"[ \$(PY3=$PY3 NET_DIR=$NET_DIR; $(declare -f ctl); ctl $ESOCK sa | grep -c '^origin swan$') -eq 4 ] &&
+	[ \$(PY3=$PY3 NET_DIR=$NET_DIR; $(declare -f ctl); ctl $ESOCK status | grep -c '^ike_sa ') -eq 1 ]"
+web_in=$(swan_sas | awk '/^  web: #/ { w = 1 } w && $1 == "out" { sub(",", "", $2); print "0x" $2; exit }')
+if download "$TMP/web.bin" && cmp -s "$TMP/www/data.bin" "$TMP/web.bin"; then
+	ok "download through the narrower Child SA is byte-identical"
+else
+	bad "download through the narrower Child SA"
+fi
+web_pk=$(ctl "$ESOCK" sa | sed -n "s/^sa in esp spi $web_in .* packets \([0-9]*\) .*/\1/p")
+check "esprit received it on the new Child SA ($web_in: ${web_pk:-none} packets >= 2000)" \
+	[ "${web_pk:-0}" -ge 2000 ]
+check "strongSwan deletes that Child SA (INFORMATIONAL DELETE for ESP)" \
+	swanctl_ns "$S" "$SW" --terminate --child web --timeout 10
+check "espritd removes only that pair: the first one is left" \
+	wait_for 5 bash -c "[ \"\$(PY3=$PY3 NET_DIR=$NET_DIR; $(declare -f ctl esprit_spis); ESOCK=$ESOCK; esprit_spis)\" = '$spis_first' ]"
+if download "$TMP/first2.bin" && cmp -s "$TMP/www/data.bin" "$TMP/first2.bin"; then
+	ok "download through the first Child SA again is byte-identical"
+else
+	bad "download through the first Child SA after the DELETE"
+fi
 
 # ---- 3. rekeys during a download ---------------------------------------------------------------
 # Without ESPRIT_SWAN_LIFETIME strongSwan rekeys the Child SA and then the IKE SA; with it,
@@ -353,6 +387,6 @@ n_esp=$(pcap_count "$TMP/wire.pcap" $IPV proto 50)
 n_plain=$(pcap_count "$TMP/wire.pcap" tcp port 8080)
 echo "wire: $n_500 UDP 500, $n_4500 UDP 4500, $n_esp raw ESP, $n_plain plain TCP 8080"
 check "IKE_SA_INIT on UDP 500 (>= 4 datagrams: two negotiations)" [ "$n_500" -ge 4 ]
-check "everything else in UDP 4500 (>= 4000 datagrams for three downloads)" [ "$n_4500" -ge 4000 ]
+check "everything else in UDP 4500 (>= 4000 datagrams for five downloads)" [ "$n_4500" -ge 4000 ]
 check "no raw ESP and no plain TCP 8080 on the wire" [ $((n_esp + n_plain)) -eq 0 ]
 net_finish "$TMP/espritd.log" "$TMP/espritd2.log" "$SW/charon.log"

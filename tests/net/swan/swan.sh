@@ -112,6 +112,21 @@ swan_ready() {
 	}
 }
 
+# SWAN_MORE_CHILDREN: more child sections for the connections written below (swan_child).
+SWAN_MORE_CHILDREN=""
+
+# swan_child NAME LOCAL_TS REMOTE_TS ESP_PROPOSALS: one more tunnel child section, appended to
+# SWAN_MORE_CHILDREN (traffic selectors in swanctl syntax, e.g. 10.0.0.1[tcp/8080]).
+swan_child() {
+	SWAN_MORE_CHILDREN+="
+			$1 {
+				mode = tunnel
+				local_ts = $2
+				remote_ts = $3
+				esp_proposals = $4
+			}"
+}
+
 # swan_conn_psk D NAME LOCAL REMOTE PSK IKE_PROPOSALS ESP_PROPOSALS [EXTRA_CHILD [EXTRA_CONN]]:
 # D/swanctl/swanctl.conf with one IKEv2 connection NAME (child NAME too): PSK authentication
 # with IP address IDs, host-to-host tunnel (traffic selectors = the two addresses), ESP in UDP
@@ -145,6 +160,7 @@ connections {
 				esp_proposals = $esp
 				$xchild
 			}
+			$SWAN_MORE_CHILDREN
 		}
 	}
 }
@@ -196,6 +212,7 @@ connections {
 				esp_proposals = $esp
 				$xchild
 			}
+			$SWAN_MORE_CHILDREN
 		}
 	}
 }
