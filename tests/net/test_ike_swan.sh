@@ -70,22 +70,7 @@ if [ -n "${ESPRIT_SWAN_IKE:-}" ]; then
 	SW_IKE=$ESPRIT_SWAN_IKE WANT_IKE=""
 fi
 
-if [ "${ESPRIT_SWAN_FAMILY:-4}" = 6 ]; then
-	A_E=fd00:72::1 A_S=fd00:72::2 PLEN=64 NODAD=nodad IPV=ip6 URL_S="[fd00:72::2]"
-else
-	A_E=10.72.0.1 A_S=10.72.0.2 PLEN=24 NODAD="" IPV=ip URL_S=10.72.0.2
-fi
-E=swie$$ S=swis$$
-net_ns "$E"
-net_ns "$S"
-swan_netns_prep "$S"
-ip link add ve netns "$E" type veth peer name vs netns "$S" || exit 1
-# shellcheck disable=SC2086 # NODAD is empty or one word
-ip -n "$E" addr add $A_E/$PLEN dev ve $NODAD
-# shellcheck disable=SC2086
-ip -n "$S" addr add $A_S/$PLEN dev vs $NODAD
-ip -n "$E" link set ve up
-ip -n "$S" link set vs up
+swan_topology swi "${ESPRIT_SWAN_FAMILY:-4}"
 
 # ---- configurations ------------------------------------------------------------------------
 PSK="interop-$(openssl rand -hex 12)"
@@ -154,13 +139,7 @@ else
 fi
 
 # ---- start both ------------------------------------------------------------------------------
-ip netns exec "$S" unshare -m --propagation private sh -c "$(swan_cmd "$SW")" >"$SW/out" 2>&1 &
-SWAN_PID=$!
-PIDS+=("$SWAN_PID")
-swan_ready "$S" "$SW" || {
-	cat "$SW/out" "$SW/charon.log"
-	exit 1
-}
+swan_start "$SW"
 ELOG="$TMP/espritd.log"
 ESOCK="$TMP/espritd.sock"
 espritd_start "$E" "$TMP/esprit.conf" "$ELOG" || {

@@ -20,16 +20,7 @@ net_init swn curl openssl
 swan_available || skip "strongSwan (charon, swanctl, kernel-libipsec, openssl/gcm plugins) not installed"
 command -v unshare >/dev/null || skip "unshare not installed"
 
-A_E=10.72.0.1 A_S=10.72.0.2
-E=swne$$ S=swns$$
-net_ns "$E"
-net_ns "$S"
-swan_netns_prep "$S"
-ip link add ve netns "$E" type veth peer name vs netns "$S" || exit 1
-ip -n "$E" addr add $A_E/24 dev ve
-ip -n "$S" addr add $A_S/24 dev vs
-ip -n "$E" link set ve up
-ip -n "$S" link set vs up
+swan_topology swn
 
 PSK="interop-$(openssl rand -hex 12)"
 printf '%s\n' "$PSK" >"$TMP/psk"
@@ -58,12 +49,7 @@ SW="$TMP/swan"
 IKE=aes256gcm16-prfsha384-ecp256
 swan_dir "$SW"
 swan_conn_psk "$SW" swan $A_S $A_E "$PSK" $IKE aes128gcm16
-ip netns exec "$S" unshare -m --propagation private sh -c "$(swan_cmd "$SW")" >"$SW/out" 2>&1 &
-PIDS+=($!)
-swan_ready "$S" "$SW" || {
-	cat "$SW/out" "$SW/charon.log"
-	exit 1
-}
+swan_start "$SW"
 ELOG="$TMP/espritd.log"
 ESOCK="$TMP/espritd.sock"
 espritd_start "$E" "$TMP/esprit.conf" "$ELOG" || {

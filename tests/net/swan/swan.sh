@@ -226,6 +226,41 @@ swan_netns_prep() {
 	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
 
+# With tests/net/lib.sh (net_ns, PIDS, TMP):
+# swan_topology PREFIX [4|6]: namespaces E (espritd) and S (charon), PREFIX and the shell's pid in
+# their names, joined by one veth (ve in E, vs in S); A_E/A_S their addresses (10.72.0.1/.2 or
+# fd00:72::1/::2), IPV (ip|ip6) and URL_S (A_S for a URL).
+swan_topology() {
+	if [ "${2:-4}" = 6 ]; then
+		A_E=fd00:72::1 A_S=fd00:72::2 PLEN=64 NODAD=nodad IPV=ip6 URL_S="[fd00:72::2]"
+	else
+		A_E=10.72.0.1 A_S=10.72.0.2 PLEN=24 NODAD="" IPV=ip URL_S=10.72.0.2
+	fi
+	E=${1}e$$ S=${1}s$$
+	net_ns "$E"
+	net_ns "$S"
+	swan_netns_prep "$S"
+	ip link add ve netns "$E" type veth peer name vs netns "$S" || exit 1
+	# shellcheck disable=SC2086 # NODAD is empty or one word
+	ip -n "$E" addr add $A_E/$PLEN dev ve $NODAD
+	# shellcheck disable=SC2086
+	ip -n "$S" addr add $A_S/$PLEN dev vs $NODAD
+	ip -n "$E" link set ve up
+	ip -n "$S" link set vs up
+}
+
+# swan_start D: charon with directory D in namespace S, configuration loaded (exits 1 with its
+# output if it does not come up); SWAN_PID is charon's pid (also in PIDS). Not in a subshell.
+swan_start() {
+	ip netns exec "$S" unshare -m --propagation private sh -c "$(swan_cmd "$1")" >"$1/out" 2>&1 &
+	SWAN_PID=$!
+	PIDS+=("$SWAN_PID")
+	swan_ready "$S" "$1" || {
+		cat "$1/out" "$1/charon.log"
+		exit 1
+	}
+}
+
 # swan_child_up NS D CHILD: a Child SA named CHILD is INSTALLED in D's charon.
 swan_child_up() {
 	swanctl_ns "$1" "$2" --list-sas 2>/dev/null | grep -q "^  $3: .*INSTALLED"
