@@ -181,8 +181,8 @@ PIDS+=($!)
 wait_for 10 in_ns "$S" "$PY3" -c 'import socket; socket.create_connection(("'$A_S'", 80), 1)' ||
 	bad "HTTP server (connection over lo must not be dropped by enforcement)"
 
-# 32 MiB capture buffer: with the default 2 MiB tcpdump dropped packets under load.
-ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 32768 -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
+# 64 MiB capture buffer: with the default 2 MiB tcpdump dropped packets under load.
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump.log"
@@ -340,7 +340,7 @@ sleep 0.5
 # ---- fail closed: a killed daemon leaks nothing; the next one cleans up and starts ----------
 kill -KILL "$PIDC"
 wait "$PIDC" 2>/dev/null
-ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 32768 -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump2.log"
