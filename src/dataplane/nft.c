@@ -274,7 +274,12 @@ static void sb_me(struct sbuf *s, const struct nft_ruleset *rs)
 static void sb_steer(struct sbuf *s, const struct nft_ruleset *rs)
 {
 	sb_add(s, "\tchain steer {\n\t\ttype route hook output priority mangle; policy accept;\n");
-	sb_add(s, "\t\tmeta mark 0x%08x counter accept\n", DP_MARK_BYPASS);
+	sb_add(s, "\t\tmeta mark 0x%08x meta l4proto { esp, ah } counter accept\n", DP_MARK_BYPASS);
+	sb_add(s, "\t\tmeta mark 0x%08x udp sport { 500, 4500 } counter accept\n", DP_MARK_BYPASS);
+	/* What else the daemon sends with the bypass mark is a soft flow after its fallback
+	 * to clear: its replies are accepted in clear (enforce). */
+	sb_add(s, "\t\tmeta mark 0x%08x counter ct mark set ct mark or 0x%08x accept\n",
+	       DP_MARK_BYPASS, NFT_CT_CLEAR);
 	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
 	/* Traffic to ourselves never leaves the host: nothing to protect. */
 	sb_add(s, "\t\toifname \"lo\" counter accept\n");
@@ -297,6 +302,7 @@ static void sb_enforce(struct sbuf *s, const struct nft_ruleset *rs)
 	/* Our own protocols arrive in clear by nature. */
 	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
 	sb_exempt(s, rs, false);
+	sb_add(s, "\t\tct mark and 0x%08x == 0x%08x counter accept\n", NFT_CT_CLEAR, NFT_CT_CLEAR);
 	for (size_t i = 0; i < rs->nin; i++)
 		sb_rule(s, &rs->in[i], false);
 	sb_add(s, "\t}\n");

@@ -7,7 +7,9 @@
  *
  *   chain steer    (route hook output, mangle) -- outbound:
  *                  1. never steered: our own ESP/AH and bypass-marked packets (SO_MARK alone
- *                     is overwritten by a later `meta mark set`), traffic to this host (oif
+ *                     is overwritten by a later `meta mark set`); bypass-marked packets that
+ *                     are neither ESP/AH nor IKE are a `soft` flow the daemon sends in clear,
+ *                     and their connection gets NFT_CT_CLEAR; traffic to this host (oif
  *                     lo), IKE/NAT-T from our ports 500/4500, IPv6 neighbour discovery, and
  *                     the exemptions of the configured level (Kerberos to/from the KDCs,
  *                     RSVP, broadcast, multicast);
@@ -24,7 +26,8 @@
  *   chain enforce  (input, filter) -- inbound:
  *                  1. packets from the TUN (they arrived protected) go to chain tun_in, where
  *                     only a winning block rule drops them;
- *                  2. loopback, ESP/AH and the same exemptions are accepted;
+ *                  2. loopback, ESP/AH and the same exemptions are accepted, and replies of
+ *                     connections the daemon sent in clear after a fallback (NFT_CT_CLEAR);
  *                  3. the rules in order on plaintext: accept (permit), drop (block, and
  *                     require: plaintext that should have been protected), inpass = accept
  *                     and mark the connection NFT_CT_PROTECTED so that its replies are
@@ -46,10 +49,14 @@
 #include "dataplane/dp.h"
 
 #define NFT_CT_PROTECTED 0x00e50000u /* ct mark bits: connection arrived protected */
-#define NFT_PROTO_ANY	 256
-#define NFT_SET_MAX	 16 /* local addresses merged into one rule */
-#define NFT_KDC_MAX	 16
-#define NFT_ME_MAX	 64
+/* ct mark bits: the daemon sent this connection in clear after a `soft` fallback. Both are
+ * tested as "all of these bits", and neither pattern contains the other, so a connection can
+ * carry either or both. */
+#define NFT_CT_CLEAR  0x00e60000u
+#define NFT_PROTO_ANY 256
+#define NFT_SET_MAX   16 /* local addresses merged into one rule */
+#define NFT_KDC_MAX   16
+#define NFT_ME_MAX    64
 
 enum nft_verdict {
 	NFT_ACCEPT,  /* permit */

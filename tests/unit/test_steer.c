@@ -364,6 +364,15 @@ static void test_respond_only(void **st)
 	chain(t, "enforce", ch, sizeof(ch));
 	lacks(ch, "drop");
 	has_line(ch, "iifname \"esprit0\" counter goto tun_in");
+	/* A soft flow the daemon sends in clear (bypass mark, neither ESP/AH nor IKE) marks its
+	 * connection, whose replies are then accepted in clear. */
+	has_line(ch, "ct mark and 0x00e60000 == 0x00e60000 counter accept");
+	chain(t, "steer", ch, sizeof(ch));
+	has_line(ch, "meta mark 0x0e5b0002 meta l4proto { esp, ah } counter accept");
+	has_line(ch, "meta mark 0x0e5b0002 udp sport { 500, 4500 } counter accept");
+	has_line(ch, "meta mark 0x0e5b0002 counter ct mark set ct mark or 0x00e60000 accept");
+	assert_true(strstr(ch, "udp sport { 500, 4500 } counter accept") <
+		    strstr(ch, "ct mark set ct mark or 0x00e60000"));
 	dcfg_free(&c);
 }
 
