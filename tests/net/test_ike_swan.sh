@@ -73,9 +73,7 @@ fi
 swan_topology swi "${ESPRIT_SWAN_FAMILY:-4}"
 
 # ---- configurations ------------------------------------------------------------------------
-PSK="interop-$(openssl rand -hex 12)"
-printf '%s\n' "$PSK" >"$TMP/psk"
-chmod 600 "$TMP/psk"
+swan_psk
 # ESPRIT_SWAN_AUTH=cert: certificates from a CA made here with openssl (ECDSA P-256 unless
 # ESPRIT_SWAN_KEYS says "rsa" or "ed25519" for strongSwan's key); esprit's ID is its subject DN
 # (its default), strongSwan's its address (an iPAddress subjectAltName).
@@ -140,21 +138,10 @@ fi
 
 # ---- start both ------------------------------------------------------------------------------
 swan_start "$SW"
-ELOG="$TMP/espritd.log"
-ESOCK="$TMP/espritd.sock"
-espritd_start "$E" "$TMP/esprit.conf" "$ELOG" || {
-	cat "$ELOG"
-	exit 1
-}
-EPID=$ESPRITD_PID
+swan_espritd "$TMP/esprit.conf"
 ok "charon (pid $SWAN_PID) and espritd (pid $EPID) running"
 
-mkdir "$TMP/www"
-head -c 3000000 /dev/urandom >"$TMP/www/data.bin"
-ip netns exec "$S" "$PY3" -m http.server 8080 --bind $A_S --directory "$TMP/www" \
-	>"$TMP/http.log" 2>&1 &
-PIDS+=($!)
-wait_for 10 port_open "$S" $A_S 8080 || bad "HTTP server in S"
+swan_http 3000000
 
 capture_start "$E" ve "$TMP/wire.pcap"
 

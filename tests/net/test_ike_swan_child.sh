@@ -19,9 +19,7 @@ swan_available || skip "strongSwan (charon, swanctl, kernel-libipsec, openssl/gc
 command -v unshare >/dev/null || skip "unshare not installed"
 swan_topology swc
 
-PSK="interop-$(openssl rand -hex 12)"
-printf '%s\n' "$PSK" >"$TMP/psk"
-chmod 600 "$TMP/psk"
+swan_psk
 cat >"$TMP/esprit.conf" <<CONF
 filter-list web {
 	me -> $A_S tcp port 8080 mirrored
@@ -55,19 +53,8 @@ swan_dir "$SW"
 swan_child web "$A_S[tcp/8080]" "$A_E[tcp]" aes128gcm16
 swan_conn_psk "$SW" swan $A_S $A_E "$PSK" aes256gcm16-prfsha384-ecp256 aes128gcm16
 swan_start "$SW"
-ELOG="$TMP/espritd.log"
-ESOCK="$TMP/espritd.sock"
-espritd_start "$E" "$TMP/esprit.conf" "$ELOG" || {
-	cat "$ELOG"
-	exit 1
-}
-EPID=$ESPRITD_PID
-mkdir "$TMP/www"
-head -c 2000000 /dev/urandom >"$TMP/www/data.bin"
-ip netns exec "$S" "$PY3" -m http.server 8080 --bind $A_S --directory "$TMP/www" \
-	>"$TMP/http.log" 2>&1 &
-PIDS+=($!)
-wait_for 10 port_open "$S" $A_S 8080 || bad "HTTP server in S"
+swan_espritd "$TMP/esprit.conf"
+swan_http 2000000
 # a UDP sink on strongSwan's host: counts what esprit's second Child SA delivers
 ip netns exec "$S" "$PY3" -c 'import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -22,9 +22,7 @@ command -v unshare >/dev/null || skip "unshare not installed"
 
 swan_topology swn
 
-PSK="interop-$(openssl rand -hex 12)"
-printf '%s\n' "$PSK" >"$TMP/psk"
-chmod 600 "$TMP/psk"
+swan_psk
 cat >"$TMP/esprit.conf" <<CONF
 filter-list to-swan {
 	me -> $A_S mirrored
@@ -50,13 +48,7 @@ IKE=aes256gcm16-prfsha384-ecp256
 swan_dir "$SW"
 swan_conn_psk "$SW" swan $A_S $A_E "$PSK" $IKE aes128gcm16
 swan_start "$SW"
-ELOG="$TMP/espritd.log"
-ESOCK="$TMP/espritd.sock"
-espritd_start "$E" "$TMP/esprit.conf" "$ELOG" || {
-	cat "$ELOG"
-	exit 1
-}
-EPID=$ESPRITD_PID
+swan_espritd "$TMP/esprit.conf"
 
 # reload_swan: strongSwan takes the rewritten swanctl.conf (old connections and secrets gone).
 reload_swan() {

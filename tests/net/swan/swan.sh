@@ -261,6 +261,36 @@ swan_start() {
 	}
 }
 
+# swan_psk: PSK (random text) and the 0600 file $TMP/psk holding it, for esprit's `auth psk`.
+swan_psk() {
+	PSK="interop-$(openssl rand -hex 12)"
+	printf '%s\n' "$PSK" >"$TMP/psk"
+	chmod 600 "$TMP/psk"
+}
+
+# swan_espritd CONF: espritd in namespace E with CONF; ELOG, ESOCK (its log and control socket
+# in $TMP) and EPID; exits 1 with the log if it does not come up. Not in a subshell.
+swan_espritd() {
+	ELOG="$TMP/espritd.log"
+	ESOCK="$TMP/espritd.sock"
+	espritd_start "$E" "$1" "$ELOG" || {
+		cat "$ELOG"
+		exit 1
+	}
+	EPID=$ESPRITD_PID
+}
+
+# swan_http SIZE: $TMP/www/data.bin of SIZE random octets served by python3 http.server on
+# A_S port 8080 in namespace S.
+swan_http() {
+	mkdir -p "$TMP/www"
+	head -c "$1" /dev/urandom >"$TMP/www/data.bin"
+	ip netns exec "$S" "$PY3" -m http.server 8080 --bind "$A_S" --directory "$TMP/www" \
+		>"$TMP/http.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 port_open "$S" "$A_S" 8080 || bad "HTTP server in $S"
+}
+
 # swan_child_up NS D CHILD: a Child SA named CHILD is INSTALLED in D's charon.
 swan_child_up() {
 	swanctl_ns "$1" "$2" --list-sas 2>/dev/null | grep -q "^  $3: .*INSTALLED"
