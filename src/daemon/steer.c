@@ -60,8 +60,9 @@ static enum nft_verdict steer_verdict(enum spd_sf_act a, enum spd_dir dir)
 	case SPD_SF_NEGOTIATE_SOFT:
 		break;
 	}
-	/* Soft inbound: plaintext only for a flow that already fell back, which is flow state
-	 * the daemon keeps, not a rule; until then fail closed. */
+	/* Soft inbound: plaintext only for a flow that already fell back, accepted by the
+	 * connection mark of what the daemon sent in clear (nft.h); anything else fails
+	 * closed. */
 	return dir == SPD_DIR_IN ? NFT_REQUIRE : NFT_STEER;
 }
 

@@ -10,8 +10,8 @@
  *                          came through the TUN (require);
  *   negotiate + inpass     inbound plaintext accepted and its connection marked, so that the
  *                          reply is steered (accept unsecured, always respond using IPsec);
- *   negotiate + soft       steered; inbound plaintext dropped until a flow falls back (the
- *                          fallback is per flow state, not a rule).
+ *   negotiate + soft       steered; inbound plaintext dropped, except the replies of a flow
+ *                          the daemon sent in clear after its fallback (conntrack, nft.h).
  * Mirrored filters come out of spd_compile() as filters of both directions. Broadcast and
  * multicast are never steered: exempt at levels 0/1, otherwise a negotiate filter passes them
  * in clear only where its action accepts clear traffic in that direction (spd.h).
