@@ -1,6 +1,7 @@
 /* esprit: entry point, the subcommand table, help and usage. */
 #include "cli/cli.h"
 #include "cli/cli_ctl.h"
+#include "cli/cli_updown.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -62,6 +63,21 @@ static const struct cli_cmd cli_cmds[] = {
 	  "[--control PATH] [--keys]",
 	  CONTROL_OPT
 	  "  -k, --keys               include the keys (espritd logs the export)\n" HELP_OPT },
+	{ "up", cmd_up, "negotiate a rule's SAs with IKE now, without waiting for traffic",
+	  "[--control PATH] [--peer ADDR] RULE",
+	  CONTROL_OPT
+	  "  -p, --peer ADDR          the peer to negotiate with (needed when the rule has\n"
+	  "                           more than one)\n" HELP_OPT },
+	{ "down", cmd_down, "delete a rule's IKE SAs, or one Child SA pair, on both ends",
+	  "[--control PATH] RULE|SA",
+	  CONTROL_OPT HELP_OPT
+	  "\nSA is a child id or an SPI (0x...) as `esprit sa --json` shows it: its pair is\n"
+	  "deleted with the peer. RULE: every IKE SA of the rule and its Child SAs.\n" },
+	{ "rekey", cmd_rekey, "rekey a Child SA pair, or with --ike the IKE SA that carries it",
+	  "[--control PATH] [--ike] SA",
+	  CONTROL_OPT "  -i, --ike                rekey the IKE SA of the pair (its Child SAs are "
+		      "kept)\n" HELP_OPT
+		      "\nSA is a child id or an SPI (0x...) as `esprit sa --json` shows it.\n" },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]", "" },
 };
 

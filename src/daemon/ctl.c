@@ -438,6 +438,21 @@ static void ctl_stats(struct out *o, const struct ctl_ctx *x)
 	}
 }
 
+/* ---- up / down / rekey (ctl_admin.c) --------------------------------------------------- */
+
+static void ctl_reply_admin(struct out *o, const struct ctl_ctx *x, const struct ctlmsg_req *q,
+			    bool privileged)
+{
+	char line[CTL_ADMIN_LINE_MAX];
+
+	if (!x->admin) {
+		out_add(o, "error IKE is not running (no rule negotiates with IKE)\n");
+		return;
+	}
+	x->admin(x, q, privileged, line, sizeof(line));
+	out_add(o, "%s\n", line);
+}
+
 /* ---- requests ---------------------------------------------------------------------------- */
 
 static const char *req_error(int rc)
@@ -449,6 +464,8 @@ static const char *req_error(int rc)
 		return "unsupported protocol version";
 	case -ENOENT:
 		return "unknown request";
+	case -EINVAL:
+		return "wrong arguments";
 	default:
 		return "malformed request";
 	}
@@ -459,19 +476,23 @@ size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *re
 {
 	struct out o = { .p = buf, .cap = cap };
 	uint64_t now = mono_now();
-	enum ctl_req r;
+	struct ctlmsg_req q;
 	int rc;
 
 	if (!cap)
 		return 0;
 	buf[0] = 0;
 	out_add(&o, CTLMSG_MAGIC " %u\n", CTLMSG_VERSION);
-	rc = ctlmsg_req_parse(req, len, &r);
+	rc = ctlmsg_req_read(req, len, &q);
+	if (rc == -EINVAL) {
+		out_add(&o, "error %s, usage: %s\n", req_error(rc), ctlmsg_req_usage(q.verb));
+		return o.len;
+	}
 	if (rc < 0) {
 		out_add(&o, "error %s\n", req_error(rc));
 		return o.len;
 	}
-	switch (r) {
+	switch (q.verb) {
 	case CTL_REQ_STATUS:
 		ctl_status(&o, c, x, now);
 		break;
@@ -486,6 +507,11 @@ size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *re
 			ctl_sa(&o, x->d, true, now);
 		else
 			out_add(&o, "error sa-keys: permission denied\n");
+		break;
+	case CTL_REQ_UP:
+	case CTL_REQ_DOWN:
+	case CTL_REQ_REKEY:
+		ctl_reply_admin(&o, x, &q, privileged);
 		break;
 	default:
 		out_add(&o, "error unknown request\n");
@@ -502,61 +528,4 @@ size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *re
 		out_add(&o, "error reply too large\n");
 	}
 	return o.len;
-}
-
-/* Keys only for a peer running as the daemon's own user (the socket is 0600 already). */
-static bool peer_privileged(int fd)
-{
-	struct ucred cr;
-	socklen_t l = sizeof(cr);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0 && cr.uid == geteuid();
-}
-
-/* One datagram, however large the reply: a Unix datagram must fit the sender's buffer, so it
- * is raised for large replies (SO_SNDBUFFORCE: the daemon runs as root; the kernel doubles the
- * value for its bookkeeping). If the reply still cannot go, the client gets an error instead
- * of nothing. */
-static void ctl_send(int fd, const char *buf, size_t len)
-{
-	static const char too_large[] = CTLMSG_MAGIC " 1\nerror reply too large\n";
-	int sz = (int)len + 4096;
-
-	_Static_assert(CTLMSG_VERSION == 1, "too_large names the version");
-	if (len > 65536 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
-		return;
-	log_debug("control: reply of %zu octets: %s", len, strerror(errno));
-	if (errno == EMSGSIZE || errno == ENOBUFS || errno == EAGAIN)
-		send(fd, too_large, sizeof(too_large) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
-void ctl_serve_ctx(struct ctl *c, int slot, const struct ctl_ctx *x)
-{
-	static char reply[CTLMSG_REPLY_MAX];
-	uint8_t req[CTLMSG_REQ_MAX + 1];
-	int fd = c->client[slot];
-	ssize_t n;
-	size_t len;
-
-	/* One more octet than allowed, so an oversized request is seen as such. */
-	n = recv(fd, req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return; /* nothing yet: wait for the next readiness */
-	if (n > 0) {
-		len = (size_t)n < sizeof(req) ? (size_t)n : sizeof(req);
-		len = ctl_reply(c, x, req, len, peer_privileged(fd), reply, sizeof(reply));
-		ctl_send(fd, reply, len);
-		wipe(reply, len); /* may hold keys */
-	}
-	close(fd);
-	c->client[slot] = -1;
-}
-
-void ctl_serve(struct ctl *c, int slot, const struct dpath *d)
-{
-	const struct ctl_ctx x = { .d = d, .ike = NULL };
-
-	ctl_serve_ctx(c, slot, &x);
 }

@@ -8,11 +8,18 @@
 #include "lib/rw.h"
 #include "lib/util.h"
 
-static const char *const req_names[CTL_REQ_MAX] = {
-	[CTL_REQ_STATUS] = "status",
-	[CTL_REQ_SA] = "sa",
-	[CTL_REQ_STATS] = "stats",
-	[CTL_REQ_SA_KEYS] = "sa-keys",
+/* Each verb with the number of arguments it takes. */
+static const struct {
+	const char *name, *usage;
+	uint8_t min, max;
+} verbs[CTL_REQ_MAX] = {
+	[CTL_REQ_STATUS] = { "status", "status", 0, 0 },
+	[CTL_REQ_SA] = { "sa", "sa", 0, 0 },
+	[CTL_REQ_STATS] = { "stats", "stats", 0, 0 },
+	[CTL_REQ_SA_KEYS] = { "sa-keys", "sa-keys", 0, 0 },
+	[CTL_REQ_UP] = { "up", "up RULE [PEER]", 1, 2 },
+	[CTL_REQ_DOWN] = { "down", "down RULE|CHILD-ID|SPI", 1, 1 },
+	[CTL_REQ_REKEY] = { "rekey", "rekey CHILD-ID|SPI [" CTLMSG_OPT_IKE "]", 1, 2 },
 };
 
 #define CTLMSG_STAT_ROW_(key, label) { #key, label },
@@ -26,18 +33,63 @@ const size_t ctlmsg_dp_nstats = ARRAY_SIZE(ctlmsg_dp_stats);
 
 const char *ctlmsg_req_name(enum ctl_req r)
 {
-	return (unsigned)r < CTL_REQ_MAX ? req_names[r] : NULL;
+	return (unsigned)r < CTL_REQ_MAX ? verbs[r].name : NULL;
+}
+
+const char *ctlmsg_req_usage(enum ctl_req r)
+{
+	return (unsigned)r < CTL_REQ_MAX ? verbs[r].usage : NULL;
+}
+
+/* An argument is one word of printable ASCII. */
+static bool arg_ok(const char *a)
+{
+	if (!*a)
+		return false;
+	for (; *a; a++)
+		if (*a <= 0x20 || *a > 0x7e)
+			return false;
+	return true;
+}
+
+/* Do the arguments fit the verb? */
+static bool args_fit(const struct ctlmsg_req *q)
+{
+	if ((unsigned)q->verb >= CTL_REQ_MAX || q->nargs < verbs[q->verb].min ||
+	    q->nargs > verbs[q->verb].max)
+		return false;
+	for (size_t i = 0; i < q->nargs; i++)
+		if (!arg_ok(q->arg[i]))
+			return false;
+	return q->verb != CTL_REQ_REKEY || q->nargs < 2 || !strcmp(q->arg[1], CTLMSG_OPT_IKE);
+}
+
+size_t ctlmsg_req_build_args(const struct ctlmsg_req *q, char *buf, size_t cap)
+{
+	size_t len;
+	int n;
+
+	if (!args_fit(q))
+		return 0;
+	n = snprintf(buf, cap, CTLMSG_MAGIC " %u %s", CTLMSG_VERSION, verbs[q->verb].name);
+	for (size_t i = 0; i < q->nargs && n > 0 && (size_t)n < cap; i++) {
+		len = (size_t)n;
+		n = snprintf(buf + len, cap - len, " %s", q->arg[i]);
+		n = n < 0 ? n : n + (int)len;
+	}
+	if (n < 0 || (size_t)n + 1 >= cap ||
+	    (size_t)n + 1 > (verbs[q->verb].max ? CTLMSG_REQ_ARGS_MAX : CTLMSG_REQ_MAX))
+		return 0;
+	buf[n] = '\n';
+	buf[n + 1] = 0;
+	return (size_t)n + 1;
 }
 
 size_t ctlmsg_req_build(enum ctl_req r, char *buf, size_t cap)
 {
-	const char *name = ctlmsg_req_name(r);
-	int n;
+	const struct ctlmsg_req q = { .verb = r };
 
-	if (!name)
-		return 0;
-	n = snprintf(buf, cap, CTLMSG_MAGIC " %u %s\n", CTLMSG_VERSION, name);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	return ctlmsg_req_build_args(&q, buf, cap);
 }
 
 static bool is_key_char(uint8_t c)
@@ -64,35 +116,97 @@ static long line_take(struct rd *r, char *out, size_t cap)
 	return (long)n;
 }
 
-int ctlmsg_req_parse(const uint8_t *buf, size_t len, enum ctl_req *req)
+/* Split line in place at single spaces; the first max words go to w. Returns the number of
+ * words, or -1 when one is empty (two spaces in a row, a space at either end). */
+static int words_split(char *line, char **w, int max)
 {
-	char line[CTLMSG_REQ_MAX + 1], magic[16], verb[CTLMSG_REQ_MAX + 1];
-	const char *v = line;
-	unsigned version;
-	struct rd r;
-	int used = 0;
+	int n = 0;
 
-	if (len > CTLMSG_REQ_MAX)
-		return -EMSGSIZE;
+	for (char *p = line;; n++) {
+		char *sp = strchr(p, ' ');
+
+		if (sp == p || !*p)
+			return -1;
+		if (n < max)
+			w[n] = p;
+		if (!sp)
+			return n + 1;
+		*sp = 0;
+		p = sp + 1;
+	}
+}
+
+/* The verb and its arguments, from words w[0..n). */
+static int req_words(char **w, int n, struct ctlmsg_req *q)
+{
+	unsigned i;
+
+	for (i = 0; i < CTL_REQ_MAX; i++)
+		if (!strcmp(w[0], verbs[i].name))
+			break;
+	if (i == CTL_REQ_MAX)
+		return -ENOENT;
+	q->verb = (enum ctl_req)i;
+	if (n - 1 > (int)CTLMSG_ARGS_MAX)
+		return -EINVAL;
+	q->nargs = (size_t)(n - 1);
+	for (size_t a = 0; a < q->nargs; a++)
+		strcpy(q->arg[a], w[a + 1]); /* no longer than the line */
+	return args_fit(q) ? 0 : -EINVAL;
+}
+
+static int req_read_line(const uint8_t *buf, size_t len, struct ctlmsg_req *q)
+{
+	char line[CTLMSG_REQ_ARGS_MAX + 1];
+	char *w[CTLMSG_ARGS_MAX + 4];
+	int n, skip = 0;
+	uint64_t version;
+	struct rd r;
+
 	rd_init(&r, buf, len);
 	if (line_take(&r, line, sizeof(line)) <= 0 || rd_left(&r))
 		return -EBADMSG; /* empty, control characters, or more than one line */
-	if (!strncmp(line, CTLMSG_MAGIC " ", strlen(CTLMSG_MAGIC) + 1)) {
-		if (sscanf(line, "%15s %u %n", magic, &version, &used) != 2 || !used)
+	n = words_split(line, w, (int)ARRAY_SIZE(w));
+	if (n < 0)
+		return -EBADMSG;
+	if (!strcmp(w[0], CTLMSG_MAGIC)) {
+		if (n < 3 || !ctlmsg_u64(w[1], &version))
 			return -EBADMSG;
 		if (version != CTLMSG_VERSION)
 			return -EPROTONOSUPPORT;
-		v = line + used;
+		skip = 2;
 	}
-	if (sscanf(v, "%64s%n", verb, &used) != 1 || v[used] != 0)
+	/* Words past the array are only counted: too many for any verb. */
+	if (n > (int)ARRAY_SIZE(w))
+		n = (int)ARRAY_SIZE(w);
+	return req_words(w + skip, n - skip, q);
+}
+
+int ctlmsg_req_read(const uint8_t *buf, size_t len, struct ctlmsg_req *q)
+{
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	q->verb = CTL_REQ_MAX;
+	if (len > CTLMSG_REQ_ARGS_MAX)
+		return -EMSGSIZE;
+	rc = req_read_line(buf, len, q);
+	/* Only a verb that takes arguments may use the longer limit. */
+	if (len > CTLMSG_REQ_MAX && (q->verb == CTL_REQ_MAX || !verbs[q->verb].max))
+		return -EMSGSIZE;
+	return rc;
+}
+
+int ctlmsg_req_parse(const uint8_t *buf, size_t len, enum ctl_req *r)
+{
+	struct ctlmsg_req q;
+	int rc = ctlmsg_req_read(buf, len, &q);
+
+	if (rc == -EINVAL || (!rc && verbs[q.verb].min > 0))
 		return -EBADMSG;
-	for (unsigned i = 0; i < CTL_REQ_MAX; i++) {
-		if (!strcmp(verb, req_names[i])) {
-			*req = (enum ctl_req)i;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!rc)
+		*r = q.verb;
+	return rc;
 }
 
 /* Split "KEY[ VALUE]" in place; false when the key breaks the grammar. */

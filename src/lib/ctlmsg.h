@@ -3,9 +3,15 @@
  * Transport: a Unix SOCK_SEQPACKET socket, mode 0600; one connection carries one request
  * datagram and one reply datagram, then the daemon closes it.
  *
- * Request: "esprit-ctl 1 VERB", at most CTLMSG_REQ_MAX octets, an optional trailing newline.
- * A bare "VERB" is read as version 1 (for people typing at socat). VERB is one of
- * ctlmsg_req_name(): status, sa, stats, sa-keys.
+ * Request: "esprit-ctl 1 VERB [ARG]...", at most CTLMSG_REQ_MAX octets (CTLMSG_REQ_ARGS_MAX
+ * for a verb that takes arguments), an optional trailing newline; words are separated by one space,
+ * an argument is printable ASCII without spaces. A bare "VERB ..." is read as version 1 (for people
+ * typing at socat). VERB is one of ctlmsg_req_name(): status, sa, stats, sa-keys   no arguments up
+ * RULE [PEER]               negotiate the rule's SAs now (PEER: an address) down RULE|CHILD-ID|SPI
+ * delete a rule's IKE SAs, or one Child SA pair, with the peer rekey CHILD-ID|SPI [--ike]   rekey a
+ * Child SA pair, or with --ike the IKE SA carrying it CHILD-ID is decimal (the `child_id` of `sa`),
+ * SPI is "0x" and up to 8 hex digits. up, down and rekey are answered "ok MESSAGE" or "error
+ * MESSAGE".
  *
  * Reply: text lines, each "KEY" or "KEY VALUE", at most CTLMSG_REPLY_MAX octets. The first
  * line is "esprit-ctl 1" (protocol version). A line "error MESSAGE" means the request failed.
@@ -24,6 +30,10 @@
 #define CTLMSG_MAGIC   "esprit-ctl"
 #define CTLMSG_VERSION 1u
 #define CTLMSG_REQ_MAX 64u
+/* Requests with arguments (up, down, rekey) may be longer: room for a rule name (63 octets)
+ * and an IPv6 address with a zone. */
+#define CTLMSG_REQ_ARGS_MAX 256u
+#define CTLMSG_ARGS_MAX	    2u
 /* Room for about 1,500 SAs (a full IKE child table is 1,024). One datagram that large needs a
  * send buffer above the default wmem_max: espritd raises its own with SO_SNDBUFFORCE. */
 #define CTLMSG_REPLY_MAX    (1024u * 1024u)
@@ -37,7 +47,20 @@ enum ctl_req {
 	CTL_REQ_SA,
 	CTL_REQ_STATS,
 	CTL_REQ_SA_KEYS, /* sa plus the key octets: only for `export-wireshark --keys` */
+	CTL_REQ_UP,	 /* administrative verbs: only for the daemon's uid */
+	CTL_REQ_DOWN,
+	CTL_REQ_REKEY,
 	CTL_REQ_MAX
+};
+
+/* The option word of `rekey` that selects the IKE SA. */
+#define CTLMSG_OPT_IKE "--ike"
+
+/* A request with its arguments. */
+struct ctlmsg_req {
+	enum ctl_req verb;
+	size_t nargs;
+	char arg[CTLMSG_ARGS_MAX][CTLMSG_REQ_ARGS_MAX + 1]; /* NUL-terminated */
 };
 
 /* Quick Mode counters of `esprit stats`, named after the Windows IP Security Monitor. The key
@@ -94,13 +117,24 @@ extern const size_t ctlmsg_mm_nstats;
 extern const struct ctlmsg_stat ctlmsg_dp_stats[];
 extern const size_t ctlmsg_dp_nstats;
 
-/* "status", "sa", "stats", "sa-keys"; NULL out of range. */
+/* "status", "sa", "stats", "sa-keys", "up", "down", "rekey"; NULL out of range. */
 const char *ctlmsg_req_name(enum ctl_req r);
-/* Write the request datagram for r into buf; its length, or 0 if cap is too small. */
+/* The verb with its arguments as in the list above ("up RULE [PEER]"); NULL out of range. */
+const char *ctlmsg_req_usage(enum ctl_req r);
+/* Write the request datagram for a verb without arguments into buf; its length, or 0 if cap
+ * is too small or r needs arguments. */
 size_t ctlmsg_req_build(enum ctl_req r, char *buf, size_t cap);
-/* Read a request datagram. 0 and *r; -EMSGSIZE longer than CTLMSG_REQ_MAX; -EBADMSG not one
- * line of printable text or not "esprit-ctl N VERB"; -EPROTONOSUPPORT another version;
- * -ENOENT unknown verb. */
+/* The same for any request: 0 too when the arguments do not fit the verb (count, spaces or
+ * control characters, a second word of rekey other than CTLMSG_OPT_IKE). */
+size_t ctlmsg_req_build_args(const struct ctlmsg_req *q, char *buf, size_t cap);
+/* Read a request datagram. 0 and *q; -EMSGSIZE longer than CTLMSG_REQ_MAX (or, for a verb
+ * that takes arguments, CTLMSG_REQ_ARGS_MAX); -EBADMSG not one
+ * line of printable text, not "esprit-ctl N VERB ..." or empty words; -EPROTONOSUPPORT
+ * another version; -ENOENT unknown verb; -EINVAL arguments that do not fit the verb (q->verb
+ * is set then, for the usage line). */
+int ctlmsg_req_read(const uint8_t *buf, size_t len, struct ctlmsg_req *q);
+/* Read a request of a verb without arguments: as ctlmsg_req_read(), but arguments and verbs
+ * that need them are -EBADMSG. */
 int ctlmsg_req_parse(const uint8_t *buf, size_t len, enum ctl_req *r);
 
 struct ctlmsg_item {
