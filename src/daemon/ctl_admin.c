@@ -105,14 +105,36 @@ static const char *admin_errstr(int rc)
 	}
 }
 
-static void admin_up(struct line *o, struct ike *ike, const struct ctlmsg_req *q, uint64_t now)
+/* A Child SA of the rule (with peer, if given, at its far end) already installed: its id. */
+static uint32_t rule_child(const struct dpath *d, const char *rule, const struct ipaddr *peer)
+{
+	struct dpath_sa_view v;
+
+	for (size_t i = 0; i < dpath_sa_count(d); i++) {
+		if (!dpath_sa_get(d, i, &v) || !v.child_id || !v.origin || strcmp(v.origin, rule))
+			continue;
+		if (!peer || ipaddr_eq(peer, v.sa->dir == SA_DIR_OUT ? &v.sa->dst : &v.sa->src))
+			return v.child_id;
+	}
+	return 0;
+}
+
+static void admin_up(struct line *o, const struct ctl_ctx *x, struct ike *ike,
+		     const struct ctlmsg_req *q, uint64_t now)
 {
 	const char *rule = q->arg[0];
 	struct ipaddr peer;
+	uint32_t child;
 	int rc;
 
 	if (q->nargs > 1 && ipaddr_parse(&peer, q->arg[1]) < 0) {
 		say(o, "error up: '%s' is not an IPv4 or IPv6 address", q->arg[1]);
+		return;
+	}
+	/* Up means up: a second request must not add a second pair for the same traffic. */
+	child = rule_child(x->d, rule, q->nargs > 1 ? &peer : NULL);
+	if (child) {
+		say(o, "ok rule %s: up already (child %" PRIu32 ")", rule, child);
 		return;
 	}
 	rc = ike_up(ike, rule, q->nargs > 1 ? &peer : NULL, now);
@@ -225,7 +247,7 @@ void ctl_admin(const struct ctl_ctx *x, const struct ctlmsg_req *q, bool privile
 	log_notice("control: %s %s%s%s", verb, q->arg[0], q->nargs > 1 ? " " : "",
 		   q->nargs > 1 ? q->arg[1] : "");
 	if (q->verb == CTL_REQ_UP)
-		admin_up(o, x->ike_admin, q, now);
+		admin_up(o, x, x->ike_admin, q, now);
 	else if (q->verb == CTL_REQ_DOWN)
 		admin_down(o, x, x->ike_admin, q, now);
 	else
