@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Helpers shared by the IKE net tests test_ike_cert*, test_ike_cookie, test_ike_dpd (source
+# lib.sh first): the one-rule IKE configuration, a test PKI made with openssl, JSON from the
+# control socket, and the stop of every espritd with its checks.
+
+# ike_conf FILTER AUTH [ACTION_EXTRA]: a policy with one negotiating rule `web` (ESP
+# AES-GCM-128, transport) over FILTER, authenticated with AUTH (an `auth ...` line), and the
+# default response rule.
+ike_conf() {
+	cat <<CONF
+filter-list web {
+	$1
+}
+action esp-gcm {
+	negotiate
+	method esp aes-gcm-128
+	pending hold 8
+	${3:-}
+}
+policy p {
+	rule web {
+		filters web
+		action esp-gcm
+		$2
+		mode transport
+	}
+	default-response yes
+}
+use policy p
+CONF
+}
+
+# pki_key FILE ec|ed25519: a private key, mode 0600 (ECDSA P-256 or Ed25519).
+pki_key() {
+	case "$2" in
+	ed25519) openssl genpkey -algorithm ED25519 -out "$1" ;;
+	*) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" ;;
+	esac 2>/dev/null
+	chmod 600 "$1"
+}
+# pki_ca NAME SUBJECT: a self-signed CA $TMP/NAME.pem with its key $TMP/NAME.key.
+pki_ca() {
+	pki_key "$TMP/$1.key" ec
+	openssl req -x509 -new -key "$TMP/$1.key" -subj "$2" -days 2 \
+		-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign \
+		-out "$TMP/$1.pem" 2>/dev/null
+}
+# pki_cert NAME CA SUBJECT ADDR KEYTYPE: $TMP/NAME.pem issued by CA, subjectAltName IP:ADDR.
+pki_cert() {
+	pki_key "$TMP/$1.key" "$5"
+	openssl req -new -key "$TMP/$1.key" -subj "$3" -out "$TMP/$1.csr" 2>/dev/null
+	printf '[v3]\nsubjectAltName=IP:%s\n' "$4" >"$TMP/$1.ext"
+	openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/$2.pem" -CAkey "$TMP/$2.key" \
+		-CAcreateserial -days 2 -extfile "$TMP/$1.ext" -extensions v3 \
+		-out "$TMP/$1.pem" 2>/dev/null
+}
+
+# ctl_json SOCK CMD PYEXPR: PYEXPR evaluated over `esprit CMD --json` as d.
+ctl_json() {
+	ESPRIT_CONTROL="$1" "$ESPRIT" "$2" --json |
+		"$PY3" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+}
+# sa_web SOCK: how many SAs `esprit sa` lists with origin web.
+sa_web() {
+	ESPRIT_CONTROL="$1" "$ESPRIT" sa 2>/dev/null | grep -c web
+}
+
+# espritd_stop_all NS:PID...: SIGTERM each; each must exit 0 and leave nothing behind.
+espritd_stop_all() {
+	local pn rc
+	for pn in "$@"; do
+		kill -TERM "${pn#*:}"
+		rc=0
+		wait "${pn#*:}" || rc=$?
+		check "espritd in ${pn%%:*} exits 0 and leaves nothing behind" \
+			bash -c "[ $rc -eq 0 ] && $(declare -f espritd_gone in_ns); espritd_gone ${pn%%:*}"
+	done
+}

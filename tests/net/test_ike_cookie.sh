@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# IKE_SA_INIT flood from spoofed sources: the responder demands COOKIEs (RFC 7296 2.6) and a
+# legitimate initiator still gets through.
+#
+#   ns C (client, initiator, PSK)   ns W (bridge)   ns S (server, responder, nginx :80)
+#   A_C curl ------------------------------------------ A_S
+#   ns T A_T: ike_flood.py sends IKE_SA_INIT from 10.N.1.1-250 (S routes 10.N.1.0/24 to A_T,
+#             so its answers come back to T, where the flooder sorts them)
+#
+# espritd has no configuration knob for the cookie threshold, so the engine's defaults apply
+# (src/ike/ike.c: COOKIEs once 32 responder SAs are half-open, at most 16 half-open per peer,
+# half-open SAs expire after 30 s). The flood: 300 well-formed IKE_SA_INIT requests (X25519)
+# from 250 addresses at 100/s, so at most one request per address in any 2.5 s. Checks: the
+# first requests get full answers, then COOKIEs (the flooder counts both on the wire, the
+# server's "cookies sent" counter moves), the server never holds more than 32 half-open IKE SAs
+# during the flood, and curl from C during the flood works: C's IKE_SA_INIT is answered with a
+# COOKIE, C repeats it with the cookie and the SA is established.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ike_lib.sh"
+net_init ikk curl openssl cmp nginx
+net_family 4 12
+ESPRIT="$ESPRIT_BUILD/esprit"
+net_topology
+"$PY3" -c 'import scapy.all, cryptography' 2>/dev/null || skip "scapy or cryptography missing"
+SPOOF=10.12.1
+in_ns "$S" ip route add "$SPOOF.0/24" via "$A_T"
+
+openssl rand -hex 24 >"$TMP/psk"
+chmod 600 "$TMP/psk"
+ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/client.conf"
+ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/server.conf"
+espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
+PIDSV=$ESPRITD_PID
+espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
+PIDC=$ESPRITD_PID
+nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
+head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"
+
+half_open() { # IKE SAs of the server that are not ESTABLISHED (responder, half-open)
+	ctl_json "$TMP/server.sock" status 'sum(1 for s in d["ike_sas"] if "ESTABLISHED" not in s)'
+}
+cookies() {
+	ctl_json "$TMP/server.sock" stats 'd["main_mode"]["ike_cookies_sent"]'
+}
+c0=$(cookies)
+
+# ---- the flood, and a legitimate client in the middle of it ----------------------------------
+capture_start "$S" vs "$TMP/wire.pcap" udp port 500 and host "$A_C"
+ip netns exec "$T" "$PY3" "$NET_DIR/ike_flood.py" vt "$A_S" "$SPOOF" 300 100 "$TMP/flood.json" \
+	>"$TMP/flood.log" 2>&1 &
+FLOOD_PID=$!
+PIDS+=("$FLOOD_PID")
+max_ho=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do # 1 s into the flood: well past 32 half-open SAs
+	sleep 0.1
+	h=$(half_open)
+	[ "$h" -gt "$max_ho" ] && max_ho=$h
+done
+t0=$SECONDS
+if in_ns "$C" curl -sS --max-time 20 -o "$TMP/got.bin" "http://$URL_S/data.bin"; then
+	ok "curl from the legitimate client during the flood works ($((SECONDS - t0)) s)"
+else
+	bad "curl from the legitimate client during the flood failed"
+fi
+check "download is byte-identical" cmp -s "$TMP/ngx/www/data.bin" "$TMP/got.bin"
+while kill -0 "$FLOOD_PID" 2>/dev/null; do
+	h=$(half_open)
+	[ "$h" -gt "$max_ho" ] && max_ho=$h
+	sleep 0.2
+done
+wait "$FLOOD_PID"
+check "flooder finished" [ $? -eq 0 ]
+capture_stop
+c1=$(cookies)
+
+fj() { "$PY3" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+	"$TMP/flood.json" "$1"; }
+sent=$(fj sent) full=$(fj answered_full) ck=$(fj answered_cookie) oth=$(fj answered_other)
+echo "flood: $sent IKE_SA_INIT from $(fj sources) addresses; answers: $full full, $ck COOKIE," \
+	"$oth other; server cookies sent $c0 -> $c1; most half-open SAs seen $max_ho"
+check "the first spoofed requests got full answers (state kept), no more than 32" \
+	[ "$full" -ge 1 ] && [ "$full" -le 32 ]
+check "the rest were answered with COOKIEs (at least 200 of 300)" [ "$ck" -ge 200 ]
+check "half-open IKE SAs stayed bounded (most seen $max_ho <= 32)" \
+	[ "$max_ho" -ge 1 ] && [ "$max_ho" -le 32 ]
+check "no invalid or refused answers to the flood" [ "$oth" -eq 0 ]
+
+# C's IKE_SA_INIT: a COOKIE came back and C sent it again with the cookie (RFC 7296 2.6).
+"$PY3" - "$TMP/wire.pcap" "$A_C" >"$TMP/c_init.txt" <<'PY'
+import struct, sys
+from scapy.all import UDP, IP, rdpcap
+n_cookie = n_retry = 0
+for p in rdpcap(sys.argv[1]):
+    m = bytes(p[UDP].payload)
+    if len(m) < 36 or m[18] != 34:  # IKE_SA_INIT only
+        continue
+    is_cookie_n = m[16] == 41 and struct.unpack("!H", m[34:36])[0] == 16390
+    if p[IP].dst == sys.argv[2] and is_cookie_n:
+        n_cookie += 1
+    if p[IP].src == sys.argv[2] and is_cookie_n:
+        n_retry += 1
+print(n_cookie, n_retry)
+PY
+read -r c_cookie c_retry <"$TMP/c_init.txt"
+echo "client: $c_cookie COOKIE answers received, $c_retry IKE_SA_INIT repeated with the cookie"
+check "the client was asked for a cookie and repeated IKE_SA_INIT with it" \
+	[ "$c_cookie" -ge 1 ] && [ "$c_retry" -ge 1 ]
+check "server's cookies-sent counter moved by exactly the COOKIEs on the wire ($((c1 - c0)))" \
+	[ $((c1 - c0)) -eq $((ck + c_cookie)) ]
+check "client and server hold the negotiated pair (2 SAs each)" \
+	[ "$(sa_web "$TMP/client.sock")" -eq 2 ] && [ "$(sa_web "$TMP/server.sock")" -eq 2 ]
+
+espritd_stop_all "$C:$PIDC" "$S:$PIDSV"
+net_finish "$TMP/client.log" "$TMP/server.log" "$TMP/flood.log"
