@@ -10,7 +10,10 @@
 #   3. no ESP proposal in common (strongSwan only AES-GCM-256, esprit only AES-GCM-128):
 #      the IKE SA comes up, the Child SA does not (NO_PROPOSAL_CHOSEN);
 #   4. traffic selectors esprit's policy does not cover (strongSwan's side 10.72.9.0/24):
-#      TS_UNACCEPTABLE, no Child SA.
+#      TS_UNACCEPTABLE, no Child SA;
+#   5./6. no IKE proposal in common (strongSwan: AES-CBC-128/HMAC-SHA1/PRF-SHA1/MODP-1024
+#      only), strongSwan or esprit initiating: NO_PROPOSAL_CHOSEN in IKE_SA_INIT, both lists
+#      in esprit's log.
 # Skips (77) without root or strongSwan.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -125,5 +128,35 @@ check "4: esprit installed no Child SA" [ "$(ctl "$ESOCK" sa | grep -c '^origin 
 swanctl_ns "$S" "$SW" --terminate --ike swan --timeout 5 >/dev/null 2>&1
 check "4: no SA on either side after strongSwan's DELETE" wait_for 3 no_sas
 
+# ---- 5. no IKE proposal in common (strongSwan: only AES-CBC-128/SHA-1/MODP-1024) ----------------
+WEAK=aes128-sha1-prfsha1-modp1024
+swan_conn_psk "$SW" swan $A_S $A_E "$PSK" $WEAK aes128gcm16
+reload_swan
+m=$(wc -l <"$ELOG")
+n0=$(stat_of ike_negotiation_failures)
+if swan_initiate; then bad "5: an IKE SA with SHA-1/MODP-1024"; else
+	ok "5: strongSwan's initiation with SHA-1/MODP-1024 only fails"; fi
+check "5: strongSwan got NO_PROPOSAL_CHOSEN in IKE_SA_INIT" \
+	grep -q "received NO_PROPOSAL_CHOSEN notify error" "$SW/charon.log"
+check "5: esprit logs what the peer offered and what it accepts" \
+	esprit_says "$m" "IKE_SA_INIT from $A_S: NO_PROPOSAL_CHOSEN: .*peer offered \[IKE: AES_CBC-128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024\], we accept \[IKE: "
+check "5: esprit counted a negotiation failure" [ "$(stat_of ike_negotiation_failures)" -gt "$n0" ]
+check "5: no SA on either side" wait_for 3 no_sas
+# ---- 6. the same with esprit initiating ----------------------------------------------------------
+# a fresh espritd: after case 2 the rule may be held down for a while (no new negotiation
+# right after a failed one)
+kill -TERM "$EPID"
+wait "$EPID"
+swan_espritd "$TMP/esprit.conf" espritd6
+m=1
+if in_ns "$E" curl -sS --max-time 3 -o /dev/null "http://$A_S:8080/" 2>/dev/null; then
+	bad "6: traffic passed without an IKE proposal in common"
+else
+	ok "6: esprit's negotiation without an IKE proposal in common carries no traffic"
+fi
+check "6: esprit logs the refusal and the proposals it offered" \
+	esprit_says "$m" "IKE_SA_INIT for rule swan failed: peer answered NO_PROPOSAL_CHOSEN; we offered \[IKE: "
+check "6: no SA on either side" wait_for 3 no_sas
+
 [ -n "${ESPRIT_NET_VERBOSE:-}" ] && cat "$ELOG"
-net_finish "$ELOG" "$SW/charon.log"
+net_finish "$TMP/espritd.log" "$TMP/espritd6.log" "$SW/charon.log"

@@ -268,11 +268,12 @@ swan_psk() {
 	chmod 600 "$TMP/psk"
 }
 
-# swan_espritd CONF: espritd in namespace E with CONF; ELOG, ESOCK (its log and control socket
-# in $TMP) and EPID; exits 1 with the log if it does not come up. Not in a subshell.
+# swan_espritd CONF [NAME]: espritd in namespace E with CONF; ELOG, ESOCK (its log and control
+# socket, $TMP/NAME.log and .sock, NAME default espritd) and EPID; exits 1 with the log if it
+# does not come up. Not in a subshell.
 swan_espritd() {
-	ELOG="$TMP/espritd.log"
-	ESOCK="$TMP/espritd.sock"
+	ELOG="$TMP/${2:-espritd}.log"
+	ESOCK="$TMP/${2:-espritd}.sock"
 	espritd_start "$E" "$1" "$ELOG" || {
 		cat "$ELOG"
 		exit 1
