@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# esprit status | sa | stats | export-wireshark against a stand-in for espritd's control socket
-# (a Python SOCK_SEQPACKET server that records each request and answers with a canned reply in
-# the format of lib/ctlmsg.h). Checks the request bytes on the wire, the human and --json
+# esprit status | sa | stats | export-wireshark | up | down | rekey against a stand-in for
+# espritd's control socket (a Python SOCK_SEQPACKET server that records each request and answers
+# with a canned reply in the format of lib/ctlmsg.h). Checks the request bytes on the wire, the human and --json
 # renderings (JSON parsed by Python), the Wireshark esp_sa lines, and the error paths: no
 # daemon, another protocol version, an error reply, a malformed reply, no reply at all.
 # The real daemon is exercised end to end by tests/net/test_wireshark*.sh and test_stats*.sh.
@@ -230,5 +230,61 @@ serve ''
 expect_rc "no reply at all" 1 "$ESPRIT" status --control "$SOCK"
 served
 has "...reported" "$ERR" "cannot reach espritd at $SOCK: Connection reset by peer"
+
+# ---- up / down / rekey ---------------------------------------------------------------------------
+# request_is NAME WANT: the request the stand-in received was exactly WANT (newline included).
+request_is() {
+	if [ "$(cat "$TMP/req")" = "$2" ] && [ "$(tail -c1 "$TMP/req" | od -An -c | tr -d ' ')" = '\n' ]; then
+		ok "$1"
+	else
+		bad "$1: request was '$(cat "$TMP/req")'"
+	fi
+}
+serve 'esprit-ctl 1\nok rule web: negotiation started\n'
+expect_rc "up RULE" 0 "$ESPRIT" up web --control "$SOCK"
+served
+request_is "...sends 'up web'" "esprit-ctl 1 up web"
+[ "$OUT" = "rule web: negotiation started" ] && ok "...prints the answer" || bad "up: $OUT"
+serve 'esprit-ctl 1\nok rule web: negotiation started with 2001:db8::2\n'
+expect_rc "up RULE --peer ADDR" 0 "$ESPRIT" up --peer 2001:db8::2 web --control "$SOCK"
+served
+request_is "...sends the peer" "esprit-ctl 1 up web 2001:db8::2"
+serve 'esprit-ctl 1\nok child 7 (rule web): Child SA rekey started\n'
+expect_rc "rekey SPI" 0 "$ESPRIT" rekey 0x0000c0de --control "$SOCK"
+served
+request_is "...sends 'rekey 0x0000c0de'" "esprit-ctl 1 rekey 0x0000c0de"
+serve 'esprit-ctl 1\nok child 7 (rule web): IKE SA rekey started\n'
+expect_rc "rekey CHILD --ike" 0 "$ESPRIT" rekey --ike 7 --control "$SOCK"
+served
+request_is "...sends 'rekey 7 --ike'" "esprit-ctl 1 rekey 7 --ike"
+serve 'esprit-ctl 1\nerror no SA and no rule with IKE SAs named '"'"'mail'"'"'\n'
+expect_rc "down of something unknown" 1 "$ESPRIT" down mail --control "$SOCK"
+served
+request_is "...sends 'down mail'" "esprit-ctl 1 down mail"
+[ "$ERR" = "esprit: espritd: no SA and no rule with IKE SAs named 'mail'" ] &&
+	ok "...prints the reason" || bad "down error: $ERR"
+[ -z "$OUT" ] && ok "...and nothing on stdout" || bad "down error stdout: $OUT"
+serve 'esprit-ctl 1\nsas 1\n'
+expect_rc "a reply without ok or error" 1 "$ESPRIT" down 7 --control "$SOCK"
+served
+has "...reported" "$ERR" "reply without an answer"
+# Usage errors are found before any connection (there is no server now).
+expect_rc "rekey of a rule name" 2 "$ESPRIT" rekey web --control "$SOCK"
+has "...says why" "$ERR" "'web' is not an SA: give its child id or its SPI"
+expect_rc "rekey of an SPI of 9 digits" 2 "$ESPRIT" rekey 0x123456789 --control "$SOCK"
+expect_rc "rekey of child 0" 2 "$ESPRIT" rekey 0 --control "$SOCK"
+expect_rc "up with a host name as peer" 2 "$ESPRIT" up web --peer gw.example --control "$SOCK"
+expect_rc "up without a rule" 2 "$ESPRIT" up --control "$SOCK"
+has "...says what is missing" "$ERR" "missing RULE"
+expect_rc "down with two operands" 2 "$ESPRIT" down web mail --control "$SOCK"
+expect_rc "down --ike" 2 "$ESPRIT" down --ike 7 --control "$SOCK"
+expect_rc "up --ike" 2 "$ESPRIT" up --ike web --control "$SOCK"
+expect_rc "rekey --peer" 2 "$ESPRIT" rekey --peer 10.0.0.1 7 --control "$SOCK"
+expect_rc "a rule name with a space" 2 "$ESPRIT" down "my rule" --control "$SOCK"
+expect_rc "a rule name too long" 2 "$ESPRIT" down "$(head -c 300 /dev/zero | tr '\0' r)" --control "$SOCK"
+expect_rc "down without a daemon" 1 "$ESPRIT" down web --control "$TMP/none.sock"
+has "...says so" "$ERR" "cannot reach espritd at $TMP/none.sock"
+expect_rc "rekey --help" 0 "$ESPRIT" rekey --help
+has "...documents --ike" "$OUT" "--ike"
 
 finish
