@@ -479,6 +479,8 @@ static int dp_steer(struct dpath *d, unsigned af_mask, bool initial)
 	if (rc == 0)
 		rc = dp_nft_apply(&rs);
 	if (rc == 0)
+		steer_check_forwarding(cfg);
+	if (rc == 0)
 		log_info("steering: %zu outbound rules, %zu inbound rules, %zu peers, policy %s, "
 			 "table inet %s",
 			 rs.nout, rs.nin, npeer, cfg->spd ? cfg->spd->active->name : "none",

@@ -76,7 +76,7 @@ static bool steer_mergeable(const struct nft_rule *a, const struct nft_rule *b)
 	       a->proto == b->proto && a->lport_lo == b->lport_lo && a->lport_hi == b->lport_hi &&
 	       a->rport_lo == b->rport_lo && a->rport_hi == b->rport_hi &&
 	       a->verdict == b->verdict && a->bm_guard == b->bm_guard &&
-	       a->bm_clear == b->bm_clear && !strcmp(a->comment, b->comment);
+	       a->bm_clear == b->bm_clear && a->fwd == b->fwd && !strcmp(a->comment, b->comment);
 }
 
 /* Append r; consecutive rules that differ only in a local host address become one rule (the
@@ -102,7 +102,7 @@ static bool steer_same_but_ports(const struct nft_rule *a, const struct nft_rule
 	       !memcmp(a->local, b->local, a->nlocal * sizeof(a->local[0])) &&
 	       !memcmp(&a->remote, &b->remote, sizeof(a->remote)) && a->proto == b->proto &&
 	       a->proto != NFT_PROTO_ANY && a->verdict == b->verdict &&
-	       a->bm_guard == b->bm_guard && a->bm_clear == b->bm_clear &&
+	       a->bm_guard == b->bm_guard && a->bm_clear == b->bm_clear && a->fwd == b->fwd &&
 	       !strcmp(a->comment, b->comment);
 }
 
@@ -183,6 +183,13 @@ static void steer_from_sf(struct nft_ruleset *rs, const struct spd_sfilter *sf)
 		r.bm_guard = true;
 		r.bm_clear = out ? a->soft : a->inpass;
 	}
+	/* A tunnel-mode rule's filter, as written (src -> dst), is the traffic that enters the
+	 * tunnel: routed packets going that way are steered, and (when mirrored) routed
+	 * packets coming back the other way must arrive protected. The other two directions
+	 * would steer what comes back in clear, or drop what enters: local traffic only.
+	 * Permit rules keep their first-match place in routed traffic too. */
+	r.fwd = r.verdict == NFT_ACCEPT ||
+		(sf->rule->mode == SPD_MODE_TUNNEL && sf->mirror == !out);
 	snprintf(r.comment, sizeof(r.comment), "rule %s", sf->rule->name);
 	if (out)
 		steer_push(rs->out, &rs->nout, &r);
@@ -211,8 +218,8 @@ static void steer_from_sel(struct nft_rule *r, const struct dp_sel *s, uint32_t 
 	snprintf(r->comment, sizeof(r->comment), "sa 0x%08" PRIx32, spi);
 }
 
-/* Outbound SAs steer their selectors; inbound `require` SAs require theirs from any
- * remote address and port (the service requires IPsec). */
+/* Outbound SAs steer their selectors; inbound `require` SAs require theirs (protocol and
+ * ports) from any remote address (the service requires IPsec). */
 static void steer_from_sa(struct nft_ruleset *rs, const struct dcfg_sa *cs)
 {
 	struct nft_rule r;
@@ -223,9 +230,10 @@ static void steer_from_sa(struct nft_ruleset *rs, const struct dcfg_sa *cs)
 			r.verdict = NFT_STEER;
 			steer_push(rs->out, &rs->nout, &r);
 		} else if (cs->require) {
+			/* Any remote address, but the selector's protocol and both ports: a
+			 * client's inbound SA for replies from port 80 requires only those, not
+			 * all TCP to this host. */
 			memset(&r.remote, 0, sizeof(r.remote));
-			r.rport_lo = 0;
-			r.rport_hi = 65535;
 			r.verdict = NFT_REQUIRE;
 			steer_push(rs->in, &rs->nin, &r);
 		}
@@ -311,6 +319,42 @@ int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs)
 	steer_mark_me(rs, rs->out, rs->nout);
 	steer_mark_me(rs, rs->in, rs->nin);
 	return 0;
+}
+
+/* The sysctl's value, or -1 when it cannot be read. */
+static int steer_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+void steer_check_forwarding(const struct dcfg *c)
+{
+	static const char *const path[2] = { "/proc/sys/net/ipv4/ip_forward",
+					     "/proc/sys/net/ipv6/conf/all/forwarding" };
+	bool fam[2] = { false, false };
+	size_t nsf = c->spd ? spd_sfilter_count(c->spd) : 0;
+
+	for (size_t i = 0; i < nsf; i++) {
+		const struct spd_sfilter *sf = spd_sfilter_get(c->spd, i);
+
+		if (sf->rule->mode == SPD_MODE_TUNNEL &&
+		    sf->rule->action->kind == SPD_ACT_NEGOTIATE)
+			fam[sf->af == AF_INET6] = true;
+	}
+	/* Forwarding is the administrator's choice: espritd never changes a sysctl. */
+	for (unsigned k = 0; k < 2; k++)
+		if (fam[k] && steer_sysctl(path[k]) == 0)
+			log_warn("steer: a tunnel rule exists but %s is 0: this host will not "
+				 "route traffic between its tunnels and the networks behind it",
+				 path[k]);
 }
 
 void steer_free(struct nft_ruleset *rs)

@@ -18,6 +18,12 @@
  * The default response rule (client-respond-only) steers nothing by itself: replies to
  * connections that arrived through the TUN are steered by their conntrack mark (nft.h).
  *
+ * Tunnel-mode rules also apply to routed traffic (nft.h, chains pre and forward): a filter
+ * `X -> Y` of a tunnel rule is read as "X is behind this gateway, Y behind the tunnel's
+ * remote end" -- routed packets X -> Y are steered into the TUN before the routing decision,
+ * and when the filter is mirrored, routed plaintext Y -> X is dropped unless it came out of
+ * the TUN. Permit rules keep their first-match place there.
+ *
  * Manual SAs come after the policy (the policy decides first): outbound SAs' selectors are
  * steered, inbound `require` SAs' selectors (any remote address and port) are required.
  */
@@ -30,5 +36,8 @@
 /* Fill rs (arrays allocated; rs->tun = tun). 0 or -ENOMEM. */
 int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs);
 void steer_free(struct nft_ruleset *rs);
+/* Log a warning for each family with a negotiating tunnel rule whose forwarding sysctl is off
+ * (read only, never changed). */
+void steer_check_forwarding(const struct dcfg *c);
 
 #endif

@@ -321,6 +321,64 @@ static void sb_enforce(struct sbuf *s, const struct nft_ruleset *rs)
 	sb_add(s, "\t\tcounter accept\n\t}\n");
 }
 
+/* Does any tunnel-mode rule apply to routed traffic? Without one, a host that is no gateway
+ * gets exactly the local chains. */
+static bool nft_gateway(const struct nft_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->nout; i++)
+		if (rs->out[i].fwd && rs->out[i].verdict != NFT_ACCEPT)
+			return true;
+	for (size_t i = 0; i < rs->nin; i++)
+		if (rs->in[i].fwd && rs->in[i].verdict != NFT_ACCEPT)
+			return true;
+	return false;
+}
+
+/* Prerouting: what comes out of the TUN is marked (rp_filter, conntrack); a gateway also
+ * steers routed packets here, before the routing decision, as the output hook does for
+ * local ones (nft.h). */
+static void sb_pre(struct sbuf *s, const struct nft_ruleset *rs)
+{
+	sb_add(s, "\tchain pre {\n\t\ttype filter hook prerouting priority mangle; "
+		  "policy accept;\n");
+	sb_add(s, "\t\tiifname \"%s\" counter meta mark set 0x%08x ct mark set ct mark or 0x%08x",
+	       rs->tun, DP_MARK_STEER, NFT_CT_PROTECTED);
+	if (!nft_gateway(rs)) {
+		sb_add(s, "\n\t}\n");
+		return;
+	}
+	sb_add(s, " accept\n");
+	/* For this host: the input hook enforces, replies leave through the output hook. */
+	sb_add(s, "\t\tfib daddr type { local, broadcast, multicast } counter accept\n");
+	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
+	sb_exempt(s, rs, true);
+	for (size_t i = 0; i < rs->nout; i++)
+		if (rs->out[i].fwd)
+			sb_rule(s, &rs->out[i], true);
+	sb_add(s, "\t\tct mark and 0x%08x == 0x%08x counter meta mark set 0x%08x accept\n",
+	       NFT_CT_PROTECTED, NFT_CT_PROTECTED, DP_MARK_STEER);
+	sb_add(s, "\t}\n");
+}
+
+/* Forward: routed plaintext that a tunnel rule requires is dropped unless it came out of the
+ * TUN (RFC 4301 5.2: inbound traffic not arriving on an SA is checked against the SPD). */
+static void sb_forward(struct sbuf *s, const struct nft_ruleset *rs)
+{
+	if (!nft_gateway(rs))
+		return;
+	sb_add(s, "\tchain forward {\n\t\ttype filter hook forward priority filter; "
+		  "policy accept;\n");
+	sb_add(s, "\t\tiifname \"%s\" counter goto tun_in\n", rs->tun);
+	/* Steered in prerouting: it leaves protected. */
+	sb_add(s, "\t\toifname \"%s\" counter accept\n", rs->tun);
+	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
+	sb_exempt(s, rs, false);
+	for (size_t i = 0; i < rs->nin; i++)
+		if (rs->in[i].fwd)
+			sb_rule(s, &rs->in[i], false);
+	sb_add(s, "\t}\n");
+}
+
 int dp_nft_render(char *buf, size_t cap, const struct nft_ruleset *rs)
 {
 	struct sbuf s = { .p = buf, .cap = cap };
@@ -338,12 +396,8 @@ int dp_nft_render(char *buf, size_t cap, const struct nft_ruleset *rs)
 	sb_add(&s, "\t\toifname \"%s\" tcp flags syn counter tcp option maxseg size set rt mtu\n",
 	       rs->tun);
 	sb_add(&s, "\t}\n");
-	sb_add(&s, "\tchain pre {\n\t\ttype filter hook prerouting priority mangle; "
-		   "policy accept;\n");
-	sb_add(&s,
-	       "\t\tiifname \"%s\" counter meta mark set 0x%08x ct mark set ct mark or 0x%08x\n",
-	       rs->tun, DP_MARK_STEER, NFT_CT_PROTECTED);
-	sb_add(&s, "\t}\n");
+	sb_pre(&s, rs);
+	sb_forward(&s, rs);
 	sb_enforce(&s, rs);
 	sb_add(&s, "}\n");
 	return s.err ? -1 : (int)s.len;

@@ -20,9 +20,19 @@
  *                     plaintext, leave protected.
  *   chain mss      (postrouting): TCP SYNs leaving through the TUN get their MSS clamped to the
  *                  route MTU.
- *   chain pre      (prerouting): packets the daemon writes into the TUN get DP_MARK_STEER (so
- *                  strict reverse-path filtering, rp_filter=1 with src_valid_mark, finds the
- *                  TUN route) and their connection NFT_CT_PROTECTED.
+ *   chain pre      (prerouting, mangle): packets the daemon writes into the TUN get
+ *                  DP_MARK_STEER (so strict reverse-path filtering, rp_filter=1 with
+ *                  src_valid_mark, finds the TUN route) and their connection
+ *                  NFT_CT_PROTECTED. Then routed traffic of a gateway, before its routing
+ *                  decision: packets to this host, our own protocols and the exemptions are
+ *                  left alone (input and the output hook decide for local traffic); the rules
+ *                  marked fwd in order (tunnel-mode rules, and permit), first match wins:
+ *                  steer = DP_MARK_STEER, so the forwarded packet is routed into the TUN;
+ *                  last, replies of routed connections that arrived protected are steered.
+ *   chain forward  (forward, filter) -- enforcement on routed traffic: packets from the TUN go
+ *                  to tun_in; our protocols and the exemptions pass; then the inbound rules
+ *                  marked fwd on plaintext (require drops what a tunnel rule says must arrive
+ *                  protected).
  *   chain enforce  (input, filter) -- inbound:
  *                  1. packets from the TUN (they arrived protected) go to chain tun_in, where
  *                     only a winning block rule drops them;
@@ -98,6 +108,9 @@ struct nft_rule {
 	/* Broadcast/multicast destinations matching this (negotiate) rule are never protected:
 	 * accepted in clear if bm_clear, else dropped, before the rule itself. */
 	bool bm_guard, bm_clear;
+	/* Also applies to routed traffic (chains pre and forward): tunnel-mode rules, whose
+	 * filters name the networks behind the gateways, and permit rules. */
+	bool fwd;
 	char comment[80]; /* shown by nft list; letters, digits and " ._-:#" only */
 };
 

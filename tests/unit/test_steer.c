@@ -432,7 +432,7 @@ static void test_exemptions(void **st)
 }
 
 static void sa_add(struct dcfg *c, enum sa_dir dir, uint32_t spi, bool require, const char *local,
-		   const char *remote, uint16_t lport)
+		   const char *remote, uint16_t lport, uint16_t rport)
 {
 	struct dcfg_sa s;
 
@@ -446,6 +446,7 @@ static void sa_add(struct dcfg *c, enum sa_dir dir, uint32_t spi, bool require, 
 	s.sel[0].local_plen = s.sel[0].remote_plen = 32;
 	s.sel[0].proto = 6;
 	s.sel[0].lport = lport;
+	s.sel[0].rport = rport;
 	assert_int_equal(dcfg_add_sa(c, &s), 0);
 }
 
@@ -459,9 +460,9 @@ static void test_manual_sas(void **st)
 
 	(void)st;
 	load(&c, conf_with(conf, sizeof(conf), "me -> 10.1.0.9 mirrored", "block"), BE_LOCALS);
-	sa_add(&c, SA_DIR_OUT, 0x1002, false, "10.1.0.2", "10.1.0.1", 80);
-	sa_add(&c, SA_DIR_IN, 0x1001, true, "10.1.0.2", "10.1.0.1", 80);
-	sa_add(&c, SA_DIR_IN, 0x1003, false, "10.1.0.2", "10.1.0.1", 110);
+	sa_add(&c, SA_DIR_OUT, 0x1002, false, "10.1.0.2", "10.1.0.1", 80, 0);
+	sa_add(&c, SA_DIR_IN, 0x1001, true, "10.1.0.2", "10.1.0.1", 80, 0);
+	sa_add(&c, SA_DIR_IN, 0x1003, false, "10.1.0.2", "10.1.0.1", 110, 0);
 	t = render(&c);
 	chain(t, "steer", ch, sizeof(ch));
 	has_line(ch, "ip saddr 10.1.0.2 ip daddr 10.1.0.1 meta l4proto tcp th sport 80 counter "
@@ -476,7 +477,7 @@ static void test_manual_sas(void **st)
 
 	/* No policy at all: the SAs alone, broadcast/multicast exempt as before. */
 	dcfg_init(&c);
-	sa_add(&c, SA_DIR_OUT, 0x1002, false, "10.1.0.2", "10.1.0.1", 0);
+	sa_add(&c, SA_DIR_OUT, 0x1002, false, "10.1.0.2", "10.1.0.1", 0, 0);
 	t = render(&c);
 	has_line(chain(t, "steer", ch, sizeof(ch)),
 		 "ip saddr 10.1.0.2 ip daddr 10.1.0.1 meta l4proto tcp counter meta mark set "
@@ -501,6 +502,104 @@ static void test_comment_sanitised(void **st)
 	assert_int_equal(dp_nft_render(text_buf, 100, &rs), -1);
 }
 
+/* A gateway's tunnel rule: routed packets from the network behind it to the remote one are
+ * steered in prerouting, before the routing decision; routed plaintext the rule requires is
+ * dropped in the forward hook unless it came out of the TUN; local traffic is handled as
+ * before (output hook, input hook). A transport-only host gets no forward chain at all. */
+static void test_gateway_tunnel(void **st)
+{
+	static const char conf[] = "filter-list nets {\n"
+				   "10.1.0.0/24 -> 10.2.0.0/24 tcp port 80 mirrored\n"
+				   "}\n"
+				   "filter-list host {\n10.1.0.254 -> 10.2.0.0/24 udp port 53\n}\n"
+				   "action a {\nnegotiate\nmethod esp aes-gcm-128\n}\n"
+				   "action pass {\npermit\n}\n"
+				   "policy p {\n"
+				   "rule dns {\nfilters host\naction pass\n}\n"
+				   "rule gw {\nfilters nets\naction a\n"
+				   "mode tunnel 10.9.0.2 local 10.9.0.1\n}\n"
+				   "rule local {\nfilters local\naction a\n}\n"
+				   "}\n"
+				   "filter-list local {\nme -> 10.9.0.7 tcp port 22\n}\n"
+				   "use policy p\n";
+	char ch[8192], conf2[512];
+	struct dcfg c;
+	const char *t;
+
+	(void)st;
+	load(&c, conf, "10.1.0.254/24,10.9.0.1/24");
+	t = render(&c);
+	chain(t, "pre", ch, sizeof(ch));
+	has_line(ch, "iifname \"esprit0\" counter meta mark set 0x0e5b0001 ct mark set ct mark or "
+		     "0x00e50000 accept");
+	has_line(ch, "fib daddr type { local, broadcast, multicast } counter accept");
+	has_line(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24 meta l4proto tcp th dport 80 "
+		     "counter meta mark set 0x0e5b0001 accept comment \"rule gw\"");
+	/* Only the filter as written enters the tunnel: its mirror image, coming back in
+	 * clear, must not be steered back. */
+	lacks(ch, "ip saddr 10.2.0.0/24 ip daddr 10.1.0.0/24");
+	/* The permit rule keeps its first-match place; the transport rule is not for routed
+	 * traffic. */
+	has_line(ch, "ip saddr 10.1.0.254 ip daddr 10.2.0.0/24 meta l4proto udp th dport 53 "
+		     "counter accept comment \"rule dns\"");
+	assert_true(strstr(ch, "rule dns") < strstr(ch, "rule gw"));
+	lacks(ch, "rule local");
+	/* Replies of routed connections that arrived protected, last. */
+	has_line(ch, "ct mark and 0x00e50000 == 0x00e50000 counter meta mark set 0x0e5b0001 "
+		     "accept");
+	assert_true(strstr(ch, "rule gw") < strstr(ch, "ct mark and 0x00e50000"));
+	chain(t, "forward", ch, sizeof(ch));
+	has_line(ch, "type filter hook forward priority filter; policy accept;");
+	has_line(ch, "iifname \"esprit0\" counter goto tun_in");
+	has_line(ch, "ip saddr 10.2.0.0/24 ip daddr 10.1.0.0/24 meta l4proto tcp th sport 80 "
+		     "counter drop comment \"rule gw\"");
+	/* What enters the tunnel from the network behind us is not required here. */
+	lacks(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24");
+	assert_true(strstr(ch, "goto tun_in") < strstr(ch, "rule gw"));
+	lacks(ch, "rule local");
+	/* Local traffic: the output hook steers the tunnel rule (the gateway's own address is
+	 * in the network) and the transport rule, as before. */
+	chain(t, "steer", ch, sizeof(ch));
+	has_line(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24 meta l4proto tcp th dport 80 "
+		     "counter meta mark set 0x0e5b0001 accept comment \"rule gw\"");
+	assert_non_null(strstr(ch, "rule local"));
+	dcfg_free(&c);
+
+	/* Transport only: prerouting marks TUN packets and nothing else, no forward chain. */
+	load(&c,
+	     conf_with(conf2, sizeof(conf2), "me -> 10.1.0.2 tcp port 80 mirrored",
+		       "negotiate\nmethod esp aes-gcm-128"),
+	     FE_LOCALS);
+	t = render(&c);
+	chain(t, "pre", ch, sizeof(ch));
+	has_line(ch, "iifname \"esprit0\" counter meta mark set 0x0e5b0001 ct mark set ct mark or "
+		     "0x00e50000");
+	assert_int_equal(count_lines(ch, "\t\t"), 2); /* the type line and that rule */
+	lacks(t, "chain forward");
+	dcfg_free(&c);
+}
+
+/* A client's inbound `require` SA for the server's replies (selector tcp sport 80): the
+ * enforce rule follows the selector's protocol and ports -- plaintext TCP from port 80 to
+ * this host is dropped, other TCP to it is not (it was: `ip daddr ... meta l4proto tcp
+ * drop`, every TCP packet). */
+static void test_require_follows_selector(void **st)
+{
+	struct dcfg c;
+	char ch[8192];
+	const char *t;
+
+	(void)st;
+	dcfg_init(&c);
+	sa_add(&c, SA_DIR_IN, 0x1002, true, "10.1.0.1", "10.1.0.2", 0, 80);
+	t = render(&c);
+	chain(t, "enforce", ch, sizeof(ch));
+	has_line(ch, "ip daddr 10.1.0.1 meta l4proto tcp th sport 80 counter drop comment "
+		     "\"sa 0x00001002\"");
+	lacks(ch, "meta l4proto tcp counter drop");
+	dcfg_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_exemptions),
 		cmocka_unit_test(test_manual_sas),
 		cmocka_unit_test(test_comment_sanitised),
+		cmocka_unit_test(test_gateway_tunnel),
+		cmocka_unit_test(test_require_follows_selector),
 		/* clang-format on */
 	};
 
