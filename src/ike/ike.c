@@ -8,6 +8,7 @@
  * before that is counted in invalid_packets and changes nothing.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,8 @@ void ike_acquire_finish(struct ike *ike, struct ike_xsa *x, int64_t acquire_id, 
 		ike->nacq--;
 		if (!ok)
 			ike->st.acquire_failures++;
+		else
+			ike_backoff_forget(ike, a->rule, &a->peer);
 		if (ike->io.acquire_done)
 			ike->io.acquire_done(ike->io.arg, (uint32_t)a->id, ok,
 					     !ok && a->soft && !(x && x->answered));
@@ -484,7 +487,8 @@ int ike_reload(struct ike *ike, const struct ike_config *cfg, uint64_t now)
 	rc = cfg_copy(ike, cfg);
 	if (rc)
 		return rc;
-	ike_sig_free(ike); /* stores are keyed by the old model's methods */
+	ike_sig_free(ike);	/* stores are keyed by the old model's methods */
+	ike_backoff_reset(ike); /* keyed by the old rules; the new keys may fix the failure */
 	for (c = ike->children; c; c = c->next)
 		c->rule = rule_remap(ike, c->rule);
 	for (struct ike_acq *a = ike->acqs; a; a = a->next)
@@ -751,11 +755,35 @@ static void xsa_tick(struct ike_xsa *x, uint64_t now)
 	}
 }
 
+/* RFC 4301 5.1 leaves a silent peer to local policy: a `soft` action's peer that said nothing
+ * for its soft time lets the held packets and the flow go in clear (acquire_done clear_ok).
+ * The IKE SA keeps retransmitting; an SA made later ends the fallback in the daemon. */
+static void acquires_soft_tick(struct ike *ike, uint64_t now)
+{
+	struct ike_acq *a, *next;
+
+	for (a = ike->acqs; a; a = next) {
+		next = a->next;
+		if (!a->soft_at || now < a->soft_at)
+			continue;
+		a->soft_at = 0;
+		if (a->xsa && a->xsa->answered)
+			continue; /* the peer speaks IKE: no fallback, the negotiation decides */
+		log_info("IKE: acquire %" PRId64 " for rule %s: no answer within %" PRIu32
+			 " ms (soft)",
+			 a->id, a->rule ? a->rule->name : "-",
+			 a->rule && a->rule->action ? a->rule->action->soft_ms : 0);
+		ike_acquire_finish(ike, a->xsa, a->id, false);
+		next = ike->acqs; /* the list changed under us; finished ones have soft_at 0 */
+	}
+}
+
 void ike_tick(struct ike *ike, uint64_t now)
 {
 	struct ike_xsa *x;
 
 	ike->now = now;
+	acquires_soft_tick(ike, now);
 	if (ike_cookie_rotation_due(&ike->cookie, now))
 		ike_cookie_rotate(&ike->cookie, NULL, now);
 	for (x = ike->sas; x; x = x->next)
@@ -779,6 +807,9 @@ uint64_t ike_next_deadline(const struct ike *ike)
 	for (c = ike->children; c; c = c->next)
 		if (c->rekey_at_ms && c->rekey_at_ms < next)
 			next = c->rekey_at_ms;
+	for (const struct ike_acq *a = ike->acqs; a; a = a->next)
+		if (a->soft_at && a->soft_at < next)
+			next = a->soft_at;
 	return next;
 }
 
@@ -849,8 +880,9 @@ static struct ike_xsa *xsa_for_peer(struct ike *ike, const struct ipaddr *peer)
 	return best;
 }
 
+/* admin: `esprit up` (no packet waits; an administrator's request overrides a backoff). */
 static int64_t start_negotiation(struct ike *ike, const struct spd_rule *r,
-				 const struct spd_pkt *pkt, const struct ipaddr *peer)
+				 const struct spd_pkt *pkt, const struct ipaddr *peer, bool admin)
 {
 	struct ike_endpoint l, rm;
 	struct ike_xsa *x;
@@ -865,6 +897,11 @@ static int64_t start_negotiation(struct ike *ike, const struct spd_rule *r,
 	for (a = ike->acqs; a; a = a->next)
 		if (a->rule == r && ipaddr_eq(&a->peer, &rm.addr))
 			return a->id; /* already under way */
+	if (admin)
+		ike_backoff_forget(ike, r, &rm.addr);
+	rc = ike_backoff_check(ike, r, &rm.addr);
+	if (rc)
+		return rc;
 	if (ike->nacq >= IKE_ACQUIRE_MAX)
 		return -EBUSY;
 	a = calloc(1, sizeof(*a));
@@ -874,6 +911,8 @@ static int64_t start_negotiation(struct ike *ike, const struct spd_rule *r,
 	a->rule = r;
 	a->peer = rm.addr;
 	a->soft = r->action && r->action->soft;
+	if (a->soft && !admin)
+		a->soft_at = ike->now + (r->action->soft_ms ? r->action->soft_ms : 1);
 	ike->st.acquires++;
 
 	x = xsa_for_peer(ike, &rm.addr);
@@ -948,7 +987,7 @@ int64_t ike_acquire(struct ike *ike, const struct spd_pkt *pkt, uint64_t now)
 	if (!pkt || spd_decide(ike->cfg.spd, pkt, &d) || d.verdict != SPD_PROTECT || !d.rule ||
 	    !d.action || d.action->kind != SPD_ACT_NEGOTIATE)
 		return -ENOENT;
-	rc = start_negotiation(ike, d.rule, pkt, NULL);
+	rc = start_negotiation(ike, d.rule, pkt, NULL, false);
 	reap(ike);
 	return rc;
 }
@@ -1001,7 +1040,7 @@ int ike_up(struct ike *ike, const char *rule, const struct ipaddr *peer, uint64_
 			return -EINVAL;
 		peer = &p;
 	}
-	rc = start_negotiation(ike, r, NULL, peer);
+	rc = start_negotiation(ike, r, NULL, peer, true);
 	reap(ike);
 	return rc < 0 ? (int)rc : 0;
 }

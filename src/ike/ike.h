@@ -97,6 +97,8 @@ struct ike_stats {
 	uint64_t cookies_sent;
 	uint64_t retransmissions;
 	uint64_t rekeys_ike, rekeys_child;
+	uint64_t backoffs;	  /* failed negotiations that made a (rule, peer) wait */
+	uint64_t backoff_refused; /* acquires refused (-EAGAIN) during such a wait */
 };
 
 struct ike;

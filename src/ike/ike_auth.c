@@ -298,10 +298,11 @@ int ike_auth_start(struct ike_xsa *x)
 }
 
 /* Responder: the rule and method that authenticate this peer, for the kind of AUTH it sent.
- * The rule the selectors chose first; otherwise (selectors match nothing, or the rule has no
- * such method, e.g. a default response rule of a policy without methods of its own) the first
- * rule of the policy with one: a peer that proves a key the policy holds is authenticated, and
- * its Child SA is then judged by the selectors' rule (or refused with TS_UNACCEPTABLE). */
+ * When the selectors chose a rule, only its methods (its own, else its policy's) count: a key
+ * that another rule holds proves nothing for this rule's traffic. Only when the selectors
+ * match no rule (the Child SA is then refused with TS_UNACCEPTABLE) is the peer checked
+ * against the first rule of the policy with such a method, so that the refusal is reported
+ * inside an authenticated exchange. */
 static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule *ts_rule, int kind,
 					const struct spd_rule **out)
 {
@@ -311,9 +312,8 @@ static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule
 	*out = ts_rule;
 	if (kind < 0)
 		return NULL;
-	a = rule_method(x->ike, ts_rule, kind);
-	if (a || !p)
-		return a;
+	if (ts_rule || !p)
+		return rule_method(x->ike, ts_rule, kind);
 	for (size_t i = 0; i < p->nrules; i++) {
 		if (!p->rules[i]->active)
 			continue;
@@ -325,6 +325,21 @@ static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule
 	}
 	*out = &p->dr;
 	return p->dr.active ? rule_method(x->ike, &p->dr, kind) : NULL;
+}
+
+/* Why rule r cannot check the peer's AUTH method: it has no method at all (neither its own
+ * nor its policy's), or none of that kind that we can use. */
+static void auth_none_why(struct ike_xsa *x, const struct spd_rule *r, uint8_t method, char *why,
+			  size_t len)
+{
+	size_t n;
+
+	spd_rule_auths(r, &n);
+	if (!n || !rule_method(x->ike, r, -1))
+		snprintf(why, len, "rule %s has no authentication method", r->name);
+	else
+		snprintf(why, len, "peer uses %s, rule %s has no such method",
+			 ikev2_auth_method_name(method), r->name);
 }
 
 static void auth_refuse(struct ike_xsa *x, uint32_t msgid, uint16_t type)
@@ -392,7 +407,9 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 	id_fmt(&m->idi, idtxt, sizeof(idtxt));
 	rule = ike_child_rule_for(x, m);
 	a = auth_rule(x, rule, method_kind(m->auth.method), &arule);
-	if (!a)
+	if (!a && rule)
+		auth_none_why(x, rule, m->auth.method, why, sizeof(why));
+	else if (!a)
 		snprintf(why, sizeof(why), "peer uses %s, no rule accepts it",
 			 ikev2_auth_method_name(m->auth.method));
 	else
@@ -445,6 +462,7 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		log_warn("IKE_AUTH with %s for rule %s: authentication failed: the peer refused "
 			 "our %s",
 			 ra, x->rule ? x->rule->name : "-", method_name(x->auth));
+		ike_backoff_fail(ike, x->rule, &x->remote.addr, "authentication failed");
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}
@@ -454,6 +472,8 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		log_warn("IKE_AUTH with %s for rule %s failed: %s", ra,
 			 x->rule ? x->rule->name : "-",
 			 n ? ikev2_notify_name(n->type) : "no IDr/AUTH in the response");
+		if (n && n->type != IKEV2_N_INVALID_SYNTAX)
+			ike_backoff_fail(ike, x->rule, &x->remote.addr, ikev2_notify_name(n->type));
 		ike_xsa_kill(x, "IKE_AUTH failed");
 		return;
 	}
@@ -468,6 +488,7 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		ike->st.auth_failures++;
 		log_warn("IKE_AUTH with %s (ID %s) for rule %s: authentication failed: %s", ra,
 			 idtxt, x->rule ? x->rule->name : "-", why);
+		ike_backoff_fail(ike, x->rule, &x->remote.addr, "authentication failed");
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}

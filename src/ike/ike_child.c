@@ -542,6 +542,15 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 	if (err || !m->has_sa) {
 		snprintf(why, sizeof(why), "peer answered %s",
 			 err ? ikev2_notify_name(err->type) : "without an SA payload");
+		/* a refusal that the next try would meet again; not for rekeys (the pair is
+		 * still up and its lifetime paces the retries) */
+		if (err && !pc->replaces &&
+		    (err->type == IKEV2_N_NO_PROPOSAL_CHOSEN ||
+		     err->type == IKEV2_N_TS_UNACCEPTABLE))
+			ike_backoff_fail(x->ike, pc->rule, &x->remote.addr,
+					 err->type == IKEV2_N_NO_PROPOSAL_CHOSEN
+						 ? "no proposal chosen"
+						 : "traffic selectors unacceptable");
 		pchild_fail(x, why);
 		return;
 	}

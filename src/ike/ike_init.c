@@ -335,6 +335,8 @@ static bool init_notify(struct ike_xsa *x, const struct ikev2_msg *m)
 			 ikev2_notify_name(n->type));
 		prop_list_fmt(&x->ike_offer, why + strlen(why), sizeof(why) - strlen(why) - 1);
 		strncat(why, "]", sizeof(why) - strlen(why) - 1);
+		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN)
+			ike_backoff_fail(x->ike, x->rule, &x->remote.addr, "no proposal chosen");
 		init_fail(x, why);
 		return true;
 	}

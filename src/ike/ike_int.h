@@ -148,7 +148,21 @@ struct ike_acq {
 	struct ipaddr peer;
 	struct ike_xsa *xsa;
 	bool soft;
+	uint64_t soft_at; /* soft: when a silent peer makes it fail with clear_ok; 0 = never */
 	struct ike_acq *next;
+};
+
+/* A (rule, peer) whose last negotiation failed for a reason that will not go away by itself
+ * (AUTHENTICATION_FAILED, NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE): no new acquire before until. */
+#define IKE_BACKOFF_MAX	     64
+#define IKE_BACKOFF_FIRST_MS 2000u
+#define IKE_BACKOFF_LIMIT_MS 300000u
+
+struct ike_backoff {
+	const struct spd_rule *rule; /* NULL = free */
+	struct ipaddr peer;
+	uint32_t delay_ms; /* the current step: 2 s, 4 s, ... 5 min */
+	uint64_t until;
 };
 
 #define IKE_CSTORE_MAX 16
@@ -172,6 +186,7 @@ struct ike {
 	size_t nacq;
 	uint32_t next_child_id;
 	int64_t next_acq_id;
+	struct ike_backoff backoff[IKE_BACKOFF_MAX];
 	struct ike_stats st;
 	struct ike_cookie_ctx cookie;
 	struct ike_half_open_limits lim;
@@ -211,6 +226,15 @@ void ike_child_remove(struct ike_xchild *c, const char *why);
 bool ike_todo_push(struct ike_xsa *x, const struct ike_todo *t);
 const struct ikev2_notify *ike_notify_find(const struct ikev2_msg *m, uint16_t type);
 const struct ikev2_notify *ike_notify_error(const struct ikev2_msg *m);
+
+/* ike_backoff.c: negative cache of failed negotiations */
+/* The negotiation of rule with peer failed (why, for the log): wait before the next one. */
+void ike_backoff_fail(struct ike *ike, const struct spd_rule *r, const struct ipaddr *peer,
+		      const char *why);
+/* 0, or -EAGAIN while (r, peer) waits (counted in backoff_refused). */
+int ike_backoff_check(struct ike *ike, const struct spd_rule *r, const struct ipaddr *peer);
+void ike_backoff_forget(struct ike *ike, const struct spd_rule *r, const struct ipaddr *peer);
+void ike_backoff_reset(struct ike *ike);
 
 /* ike_init.c */
 int ike_init_start(struct ike *ike, const struct spd_rule *rule, const struct ike_endpoint *local,
