@@ -85,7 +85,8 @@ def main():
     for i in range(count):
         src = f"{prefix}.{1 + i % 250}"
         sources.add(src)
-        sock.send(IP(src=src, dst=dst) / UDP(sport=500, dport=500) / Raw(ike_sa_init(os.urandom(8))))
+        msg = ike_sa_init(os.urandom(8))
+        sock.send(IP(src=src, dst=dst) / UDP(sport=500, dport=500) / Raw(msg))
         counts["sent"] += 1
         delay = start + (i + 1) / rate - time.monotonic()
         if delay > 0:

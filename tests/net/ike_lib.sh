@@ -65,6 +65,11 @@ sa_web() {
 	ESPRIT_CONTROL="$1" "$ESPRIT" sa 2>/dev/null | grep -c web
 }
 
+# in_range N LO HI: LO <= N <= HI (one command, so that `check` sees the whole condition).
+in_range() {
+	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+
 # espritd_stop_all NS:PID...: SIGTERM each; each must exit 0 and leave nothing behind.
 espritd_stop_all() {
 	local pn rc
