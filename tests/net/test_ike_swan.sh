@@ -19,6 +19,10 @@
 #      swanctl --rekey; with ESPRIT_SWAN_LIFETIME esprit initiates the Child SA rekeys): new
 #      SPIs on both sides, the download still byte-identical;
 #   4. DELETE from strongSwan (swanctl --terminate): espritd removes its Child SAs;
+#   4b. esprit's administrative verbs: `esprit up swan` negotiates without traffic; `esprit
+#      rekey` and `esprit rekey --ike` during a download (byte-identical, new SPIs agree, a new
+#      IKE SA on strongSwan); `esprit down CHILD` deletes that pair on both ends and keeps the
+#      IKE SA; `esprit down swan` leaves no SA on either side;
 #   5. re-established; esprit answers strongSwan's liveness checks (dpd_delay 1s); espritd killed
 #      and restarted negotiates with INITIAL_CONTACT and strongSwan keeps only the new IKE SA;
 #      then DELETE from esprit (SIGTERM: ike_shutdown): strongSwan has no SA left.
@@ -153,6 +157,10 @@ swan_spis() { # the INSTALLED Child SAs' SPIs as esprit prints them (0x%08x), so
 	# child stays listed as DELETED for a while in 5.9.8
 	swan_sas | awk '/^  [^ ]+: #[0-9]+, reqid/ { inst = ($5 == "INSTALLED,") }
 		inst && $1 ~ /^(in|out)$/ { sub(",", "", $2); print "0x" $2 }' | sort
+}
+no_sa_left() { # neither espritd nor strongSwan has an SA
+	[ "$(esprit_child_sas)" -eq 0 ] && ! ctl "$ESOCK" status | grep -q '^ike_sa ' &&
+		! swan_sas | grep -q '^swan: '
 }
 swan_ike_spi() { swan_sas | sed -n 's/^swan: #[0-9]*, ESTABLISHED, IKEv2, \([0-9a-f]*\)_i.*/\1/p'; }
 download() { # download OUT [CURL OPTIONS...]
@@ -296,6 +304,46 @@ check "espritd removes its Child SAs after strongSwan's DELETE" \
 check "espritd: no IKE SA left" \
 	wait_for 5 bash -c "! { PY3=$PY3 NET_DIR=$NET_DIR; $(declare -f ctl); ctl $ESOCK status; } |
 	grep -q '^ike_sa '"
+
+# ---- 4b. esprit's administrative verbs: up, rekey, rekey --ike, down SA, down RULE ------------
+ESPRIT="$ESPRIT_BUILD/esprit"
+[ -x "$ESPRIT" ] || bad "no $ESPRIT (the CLI is built with espritd)"
+esprit_cli() { in_ns "$E" "$ESPRIT" "$1" --control "$ESOCK" "${@:2}" >>"$TMP/cli.log" 2>&1; }
+child_id() { ctl "$ESOCK" sa | sed -n 's/^child_id \([0-9]*\)$/\1/p' | head -1; }
+check "esprit up swan: negotiated without traffic" esprit_cli up swan
+check "strongSwan: Child SA INSTALLED after esprit up" \
+	wait_for 5 swan_child_up "$S" "$SW" swan
+spis0=$(esprit_spis)
+ike0=$(swan_ike_spi)
+mark=$(wc -l <"$SW/charon.log")
+in_ns "$E" curl -sS --max-time 40 --limit-rate 1000k -o "$TMP/admin.bin" \
+	"http://$URL_S:8080/data.bin" &
+CURL_PID=$!
+PIDS+=("$CURL_PID")
+sleep 0.8
+check "esprit rekey CHILD during a download" esprit_cli rekey "$(child_id)"
+sleep 0.8
+check "esprit rekey --ike during the download" esprit_cli rekey --ike "$(child_id)"
+if wait "$CURL_PID" && cmp -s "$TMP/www/data.bin" "$TMP/admin.bin"; then
+	ok "download across esprit's rekeys is byte-identical"
+else
+	bad "download across esprit's rekeys"
+fi
+check "strongSwan got esprit's Child SA rekey and IKE SA rekey (CREATE_CHILD_SA)" bash -c \
+	"tail -n +$mark '$SW/charon.log' | grep -q 'parsed CREATE_CHILD_SA request [0-9]* \\[ N(REKEY_SA) SA No' &&
+	tail -n +$mark '$SW/charon.log' | grep -q 'parsed CREATE_CHILD_SA request [0-9]* \\[ SA No KE \\]'"
+for _ in $(seq 20); do spis_agree && break; sleep 0.25; done
+check "new Child SA SPIs on both sides, agreeing (esprit: $(echo $spis1), strongSwan: $(echo $sw1))" \
+	bash -c "[ '$spis1' != '$spis0' ] && [ '$spis1' = '$sw1' ]"
+ike1=$(swan_ike_spi)
+check "strongSwan: the IKE SA esprit made by rekeying ($ike0 -> $ike1)" \
+	bash -c "[ -n '$ike1' ] && [ '$ike1' != '$ike0' ] && [ \$($(declare -f swanctl_ns swan_sas); S=$S SW=$SW; swan_sas | grep -c '^swan: #') -eq 1 ]"
+swan_only_ike() { ! swan_sas | grep -q INSTALLED && swan_sas | grep -q '^swan: #.*ESTABLISHED'; }
+check "esprit down CHILD" esprit_cli down "$(child_id)"
+check "  ... strongSwan removed that Child SA, the IKE SA stays" wait_for 5 swan_only_ike
+check "  ... espritd has no Child SA left" [ -z "$(child_id)" ]
+check "esprit down RULE" esprit_cli down swan
+check "  ... neither strongSwan nor espritd has an SA left" wait_for 5 no_sa_left
 
 # ---- 5. again: liveness, a restarted esprit (INITIAL_CONTACT), then DELETE from esprit --------
 if establish; then
