@@ -10,9 +10,10 @@
 # `esprit rekey 0xSPI` on S each give a pair with new SPIs on both ends while a rate-limited
 # download keeps going (byte-identical); `esprit rekey CHILD --ike` gives new IKE SPIs on both
 # ends and keeps the Child SAs (same SPIs); `esprit down CHILD` removes the pair on both ends
-# (the IKE SA stays); `esprit down web` on S removes everything of the rule on both ends;
+# (the IKE SA stays); `esprit down web` on S removes everything of the rule on both ends, and
+# `esprit up web --peer A_C` on S (the rule of any client) negotiates from that side;
 # errors (exit 1, reason on stderr): unknown rule, unknown SA, a manual SA rekeyed or taken
-# down; usage errors (exit 2): rekey of a rule name, a bad --peer.
+# down, `up` of the server's rule for any client without --peer; usage errors (exit 2): rekey of a rule name, a bad --peer.
 source "$(dirname "$0")/lib.sh"
 net_init ikud curl openssl cmp nginx
 net_family 4 46
@@ -209,6 +210,12 @@ check "client: no SA of rule web left" wait_for 10 pair_is "$C" "$CS" 0
 no_ike() { [ -z "$(ike_names "$1" "$2")" ]; }
 check "server: no IKE SA left" wait_for 10 no_ike "$S" "$SS"
 check "client: no IKE SA left" wait_for 10 no_ike "$C" "$CS"
+expect "server: up of its rule for any client wants --peer" 1 "no single peer: name one" \
+	"$S" "$SS" up web
+expect "server: esprit up web --peer $A_C" 0 "negotiation started with $A_C" \
+	"$S" "$SS" up web --peer "$A_C"
+check "server (now the initiator): the pair is listed" wait_for 15 pair_is "$S" "$SS" 2
+check "client: the pair is listed" wait_for 15 pair_is "$C" "$CS" 2
 check "client logged the administrative requests" grep -q "control: rekey" "$TMP/client.log"
 
 for pn in "$C:$PIDC" "$S:$PIDSV"; do
