@@ -65,6 +65,7 @@ enum ast_kind {
 	AST_SOFT,	  /* a: timeout or NULL */
 	AST_PENDING_HOLD, /* a: bound or NULL */
 	AST_PENDING_DROP,
+	AST_IKE_LIFETIME, /* a: one lifetime value (a time) */
 	/* policy */
 	AST_RULE,	      /* name (NULL: automatic); body: rule items */
 	AST_DEFAULT_RESPONSE, /* flag: on/off (absent: on); a: action name or NULL */

@@ -55,6 +55,7 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %token <tok> NO_DEFAULT_EXEMPT "'no-default-exempt'" OFF "'off'" ON "'on'"
 %token <tok> PENDING "'pending'" PERMIT "'permit'" PFS "'pfs'" POLICY "'policy'" PORT "'port'"
 %token <tok> PSK "'psk'" RULE "'rule'" SOFT "'soft'" SPORT "'sport'" TIMEOUT "'timeout'"
+%token <tok> IKE_LIFETIME "'ike-lifetime'"
 %token <tok> TRANSPORT "'transport'" TUNNEL "'tunnel'" USE "'use'" YES "'yes'"
 %token <tok> SA "'sa'" SELECTOR "'selector'" SPI "'spi'" WINDOW "'window'" ENCAP "'encap'"
 
@@ -137,6 +138,7 @@ keyword	: ACTION | AUTH | BLOCK | CA | CERT | DEFAULT_RESPONSE | DROP | FILTER_L
 	| HOLD | INACTIVE | INCLUDE | INPASS | KDC | KERBEROS | KEY | LIFETIME | LOCAL | METHOD
 	| MIRRORED | MODE | NEGOTIATE | NO | NO_DEFAULT_EXEMPT | OFF | ON | PENDING | PERMIT
 	| PFS | POLICY | PORT | PSK | RULE | SOFT | SPORT | TIMEOUT | TRANSPORT | TUNNEL | USE
+	| IKE_LIFETIME
 	| YES
 	;
 
@@ -257,6 +259,7 @@ action_item
 	| PENDING HOLD		{ NEW($$, item_new(p, AST_PENDING_HOLD, $1)); }
 	| PENDING HOLD NUMBER	{ NEW($$, item_new(p, AST_PENDING_HOLD, $1)); $$->a = $3; }
 	| PENDING DROP		{ NEW($$, item_new(p, AST_PENDING_DROP, $1)); }
+	| IKE_LIFETIME values	{ NEW($$, item_new(p, AST_IKE_LIFETIME, $1)); $$->a = $2; }
 	;
 
 words	: WORD

@@ -152,6 +152,26 @@ static enum spd_action_kind action_kind(struct loader *ld, const struct ast_item
 	return k;
 }
 
+/* `ike-lifetime 8h`: how long an IKE SA lives (Windows: main mode lifetime, 5 min to 48 h;
+ * shorter is allowed down to 5 s for tests of the rekey). */
+static void ike_lifetime_load(struct loader *ld, struct spd_action *a, const struct ast_item *it)
+{
+	enum conf_life kind;
+	const char *why;
+	uint64_t v;
+
+	if (it->a->next)
+		ld_err(ld, &it->a->next->loc, it->a->next->text, "one ike-lifetime value only");
+	else if (conf_lifetime_parse(it->a->text, &kind, &v, &why))
+		ld_err(ld, &it->a->loc, it->a->text, "%s", why);
+	else if (kind != CONF_LIFE_SEC)
+		ld_err(ld, &it->a->loc, it->a->text, "ike-lifetime is a time (s, min or h)");
+	else if (v < 5 || v > 48 * 3600)
+		ld_err(ld, &it->a->loc, it->a->text, "ike-lifetime out of range (5s-48h)");
+	else
+		a->ike_life_sec = (uint32_t)v;
+}
+
 static void action_option(struct loader *ld, struct spd_action *a, const struct ast_item *it)
 {
 	const char *why;
@@ -184,6 +204,9 @@ static void action_option(struct loader *ld, struct spd_action *a, const struct 
 		break;
 	case AST_PENDING_DROP:
 		a->pending = SPD_PENDING_DROP;
+		break;
+	case AST_IKE_LIFETIME:
+		ike_lifetime_load(ld, a, it);
 		break;
 	default:
 		break;

@@ -228,11 +228,26 @@ static void reap(struct ike *ike)
 	}
 }
 
+/* RFC 7296 2.8 leaves the IKE SA's lifetime to local policy: the action's ike-lifetime, else
+ * IKE_LIFE_DEFAULT_SEC (Windows' main mode lifetime). Rekey between 85 % and 90 % of it (the
+ * jitter keeps both ends from rekeying at once), delete at it. */
+static void xsa_lifetime(struct ike_xsa *x)
+{
+	const struct spd_action *act = x->rule ? x->rule->action : NULL;
+	uint64_t life = act && act->ike_life_sec ? act->ike_life_sec : IKE_LIFE_DEFAULT_SEC;
+
+	life *= 1000;
+	x->sa->tp.hard_ms = life;
+	x->sa->tp.soft_ms = life / 10 * 9;
+	x->sa->tp.jitter_ms = life / 20;
+}
+
 void ike_xsa_established(struct ike_xsa *x)
 {
 	uint32_t rnd;
 
 	ike_rand(&rnd, sizeof(rnd));
+	xsa_lifetime(x);
 	x->established_ms = x->ike->now;
 	x->sa->half_open_at_ms = 0;
 	ike_timers_arm_lifetime(x->sa, x->ike->now, rnd);

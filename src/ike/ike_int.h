@@ -34,6 +34,9 @@
 #define IKE_REPLAY_WINDOW  128
 #define IKE_CHILD_SOFT_PCT 90 /* rekey Child SAs at this share of their lifetime */
 
+/* IKE SA lifetime without `ike-lifetime`: Windows' main mode, 480 min */
+#define IKE_LIFE_DEFAULT_SEC (8 * 3600)
+
 enum ike_req_kind {
 	IKE_REQ_NONE,
 	IKE_REQ_INIT,

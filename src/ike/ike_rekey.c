@@ -66,6 +66,7 @@ static int rekey_keys(struct ike_xsa *old, struct ike_xsa *nx, const struct prop
 			  old->sa->keys.len.d, old->sa->xf.prf);
 	if (rc)
 		return rc;
+	nx->rule = old->rule; /* its action's ike-lifetime */
 	ike_sa_set_state(nx->sa, IKE_ST_ESTABLISHED, "made by rekeying");
 	ike_xsa_established(nx);
 	return 0;

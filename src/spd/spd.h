@@ -206,6 +206,8 @@ struct spd_action {
 	bool pfs;	  /* fresh DH for every child SA / quick mode */
 	enum spd_pending pending;
 	uint32_t pending_max; /* HOLD: bound, default SPD_PENDING_DEFAULT, >= 1 */
+	/* `ike-lifetime`: IKE SA (main mode) lifetime in seconds; 0 = the engine's 8 h */
+	uint32_t ike_life_sec;
 };
 
 /* ---- Authentication, rules, policies --------------------------------------------------- */

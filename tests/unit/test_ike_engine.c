@@ -1126,6 +1126,54 @@ static void test_ike_rekey(void **state)
 	assert_int_equal(ike_get_stats(nodes[1].ike)->invalid_packets, 0);
 }
 
+static void rekey_in_visit(const struct ike_sa_view *v, void *arg)
+{
+	*(uint64_t *)arg = v->rekey_in_ms;
+}
+
+static uint64_t ike_rekey_in(int i, uint64_t now)
+{
+	uint64_t in = 0;
+
+	ike_foreach_sa(nodes[i].ike, rekey_in_visit, &in, now);
+	return in;
+}
+
+/* The IKE SA lifetime: 8 h by default (Windows' main mode), the action's ike-lifetime when
+ * set; the IKE SA rekeys by itself at 85-90 % of it and keeps its Child SA (issue 5, fix 4). */
+static void test_ike_lifetime(void **state)
+{
+	char before[4][40], after[4][40];
+	uint64_t in, t;
+
+	(void)state;
+	node_start(0,
+		   conf_init("me -> 10.1.0.2 tcp port 80 mirrored",
+			     "\tmethod esp aes-gcm-128\n\tike-lifetime 10s\n"),
+		   "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	establish();
+	in = ike_rekey_in(1, 0); /* B: no ike-lifetime, the default */
+	assert_true(in >= 8 * 3600000ull * 85 / 100 && in <= 8 * 3600000ull * 90 / 100);
+	in = ike_rekey_in(0, 0);
+	assert_true(in >= 8500 && in <= 9000);
+	assert_int_equal(count_sas(nodes[1].ike, before, NULL), 1);
+	for (t = 500; t <= 9000 && !ike_get_stats(nodes[0].ike)->rekeys_ike; t += 500) {
+		ike_tick(nodes[0].ike, t);
+		ike_tick(nodes[1].ike, t);
+		pump(t);
+	}
+	assert_true(t > 8500 && t <= 9500);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->rekeys_ike, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->rekeys_ike, 1);
+	assert_int_equal(count_sas(nodes[1].ike, after, NULL), 1);
+	assert_string_not_equal(before[0], after[0]);
+	assert_int_equal(nodes[0].ndown + nodes[1].ndown, 0); /* the Child SA stayed */
+	/* the new IKE SA has the same lifetime */
+	in = ike_rekey_in(0, t);
+	assert_true(in >= 8500 - 500 && in <= 9000);
+}
+
 /* Both ends rekey the IKE SA at once: each refuses the other's (TEMPORARY_FAILURE, RFC 7296
  * 2.25) and retries after a random delay; one rekey then goes through and the Child SA
  * stays up throughout. */
@@ -1658,6 +1706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lifetime_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_lifetime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simultaneous_start, setup, teardown),
