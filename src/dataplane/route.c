@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -11,11 +12,20 @@
 #include "dataplane/nl.h"
 #include "lib/log.h"
 
+/* Packets that came out of the TUN carry DP_MARK_STEER (reverse-path filtering finds the TUN
+ * route for their source); on a gateway, the ones routed on must not follow that mark back
+ * into the TUN: before the steering rule, `iif <tun> lookup main`. The reverse path check is
+ * no packet from the TUN (its lookup has no input interface), so it still takes the steering
+ * table. */
+#define ROUTE_PRIO_TUN_IN (DP_PRIO_BYPASS - 1)
+
 #define ROUTE_FLUSH_MAX 64
 #define ROUTE_MSG_MAX	512
 
+/* mark 0: no fwmark match; iif: the input interface it applies to, or NULL (any; on delete:
+ * whatever it names). */
 static int route_rule(struct nl *nl, uint16_t type, int af, uint32_t prio, uint32_t mark,
-		      uint32_t table)
+		      uint32_t table, const char *iif)
 {
 	uint8_t buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh;
@@ -27,10 +37,14 @@ static int route_rule(struct nl *nl, uint16_t type, int af, uint32_t prio, uint3
 	fr->action = FR_ACT_TO_TBL;
 	fr->table = RT_TABLE_UNSPEC;
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
-	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
-	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	if (mark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	}
 	mnl_attr_put_u32(nlh, FRA_TABLE, table);
 	mnl_attr_put_u8(nlh, FRA_PROTOCOL, DP_RTPROT);
+	if (iif)
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, iif);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
@@ -146,9 +160,12 @@ static int route_peer_copy(struct nl *nl, const struct ipaddr *peer)
 int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers, size_t npeers)
 {
 	static const int fams[2] = { AF_INET, AF_INET6 };
+	char tun[IF_NAMESIZE];
 	struct nl nl;
 	int rc;
 
+	if (!if_indextoname((unsigned)tun_ifindex, tun))
+		return -errno;
 	rc = nl_open(&nl);
 	if (rc < 0)
 		return rc;
@@ -156,10 +173,13 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 		if (!(af_mask & (1u << i)))
 			continue;
 		rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_BYPASS, DP_MARK_BYPASS,
-				DP_TABLE_BYPASS);
+				DP_TABLE_BYPASS, NULL);
+		if (rc == 0)
+			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,
+					RT_TABLE_MAIN, tun);
 		if (rc == 0)
 			rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_STEER, DP_MARK_STEER,
-					DP_TABLE_STEER);
+					DP_TABLE_STEER, NULL);
 		if (rc == 0)
 			rc = route_blackhole(&nl, DP_TABLE_STEER, fams[i]);
 		if (rc == 0)
@@ -258,11 +278,15 @@ int dp_route_cleanup(void)
 		/* A crashed run may have left a rule more than once; delete until none is left. */
 		for (int k = 0; k < 16; k++)
 			if (route_rule(&nl, RTM_DELRULE, fams[i], DP_PRIO_BYPASS, DP_MARK_BYPASS,
-				       DP_TABLE_BYPASS) < 0)
+				       DP_TABLE_BYPASS, NULL) < 0)
+				break;
+		for (int k = 0; k < 16; k++)
+			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,
+				       RT_TABLE_MAIN, NULL) < 0)
 				break;
 		for (int k = 0; k < 16; k++)
 			if (route_rule(&nl, RTM_DELRULE, fams[i], DP_PRIO_STEER, DP_MARK_STEER,
-				       DP_TABLE_STEER) < 0)
+				       DP_TABLE_STEER, NULL) < 0)
 				break;
 		rc = route_flush_family(&nl, fams[i], &fl);
 		if (rc < 0) {

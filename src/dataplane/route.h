@@ -1,5 +1,7 @@
 /* Policy routing for the data path, over rtnetlink (libmnl), never by running ip(8):
  *
+ *   ip rule  pref 999 iif <tun> lookup main
+ *            (packets that came out of the TUN and are routed on, on a gateway)
  *   ip rule  pref DP_PRIO_STEER  fwmark DP_MARK_STEER  lookup DP_TABLE_STEER
  *            table DP_TABLE_STEER: default dev <tun>; blackhole default metric
  *            DP_FAILCLOSED_METRIC (what is left when the daemon dies: fail closed)
