@@ -160,39 +160,6 @@ int acq_req_add(struct acquire *a, uint32_t id, const struct ipaddr *remote, uin
 	return 0;
 }
 
-void acq_req_heard(struct acquire *a, const struct ipaddr *remote)
-{
-	for (size_t i = 0; i < ACQ_REQ_MAX; i++)
-		if (a->req[i].id && ipaddr_eq(&a->req[i].remote, remote))
-			a->req[i].answered = true;
-}
-
-static bool acq_req_soft(const struct acq_req *r)
-{
-	return r->id && r->fallback_ms && !r->answered;
-}
-
-bool acq_req_due(struct acquire *a, uint64_t now, struct acq_req *r)
-{
-	for (size_t i = 0; i < ACQ_REQ_MAX; i++)
-		if (acq_req_soft(&a->req[i]) && now >= a->req[i].start + a->req[i].fallback_ms) {
-			*r = a->req[i];
-			memset(&a->req[i], 0, sizeof(a->req[i]));
-			return true;
-		}
-	return false;
-}
-
-uint64_t acq_req_next(const struct acquire *a)
-{
-	uint64_t next = UINT64_MAX;
-
-	for (size_t i = 0; i < ACQ_REQ_MAX; i++)
-		if (acq_req_soft(&a->req[i]) && a->req[i].start + a->req[i].fallback_ms < next)
-			next = a->req[i].start + a->req[i].fallback_ms;
-	return next;
-}
-
 bool acq_req_take(struct acquire *a, uint32_t id, struct acq_req *r)
 {
 	for (size_t i = 0; id && i < ACQ_REQ_MAX; i++)

@@ -9,9 +9,9 @@
  * peer never answered; acq_expire() drops what waited too long.
  *
  * Soft fallback also needs to remember which flows went clear: acq_req_* keep, per acquire,
- * the remote address, the action's fallback time and whether the peer said anything at all;
- * acq_req_due() names the soft acquires whose peer stayed silent for the fallback time, and
- * acq_clear_* answer whether a remote is (still) in clear after one.
+ * the remote address and the action's fallback time, and acq_clear_* answer whether a remote
+ * is (still) in clear after one. When the peer stayed silent is the IKE engine's call (it
+ * ends the acquire with clear_ok after the action's soft time); the daemon does not time it.
  */
 #ifndef ESPRIT_DAEMON_ACQUIRE_H
 #define ESPRIT_DAEMON_ACQUIRE_H
@@ -37,10 +37,9 @@ struct acq_slot {
 struct acq_req {
 	uint32_t id; /* 0 = free */
 	struct ipaddr remote;
-	uint32_t fallback_ms; /* soft: silence before falling back, and how long the flow then
-			       * stays clear; 0 = not soft */
+	uint32_t fallback_ms; /* soft: how long the flow stays clear after a fallback; 0 = not
+			       * soft */
 	uint64_t start;	      /* when the acquire began, ms */
-	bool answered;	      /* an IKE datagram came from remote since start */
 };
 
 struct acq_clear {
@@ -88,13 +87,6 @@ size_t acq_expire(struct acquire *a, uint64_t now, uint64_t max_age_ms);
  * table forgets nothing but answers -ENOSPC. Same id again: kept as it is (0). */
 int acq_req_add(struct acquire *a, uint32_t id, const struct ipaddr *remote, uint32_t fallback_ms,
 		uint64_t now);
-/* An IKE datagram came from remote: its acquires are answered (no soft fallback). */
-void acq_req_heard(struct acquire *a, const struct ipaddr *remote);
-/* A soft acquire whose peer stayed silent for its fallback time: taken out and copied into
- * *r (true), or false when none is due. */
-bool acq_req_due(struct acquire *a, uint64_t now, struct acq_req *r);
-/* When acq_req_due() next has something; UINT64_MAX if never. */
-uint64_t acq_req_next(const struct acquire *a);
 /* Forget id; returns its record (copied into *r) or false if unknown. */
 bool acq_req_take(struct acquire *a, uint32_t id, struct acq_req *r);
 

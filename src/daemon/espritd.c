@@ -286,8 +286,9 @@ static void ikd_child_down(void *arg, uint32_t id)
 }
 
 /* `soft` (Windows: "allow unsecured communication with non-IPsec-aware computers"):
- * the peer said nothing to our IKE for the action's fallback time, so the held packets and the
- * flow to it go in clear for that long; an SA to it later ends the fallback (child_up). */
+ * the engine found the peer silent for the action's soft time (acquire_done clear_ok), so the
+ * held packets and the flow to it go in clear for that long; an SA to it later ends the
+ * fallback (child_up). */
 static void ikd_fallback(struct ikd *k, const struct acq_req *r, uint64_t now)
 {
 	char a[IPADDR_STRLEN];
@@ -363,7 +364,6 @@ static void ikd_deliver(void *arg, const struct ike_endpoint *local,
 {
 	struct ikd *k = arg;
 
-	acq_req_heard(&k->acq, &remote->addr);
 	ike_input(k->ike, local, remote, msg, len, now_ms());
 }
 
@@ -392,21 +392,16 @@ static int ikd_timeout(const struct ikd *k)
 	next = ike_next_deadline(k->ike);
 	if (k->next_tick < next)
 		next = k->next_tick;
-	if (acq_req_next(&k->acq) < next)
-		next = acq_req_next(&k->acq);
 	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
 }
 
 static void ikd_timers(struct ikd *k)
 {
-	struct acq_req r;
 	uint64_t now;
 
 	if (!k->ike)
 		return;
 	now = now_ms();
-	while (acq_req_due(&k->acq, now, &r))
-		ikd_fallback(k, &r, now);
 	if (ike_next_deadline(k->ike) <= now)
 		ike_tick(k->ike, now);
 	if (now >= k->next_tick) {

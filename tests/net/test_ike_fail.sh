@@ -6,9 +6,12 @@
 #
 # 1. Wrong PSK (C -> S port 80, action with `pending hold 8`): IKE_AUTH fails, curl gets no
 #    answer, the client logs the failed acquire with the held packets dropped, no SA is
-#    installed on either side and no plaintext TCP 80 leaves C.
-# 2. `soft timeout 2s` (C -> T port 80): T never answers IKE, so after 2 s the held SYNs and
-#    the rest of the flow go in clear (plaintext TCP 80 on the wire, none before the fallback).
+#    installed on either side and no plaintext TCP 80 leaves C. The retransmitted SYNs do not
+#    each start IKE again: the client backs off 2 s, then 4 s (logged once per step), so the
+#    12 s of curl see three attempts (SYNs at 0, 1, 3, 7 s) instead of one per SYN.
+# 2. `soft timeout 2s` (C -> T port 80): T never answers IKE, so after 2 s (timed by the IKE
+#    engine, which ends the acquire with clear allowed) the held SYNs and the rest of the flow
+#    go in clear (plaintext TCP 80 on the wire, none before the fallback).
 source "$(dirname "$0")/lib.sh"
 net_init ikf curl openssl nginx
 net_family "${ESPRIT_NET_FAMILY:-4}" 5
@@ -99,6 +102,12 @@ n_ike=$(pcap_count "$TMP/wire1.pcap" "udp port 500 or udp port 4500")
 n_clear=$(pcap_count "$TMP/wire1.pcap" "tcp port 80")
 echo "wire (wrong PSK): $n_ike IKE datagrams, $n_clear plaintext TCP 80"
 check "IKE was tried" [ "$n_ike" -ge 2 ]
+# One attempt is 4 datagrams (IKE_SA_INIT and IKE_AUTH, both ways); 32 before the backoff.
+check "wrong PSK: the failed negotiation backs off ($n_ike IKE datagrams in 12 s, at most 16)" \
+	[ "$n_ike" -le 16 ]
+check "client logs the backoff steps (2 s, then 4 s)" \
+	bash -c "grep -q 'negotiation with $A_S failed: authentication failed; next attempt in 2 s' \
+	$TMP/client.log && grep -q 'failed: authentication failed; next attempt in 4 s' $TMP/client.log"
 check "wrong PSK: no plaintext TCP 80 left the client" [ "$n_clear" -eq 0 ]
 
 # ---- 2. soft fallback ---------------------------------------------------------------------------
@@ -110,6 +119,8 @@ PIDS+=($PIDCURL)
 wait "$PIDCURL"
 rc=$?
 capture_stop
+check "the IKE engine ends the soft acquire after the action's 2 s" \
+	grep -Eq "acquire [0-9]+ for rule web-t: no answer within 2000 ms \(soft\)" "$TMP/client.log"
 check "client logs the soft fallback for T after 2000 ms of silence" \
 	grep -Eq "acquire [0-9]+: $A_T did not answer IKE within 2000 ms; soft: [1-9][0-9]* held" \
 	"$TMP/client.log"

@@ -177,8 +177,9 @@ static void test_req_and_clear(void **state)
 	acq_free(&a);
 }
 
-/* Soft fallback is due only for a silent peer, only once its fallback time has passed. */
-static void test_soft_due(void **state)
+/* An acquire's record is kept as first added (the engine decides when a soft one falls
+ * back; the record says to where and for how long) and taken exactly once. */
+static void test_soft_req(void **state)
 {
 	struct acquire a;
 	struct ipaddr x, y;
@@ -188,24 +189,17 @@ static void test_soft_due(void **state)
 	assert_int_equal(ipaddr_parse(&x, "10.9.0.2"), 0);
 	assert_int_equal(ipaddr_parse(&y, "10.9.0.3"), 0);
 	assert_int_equal(acq_init(&a, 2, 64), 0);
-	assert_int_equal(acq_req_next(&a), UINT64_MAX);
 	assert_int_equal(acq_req_add(&a, 1, &x, 3000, 1000), 0);
-	assert_int_equal(acq_req_add(&a, 1, &x, 3000, 2500), 0); /* same acquire: start kept */
+	assert_int_equal(acq_req_add(&a, 1, &y, 0, 2500), 0); /* same acquire: kept as it was */
 	assert_int_equal(acq_req_add(&a, 2, &y, 2000, 1500), 0);
-	assert_int_equal(acq_req_add(&a, 3, &y, 0, 1500), 0); /* not soft: never due */
-	assert_int_equal(acq_req_next(&a), 3500);
-	assert_false(acq_req_due(&a, 3499, &r));
-	/* y answered (any IKE datagram): its soft acquire is no longer due. */
-	acq_req_heard(&a, &y);
-	assert_int_equal(acq_req_next(&a), 4000);
-	assert_false(acq_req_due(&a, 3999, &r));
-	assert_true(acq_req_due(&a, 4000, &r));
+	assert_true(acq_req_take(&a, 1, &r));
 	assert_int_equal(r.id, 1);
 	assert_true(ipaddr_eq(&r.remote, &x));
-	assert_false(acq_req_due(&a, 100000, &r)); /* taken once */
-	assert_int_equal(acq_req_next(&a), UINT64_MAX);
-	assert_true(acq_req_take(&a, 2, &r)); /* the answered ones stay for acquire_done */
-	assert_true(r.answered);
+	assert_int_equal(r.fallback_ms, 3000);
+	assert_int_equal(r.start, 1000);
+	assert_false(acq_req_take(&a, 1, &r)); /* taken once */
+	assert_true(acq_req_take(&a, 2, &r));
+	assert_int_equal(r.fallback_ms, 2000);
 	acq_free(&a);
 }
 
@@ -218,7 +212,7 @@ int main(void)
 		cmocka_unit_test(test_released_plaintext_wiped),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_req_and_clear),
-		cmocka_unit_test(test_soft_due),
+		cmocka_unit_test(test_soft_req),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
