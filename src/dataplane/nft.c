@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dataplane/route.h"
 #include "lib/log.h"
 
 #define NFT_TEXT_MIN (64 * 1024)
@@ -174,7 +175,9 @@ static void sb_guard(struct sbuf *s, const struct nft_rule *r, bool outbound)
 	sb_comment(s, r);
 }
 
-static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
+/* steer_mark: what a steer verdict sets (DP_MARK_STEER, or DP_MARK_RESTEER from the TUN). */
+static void sb_rule_mark(struct sbuf *s, const struct nft_rule *r, bool outbound,
+			 uint32_t steer_mark)
 {
 	sb_guard(s, r, outbound);
 	sb_add(s, "\t\t");
@@ -187,7 +190,7 @@ static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
 		sb_add(s, "counter drop");
 		break;
 	case NFT_STEER:
-		sb_add(s, "counter meta mark set 0x%08x accept", DP_MARK_STEER);
+		sb_add(s, "counter meta mark set 0x%08x accept", steer_mark);
 		break;
 	case NFT_REQUIRE:
 		/* Plaintext only: what came through the TUN went to tun_in before. */
@@ -198,6 +201,11 @@ static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
 		break;
 	}
 	sb_comment(s, r);
+}
+
+static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
+{
+	sb_rule_mark(s, r, outbound, DP_MARK_STEER);
 }
 
 /* Kerberos with a configured KDC at either end (spd.h): to the KDC's port 88, and from it
@@ -339,15 +347,18 @@ static bool nft_gateway(const struct nft_ruleset *rs)
  * local ones (nft.h). */
 static void sb_pre(struct sbuf *s, const struct nft_ruleset *rs)
 {
+	bool gw = nft_gateway(rs);
+
 	sb_add(s, "\tchain pre {\n\t\ttype filter hook prerouting priority mangle; "
 		  "policy accept;\n");
-	sb_add(s, "\t\tiifname \"%s\" counter meta mark set 0x%08x ct mark set ct mark or 0x%08x",
-	       rs->tun, DP_MARK_STEER, NFT_CT_PROTECTED);
-	if (!nft_gateway(rs)) {
-		sb_add(s, "\n\t}\n");
+	if (!gw) {
+		sb_add(s,
+		       "\t\tiifname \"%s\" counter meta mark set 0x%08x ct mark set ct mark or "
+		       "0x%08x\n\t}\n",
+		       rs->tun, DP_MARK_STEER, NFT_CT_PROTECTED);
 		return;
 	}
-	sb_add(s, " accept\n");
+	sb_add(s, "\t\tiifname \"%s\" counter goto pre_tun\n", rs->tun);
 	/* For this host: the input hook enforces, replies leave through the output hook. */
 	sb_add(s, "\t\tfib daddr type { local, broadcast, multicast } counter accept\n");
 	sb_add(s, "\t\tmeta l4proto { esp, ah } counter accept\n");
@@ -357,6 +368,17 @@ static void sb_pre(struct sbuf *s, const struct nft_ruleset *rs)
 			sb_rule(s, &rs->out[i], true);
 	sb_add(s, "\t\tct mark and 0x%08x == 0x%08x counter meta mark set 0x%08x accept\n",
 	       NFT_CT_PROTECTED, NFT_CT_PROTECTED, DP_MARK_STEER);
+	sb_add(s, "\t}\n");
+	/* Out of one tunnel: routed on in clear (route.h: iif <tun> lookup main), or into
+	 * another tunnel when a rule says so (a firewall between two tunnels), by a mark of
+	 * its own that the routing rules send back to the TUN. */
+	sb_add(s, "\tchain pre_tun {\n");
+	sb_add(s, "\t\tcounter meta mark set 0x%08x ct mark set ct mark or 0x%08x\n", DP_MARK_STEER,
+	       NFT_CT_PROTECTED);
+	sb_add(s, "\t\tfib daddr type { local, broadcast, multicast } counter accept\n");
+	for (size_t i = 0; i < rs->nout; i++)
+		if (rs->out[i].fwd)
+			sb_rule_mark(s, &rs->out[i], true, DP_MARK_RESTEER);
 	sb_add(s, "\t}\n");
 }
 

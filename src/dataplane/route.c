@@ -17,7 +17,8 @@
  * into the TUN: before the steering rule, `iif <tun> lookup main`. The reverse path check is
  * no packet from the TUN (its lookup has no input interface), so it still takes the steering
  * table. */
-#define ROUTE_PRIO_TUN_IN (DP_PRIO_BYPASS - 1)
+#define ROUTE_PRIO_TUN_IN  (DP_PRIO_BYPASS - 1)
+#define ROUTE_PRIO_RESTEER (DP_PRIO_BYPASS - 2)
 
 #define ROUTE_FLUSH_MAX 64
 #define ROUTE_MSG_MAX	512
@@ -175,6 +176,9 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 		rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_BYPASS, DP_MARK_BYPASS,
 				DP_TABLE_BYPASS, NULL);
 		if (rc == 0)
+			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_RESTEER,
+					DP_MARK_RESTEER, DP_TABLE_STEER, NULL);
+		if (rc == 0)
 			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,
 					RT_TABLE_MAIN, tun);
 		if (rc == 0)
@@ -279,6 +283,10 @@ int dp_route_cleanup(void)
 		for (int k = 0; k < 16; k++)
 			if (route_rule(&nl, RTM_DELRULE, fams[i], DP_PRIO_BYPASS, DP_MARK_BYPASS,
 				       DP_TABLE_BYPASS, NULL) < 0)
+				break;
+		for (int k = 0; k < 16; k++)
+			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_RESTEER,
+				       DP_MARK_RESTEER, DP_TABLE_STEER, NULL) < 0)
 				break;
 		for (int k = 0; k < 16; k++)
 			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,

@@ -1,5 +1,7 @@
 /* Policy routing for the data path, over rtnetlink (libmnl), never by running ip(8):
  *
+ *   ip rule  pref 998 fwmark DP_MARK_RESTEER lookup DP_TABLE_STEER
+ *            (out of the TUN and into it again: a gateway between two tunnels)
  *   ip rule  pref 999 iif <tun> lookup main
  *            (packets that came out of the TUN and are routed on, on a gateway)
  *   ip rule  pref DP_PRIO_STEER  fwmark DP_MARK_STEER  lookup DP_TABLE_STEER
@@ -27,6 +29,9 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 int dp_route_peers(const struct ipaddr *peers, size_t npeers);
 /* Remove every rule and route of ours, whether or not this process made them. 0 or -errno. */
 int dp_route_cleanup(void);
+
+/* Set in prerouting on a packet that came out of the TUN and must go back into it (nft.h). */
+#define DP_MARK_RESTEER 0x0e5b0003u
 
 #define DP_AF_V4 1u
 #define DP_AF_V6 2u

@@ -530,8 +530,7 @@ static void test_gateway_tunnel(void **st)
 	load(&c, conf, "10.1.0.254/24,10.9.0.1/24");
 	t = render(&c);
 	chain(t, "pre", ch, sizeof(ch));
-	has_line(ch, "iifname \"esprit0\" counter meta mark set 0x0e5b0001 ct mark set ct mark or "
-		     "0x00e50000 accept");
+	has_line(ch, "iifname \"esprit0\" counter goto pre_tun");
 	has_line(ch, "fib daddr type { local, broadcast, multicast } counter accept");
 	has_line(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24 meta l4proto tcp th dport 80 "
 		     "counter meta mark set 0x0e5b0001 accept comment \"rule gw\"");
@@ -548,6 +547,13 @@ static void test_gateway_tunnel(void **st)
 	has_line(ch, "ct mark and 0x00e50000 == 0x00e50000 counter meta mark set 0x0e5b0001 "
 		     "accept");
 	assert_true(strstr(ch, "rule gw") < strstr(ch, "ct mark and 0x00e50000"));
+	/* Out of the TUN: marked as before, and into the TUN again (its own mark) only where a
+	 * tunnel rule steers it, e.g. a firewall between two tunnels. */
+	chain(t, "pre_tun", ch, sizeof(ch));
+	has_line(ch, "counter meta mark set 0x0e5b0001 ct mark set ct mark or 0x00e50000");
+	has_line(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24 meta l4proto tcp th dport 80 "
+		     "counter meta mark set 0x0e5b0003 accept comment \"rule gw\"");
+	lacks(ch, "rule local");
 	chain(t, "forward", ch, sizeof(ch));
 	has_line(ch, "type filter hook forward priority filter; policy accept;");
 	has_line(ch, "iifname \"esprit0\" counter goto tun_in");
