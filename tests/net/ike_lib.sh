@@ -65,6 +65,13 @@ sa_web() {
 	ESPRIT_CONTROL="$1" "$ESPRIT" sa 2>/dev/null | grep -c web
 }
 
+# ike_start_failed LOG: an espritd did not start: a failure (net_finish alone would exit 0 when
+# nothing had failed yet), with its log.
+ike_start_failed() {
+	bad "espritd starts (${1##*/})"
+	net_finish "$1"
+}
+
 # in_range N LO HI: LO <= N <= HI (one command, so that `check` sees the whole condition).
 in_range() {
 	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]

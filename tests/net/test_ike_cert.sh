@@ -46,9 +46,9 @@ ike_conf "me -> $A_S tcp port 80 mirrored" "$(cert ca client)" >"$TMP/client.con
 ike_conf "any -> me tcp port 80 mirrored" "$(cert ca server)" >"$TMP/server.conf"
 ike_conf "me -> $A_S tcp port 80 mirrored" "$(cert rogue third)" >"$TMP/third.conf"
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
+espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
 PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
+espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
 PIDC=$ESPRITD_PID
 
 # ---- HTTP over SAs negotiated with certificates ---------------------------------------------
@@ -91,7 +91,7 @@ check "nothing but UDP 500/4500 and ESP between client and server" [ "$n_other" 
 # ---- negative: T's certificate comes from another CA -----------------------------------------
 auth_fail() { ctl_json "$TMP/server.sock" stats 'd["main_mode"]["ike_authentication_failures"]'; }
 af0=$(auth_fail)
-espritd_start "$T" "$TMP/third.conf" "$TMP/third.log" || net_finish "$TMP/third.log"
+espritd_start "$T" "$TMP/third.conf" "$TMP/third.log" || ike_start_failed "$TMP/third.log"
 PIDT=$ESPRITD_PID
 if in_ns "$T" curl -sS --max-time 5 -o /dev/null "http://$URL_S/data.bin" 2>/dev/null; then
 	bad "T with a foreign CA's certificate got an answer from nginx"

@@ -29,9 +29,9 @@ openssl rand -hex 24 >"$TMP/psk"
 chmod 600 "$TMP/psk"
 ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/client.conf"
 ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/server.conf"
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
+espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
 PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
+espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
 PIDC=$ESPRITD_PID
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"

@@ -33,15 +33,17 @@ openssl rand -hex 24 >"$TMP/psk"
 chmod 600 "$TMP/psk"
 ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/client.conf"
 ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/server.conf"
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
+espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
 PIDSV=$ESPRITD_PID
-# as espritd_start, with the faster clock (ip netns exec and env exec: $! is espritd's PID)
+# as espritd_start, with the faster clock (ip netns exec and env exec: $! is espritd's PID);
+# a sanitizer build must accept the preloaded library ahead of its runtime
 ip netns exec "$C" env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+0 x$SPEED" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 	"$ESPRITD" -f "$TMP/client.conf" --foreground --control "$TMP/client.sock" \
 	>"$TMP/client.log" 2>&1 &
 PIDC=$!
 PIDS+=("$PIDC")
-wait_for 10 grep -q "espritd running" "$TMP/client.log" || net_finish "$TMP/client.log"
+wait_for 10 grep -q "espritd running" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"
 
