@@ -55,7 +55,7 @@ PIDC=$ESPRITD_PID
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 2000000 /dev/urandom >"$TMP/ngx/www/data.bin"
 capture_start "$S" vs "$TMP/wire.pcap" "$IPV" and host "$A_C"
-if in_ns "$C" curl -sS --max-time 30 -o "$TMP/got.bin" "http://$URL_S/data.bin"; then
+if in_ns "$C" curl -sS --max-time 20 -o "$TMP/got.bin" "http://$URL_S/data.bin"; then
 	ok "curl through ESP negotiated with certificates succeeds"
 else
 	bad "curl through ESP negotiated with certificates failed"
