@@ -36,6 +36,7 @@
 #include "daemon/dpath.h"
 #include "daemon/ikeio.h"
 #include "ike/ike.h"
+#include "ike/signer.h"
 #include "lib/log.h"
 
 #define EV_SIGNAL 100u
@@ -46,6 +47,14 @@
 #define EV_MAX	  16
 #define TICK_MS	  1000u /* housekeeping: held packets' age, traffic reports to IKE */
 
+/* The signing helper and the key files it loaded, in its order (our copies: the
+ * configuration that named them is freed on reload). */
+struct helper {
+	struct signer *s;
+	char *keys[SIGNER_KEYS_MAX];
+	size_t n;
+};
+
 /* Everything the IKE glue needs, one instance. */
 struct ikd {
 	struct dpath *d;
@@ -55,6 +64,7 @@ struct ikd {
 	struct ike_config icfg;
 	struct ipaddr local[DCFG_LOCAL_MAX];
 	uint64_t next_tick;
+	struct helper sg;
 };
 
 static struct ikd ikd;
@@ -176,19 +186,156 @@ static bool cfg_wants_ike(const struct dcfg *c)
 	return rule_uses_ike(&p->dr);
 }
 
+/* ---- Private keys: the signing helper (ike/signer.h, docs/certificates.md) ----------- */
+
+struct keyset {
+	const char *path[SIGNER_KEYS_MAX];
+	size_t n;
+};
+
+/* Add the key files of r's certificate methods, each once; -E2BIG past SIGNER_KEYS_MAX. */
+static int keyset_add_rule(struct keyset *ks, const struct spd_rule *r)
+{
+	const struct spd_auth *a;
+	size_t n, j;
+
+	if (!rule_uses_ike(r))
+		return 0;
+	a = spd_rule_auths(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].kind != SPD_AUTH_CERT || !a[i].key_path)
+			continue;
+		for (j = 0; j < ks->n && strcmp(ks->path[j], a[i].key_path); j++)
+			;
+		if (j < ks->n)
+			continue;
+		if (ks->n == SIGNER_KEYS_MAX)
+			return -E2BIG;
+		ks->path[ks->n++] = a[i].key_path;
+	}
+	return 0;
+}
+
+/* Every `auth cert ... key FILE` the active policy negotiates with, deduplicated. */
+static int keyset_collect(struct keyset *ks, const struct dcfg *c)
+{
+	const struct spd_policy *p = c->spd ? c->spd->active : NULL;
+	int rc = 0;
+
+	ks->n = 0;
+	for (size_t i = 0; p && rc == 0 && i < p->nrules; i++)
+		rc = keyset_add_rule(ks, p->rules[i]);
+	if (p && rc == 0)
+		rc = keyset_add_rule(ks, &p->dr);
+	if (rc < 0)
+		log_err("more than %d private key files in the policy", SIGNER_KEYS_MAX);
+	return rc;
+}
+
+static void helper_stop(struct helper *h)
+{
+	if (h->s)
+		log_info("signing helper: pid %ld stopped", (long)signer_pid(h->s));
+	signer_stop(h->s);
+	h->s = NULL;
+	for (size_t i = 0; i < h->n; i++)
+		free(h->keys[i]);
+	h->n = 0;
+}
+
+/* Fork the helper with ks's key files (none: no helper). The helper checks each file's mode
+ * and names the file when it refuses one. */
+static int helper_start(struct helper *h, const struct keyset *ks)
+{
+	char why[256] = "";
+	struct signer *s = NULL;
+	int rc;
+
+	if (ks->n == 0)
+		return 0;
+	rc = signer_start(&s, ks->path, ks->n, why, sizeof(why));
+	if (rc < 0) {
+		log_err("signing helper: %s", why[0] ? why : strerror(-rc));
+		return rc;
+	}
+	h->s = s;
+	for (size_t i = 0; i < ks->n; i++) {
+		h->keys[i] = strdup(ks->path[i]);
+		if (!h->keys[i]) {
+			h->n = i;
+			helper_stop(h);
+			return -ENOMEM;
+		}
+	}
+	h->n = ks->n;
+	log_info("signing helper: pid %ld, %zu private keys", (long)signer_pid(s), ks->n);
+	return 0;
+}
+
 static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nlocals && i < DCFG_LOCAL_MAX; i++)
 		k->local[n++] = c->locals[i].addr;
-	k->icfg = (struct ike_config){ .spd = c->spd, .local = k->local, .nlocal = n };
+	k->icfg = (struct ike_config){ .spd = c->spd,
+				       .local = k->local,
+				       .nlocal = n,
+				       .signer = k->sg.s,
+				       .signer_keys = (const char *const *)k->sg.keys,
+				       .nsigner_keys = k->sg.n };
+}
+
+/* The helper of the running configuration while a reload tries a new one. */
+static struct helper old_sg;
+
+/* A new helper for the new key files (it reads them again: a key replaced under the same
+ * name is picked up), then the engine; on any refusal the running helper and policy stay. */
+static int reload_ike(const struct dcfg *n)
+{
+	struct ike_config old = ikd.icfg;
+	struct keyset ks;
+	int rc;
+
+	rc = keyset_collect(&ks, n);
+	old_sg = ikd.sg;
+	ikd.sg = (struct helper){ 0 };
+	if (rc == 0)
+		rc = helper_start(&ikd.sg, &ks);
+	if (rc < 0) {
+		log_err("reload: private keys not loaded; keeping the running configuration");
+		ikd.sg = old_sg;
+		old_sg = (struct helper){ 0 };
+		return rc;
+	}
+	ike_cfg_fill(&ikd, n);
+	rc = ike_reload(ikd.ike, &ikd.icfg, now_ms());
+	if (rc < 0) {
+		log_err("reload: IKE refused the new policy: %s; keeping the running "
+			"configuration",
+			strerror(-rc));
+		helper_stop(&ikd.sg);
+		ikd.sg = old_sg;
+		old_sg = (struct helper){ 0 };
+		ikd.icfg = old;
+	}
+	return rc;
+}
+
+/* The data path refused the new configuration: IKE goes back to the running one. */
+static void reload_ike_back(void)
+{
+	helper_stop(&ikd.sg);
+	ikd.sg = old_sg;
+	old_sg = (struct helper){ 0 };
+	ike_cfg_fill(&ikd, &cfgs[cfg_cur]);
+	if (ike_reload(ikd.ike, &ikd.icfg, now_ms()) < 0)
+		log_err("reload: IKE could not go back to the running policy");
 }
 
 static void reload(struct dpath *d)
 {
 	struct dcfg *n = &cfgs[!cfg_cur];
-	int rc;
 
 	log_notice("SIGHUP: reloading %s", cfg_path);
 	dcfg_init(n);
@@ -203,30 +350,18 @@ static void reload(struct dpath *d)
 		return;
 	}
 	/* IKE first: it can refuse; the data path is then still untouched. */
-	if (ikd.ike) {
-		struct ike_config old = ikd.icfg;
-
-		ike_cfg_fill(&ikd, n);
-		rc = ike_reload(ikd.ike, &ikd.icfg, now_ms());
-		if (rc < 0) {
-			log_err("reload: IKE refused the new policy: %s; keeping the running "
-				"configuration",
-				strerror(-rc));
-			ikd.icfg = old;
-			dcfg_free(n);
-			return;
-		}
-	}
-	if (dpath_reload(d, n) < 0) {
-		log_err("reload: not applied; keeping the running configuration");
-		if (ikd.ike) {
-			ike_cfg_fill(&ikd, &cfgs[cfg_cur]);
-			if (ike_reload(ikd.ike, &ikd.icfg, now_ms()) < 0)
-				log_err("reload: IKE could not go back to the running policy");
-		}
+	if (ikd.ike && reload_ike(n) < 0) {
 		dcfg_free(n);
 		return;
 	}
+	if (dpath_reload(d, n) < 0) {
+		log_err("reload: not applied; keeping the running configuration");
+		if (ikd.ike)
+			reload_ike_back();
+		dcfg_free(n);
+		return;
+	}
+	helper_stop(&old_sg);
 	dcfg_free(&cfgs[cfg_cur]);
 	cfg_cur = !cfg_cur;
 }
@@ -556,6 +691,16 @@ static int run(struct dpath *d, int sfd, struct ctl *ctl)
 	return 0;
 }
 
+/* Startup: the helper for the policy's key files; a refused file is named. */
+static int start_keys(const struct dcfg *cfg)
+{
+	struct keyset ks;
+
+	if (keyset_collect(&ks, cfg) < 0 || helper_start(&ikd.sg, &ks) < 0)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct dpath d;
@@ -579,15 +724,23 @@ int main(int argc, char **argv)
 		}
 		log_use_syslog("espritd");
 	}
+	/* The helper forks before any socket, thread or signal mask exists, so it inherits
+	 * nothing but the configuration in memory. */
+	if (cfg_wants_ike(cfg) && start_keys(cfg) < 0) {
+		dcfg_free(cfg);
+		return 1;
+	}
 	sfd = setup_signals(&set);
 	if (sfd < 0) {
 		log_err("signals: %s", strerror(errno));
+		helper_stop(&ikd.sg);
 		dcfg_free(cfg);
 		return 1;
 	}
 	rc = cfg_wants_ike(cfg) ? dpath_start_ike(&d, cfg) : dpath_start(&d, cfg);
 	if (rc < 0) {
 		log_err("data path: %s", strerror(-rc));
+		helper_stop(&ikd.sg);
 		dcfg_free(cfg);
 		return 1;
 	}
@@ -595,6 +748,7 @@ int main(int argc, char **argv)
 		rc = ikd_start(&ikd, &d, cfg);
 		if (rc < 0) {
 			log_err("ike: cannot start: %s", strerror(-rc));
+			helper_stop(&ikd.sg);
 			dpath_stop(&d);
 			dcfg_free(cfg);
 			return 1;
@@ -610,6 +764,7 @@ int main(int argc, char **argv)
 	rc = run(&d, sfd, &ctl);
 	ctl_close(&ctl);
 	ikd_stop(&ikd);
+	helper_stop(&ikd.sg);
 	dpath_log_stats(&d);
 	dpath_stop(&d);
 	dcfg_free(&cfgs[cfg_cur]);
