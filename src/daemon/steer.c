@@ -335,6 +335,20 @@ static int steer_sysctl(const char *path)
 	return v;
 }
 
+/* Is a one of this host's own addresses? A tunnel from there routes nothing. */
+static bool steer_local_host(const struct dcfg *c, const struct spd_addr *a)
+{
+	struct nft_addr n;
+
+	steer_addr(&n, a);
+	if (!steer_is_host(&n))
+		return false;
+	for (size_t i = 0; i < c->nlocals; i++)
+		if (ipaddr_eq(&c->locals[i].addr, &n.lo))
+			return true;
+	return false;
+}
+
 void steer_check_forwarding(const struct dcfg *c)
 {
 	static const char *const path[2] = { "/proc/sys/net/ipv4/ip_forward",
@@ -346,7 +360,8 @@ void steer_check_forwarding(const struct dcfg *c)
 		const struct spd_sfilter *sf = spd_sfilter_get(c->spd, i);
 
 		if (sf->rule->mode == SPD_MODE_TUNNEL &&
-		    sf->rule->action->kind == SPD_ACT_NEGOTIATE)
+		    sf->rule->action->kind == SPD_ACT_NEGOTIATE && sf->dir == SPD_DIR_OUT &&
+		    !sf->mirror && !steer_local_host(c, &sf->local))
 			fam[sf->af == AF_INET6] = true;
 	}
 	/* Forwarding is the administrator's choice: espritd never changes a sysctl. */

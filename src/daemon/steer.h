@@ -36,8 +36,8 @@
 /* Fill rs (arrays allocated; rs->tun = tun). 0 or -ENOMEM. */
 int steer_build(const struct dcfg *c, const char *tun, struct nft_ruleset *rs);
 void steer_free(struct nft_ruleset *rs);
-/* Log a warning for each family with a negotiating tunnel rule whose forwarding sysctl is off
- * (read only, never changed). */
+/* Log a warning for each family with a negotiating tunnel rule for traffic from other hosts
+ * (a network behind this gateway) whose forwarding sysctl is off (read only, never changed). */
 void steer_check_forwarding(const struct dcfg *c);
 
 #endif
