@@ -1,6 +1,7 @@
 /* esprit(8) commands that ask a running espritd over its control socket (lib/ctlmsg.h):
- * status, sa, stats, export-wireshark. cmd_ctl.c holds the client and the shared options;
- * each command renders the reply as a human table or, with --json, as JSON.
+ * status, sa, stats, export-wireshark, and up/down/rekey (cli_updown.h). cmd_ctl.c holds the
+ * client and the shared options; each command renders the reply as a human table or, with
+ * --json, as JSON.
  */
 #ifndef ESPRIT_CLI_CLI_CTL_H
 #define ESPRIT_CLI_CLI_CTL_H
@@ -19,6 +20,8 @@ struct ctlc_opts {
 	bool json, keys;
 };
 
+/* $ESPRIT_CONTROL if set and not empty, else CTLMSG_DEFAULT_PATH. */
+const char *ctlc_default_path(void);
 /* Parse the command's options. -1: go on; otherwise the exit status to return (after --help
  * or a usage error). */
 int ctlc_args(const struct cli_cmd *c, int argc, char **argv, unsigned allow, struct ctlc_opts *o);
@@ -26,6 +29,9 @@ int ctlc_args(const struct cli_cmd *c, int argc, char **argv, unsigned allow, st
  * "esprit: cannot reach espritd at PATH: ..." or a protocol error on stderr. An "error" line
  * in the reply is printed and gives CLI_FAIL too. */
 int ctlc_query(const struct ctlc_opts *o, enum ctl_req r, struct ctlmsg_reply **out);
+/* Send the request datagram req[0..len) to the socket at path and read the reply: ctlc_query()
+ * for a request already built (ctlmsg_req_build_args()). Same messages and results. */
+int ctlc_request(const char *path, const char *req, size_t len, struct ctlmsg_reply **out);
 /* The whole of a command that takes [--control PATH] [--json]: ask for req, then render the
  * reply with text() or json(). The exit status. */
 typedef void ctlc_render_fn(const struct ctlmsg_reply *r);

@@ -1,4 +1,5 @@
-/* The control-socket client shared by status, sa, stats and export-wireshark (cli_ctl.h). */
+/* The control-socket client shared by status, sa, stats, export-wireshark and up/down/rekey
+ * (cli_ctl.h). */
 #include "cli/cli_ctl.h"
 
 #include <errno.h>
@@ -15,6 +16,13 @@
 
 #define CTLC_TIMEOUT_SEC 5 /* espritd answers from memory; longer means it is stuck */
 
+const char *ctlc_default_path(void)
+{
+	const char *env = getenv(CTLMSG_ENV);
+
+	return env && *env ? env : CTLMSG_DEFAULT_PATH;
+}
+
 int ctlc_args(const struct cli_cmd *c, int argc, char **argv, unsigned allow, struct ctlc_opts *o)
 {
 	static const struct option opts[] = {
@@ -24,10 +32,9 @@ int ctlc_args(const struct cli_cmd *c, int argc, char **argv, unsigned allow, st
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *env = getenv(CTLMSG_ENV);
 	int ch;
 
-	o->path = env && *env ? env : CTLMSG_DEFAULT_PATH;
+	o->path = ctlc_default_path();
 	o->json = o->keys = false;
 	optind = 0;
 	opterr = 0;
@@ -76,10 +83,8 @@ static int ctlc_connect(const char *path)
 }
 
 /* One request out, one reply datagram in. Its length, or -errno. */
-static long ctlc_exchange(const char *path, enum ctl_req r, uint8_t *buf, size_t cap)
+static long ctlc_exchange(const char *path, const char *req, size_t len, uint8_t *buf, size_t cap)
 {
-	char req[CTLMSG_REQ_MAX];
-	size_t len = ctlmsg_req_build(r, req, sizeof(req));
 	ssize_t n = 0;
 	int fd, rc = 0;
 
@@ -98,30 +103,30 @@ static long ctlc_exchange(const char *path, enum ctl_req r, uint8_t *buf, size_t
 	return rc < 0 ? rc : (long)n;
 }
 
-int ctlc_query(const struct ctlc_opts *o, enum ctl_req r, struct ctlmsg_reply **out)
+int ctlc_request(const char *path, const char *req, size_t len, struct ctlmsg_reply **out)
 {
 	struct ctlmsg_reply *rep = malloc(sizeof(*rep));
 	uint8_t *buf = malloc(CTLMSG_REPLY_MAX);
-	long n;
+	long n = 0;
 	int rc;
 
 	if (!rep || !buf) {
 		cli_err("out of memory");
 		goto fail;
 	}
-	n = ctlc_exchange(o->path, r, buf, CTLMSG_REPLY_MAX);
+	n = ctlc_exchange(path, req, len, buf, CTLMSG_REPLY_MAX);
 	if (n < 0) {
-		cli_err("cannot reach espritd at %s: %s", o->path, strerror((int)-n));
+		cli_err("cannot reach espritd at %s: %s", path, strerror((int)-n));
 		goto fail;
 	}
 	rc = ctlmsg_reply_parse(buf, (size_t)n, rep);
 	if (rc == -EPROTONOSUPPORT) {
-		cli_err("espritd at %s speaks control protocol %u, this esprit speaks %u", o->path,
+		cli_err("espritd at %s speaks control protocol %u, this esprit speaks %u", path,
 			rep->version, CTLMSG_VERSION);
 		goto fail;
 	}
 	if (rc < 0) {
-		cli_err("espritd at %s: malformed reply (%s)", o->path, strerror(-rc));
+		cli_err("espritd at %s: malformed reply (%s)", path, strerror(-rc));
 		goto fail;
 	}
 	if (rep->error) {
@@ -133,9 +138,18 @@ int ctlc_query(const struct ctlc_opts *o, enum ctl_req r, struct ctlmsg_reply **
 	*out = rep;
 	return CLI_OK;
 fail:
+	if (buf && n > 0)
+		wipe(buf, (size_t)n);
 	free(buf);
 	free(rep);
 	return CLI_FAIL;
+}
+
+int ctlc_query(const struct ctlc_opts *o, enum ctl_req r, struct ctlmsg_reply **out)
+{
+	char req[CTLMSG_REQ_MAX];
+
+	return ctlc_request(o->path, req, ctlmsg_req_build(r, req, sizeof(req)), out);
 }
 
 int ctlc_main(const struct cli_cmd *c, int argc, char **argv, enum ctl_req req,

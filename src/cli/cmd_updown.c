@@ -3,19 +3,12 @@
  * the rule or SA exists is espritd's answer, printed as it gives it. */
 #include "cli/cli_updown.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "cli/cli_ctl.h"
 #include "lib/ctlmsg.h"
-
-#define UPDOWN_TIMEOUT_SEC 5	/* the engine only starts an exchange: the answer is immediate */
-#define UPDOWN_REPLY_MAX   4096 /* the version line and one answer line */
 
 struct updown_opts {
 	const char *path; /* --control, else $ESPRIT_CONTROL, else CTLMSG_DEFAULT_PATH */
@@ -40,10 +33,9 @@ static int updown_args(const struct cli_cmd *c, int argc, char **argv, enum ctl_
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *env = getenv(CTLMSG_ENV);
 	int ch;
 
-	o->path = env && *env ? env : CTLMSG_DEFAULT_PATH;
+	o->path = ctlc_default_path();
 	o->peer = NULL;
 	o->ike = false;
 	optind = 0;
@@ -114,68 +106,23 @@ static long updown_request(const struct cli_cmd *c, enum ctl_req verb, const cha
 	return (long)len;
 }
 
-/* One request out, one reply datagram in: its length, or -errno. */
-static long updown_exchange(const char *path, const char *req, size_t len, uint8_t *buf, size_t cap)
+/* espritd's answer: "ok MESSAGE" on stdout ("error MESSAGE" went to stderr in ctlc_request). */
+static int updown_answer(const char *path, const struct ctlmsg_reply *r)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = UPDOWN_TIMEOUT_SEC };
-	ssize_t n = 0;
-	int fd, rc = 0;
+	const char *ok = ctlmsg_get(r, 0, r->n, "ok");
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, req, len, MSG_NOSIGNAL) < 0)
-		rc = -errno;
-	else if ((n = recv(fd, buf, cap, MSG_TRUNC)) < 0)
-		rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
-	else if ((size_t)n > cap)
-		rc = -EMSGSIZE;
-	else if (n == 0)
-		rc = -ECONNRESET; /* closed without an answer: the daemon is busy */
-	close(fd);
-	return rc < 0 ? rc : (long)n;
-}
-
-/* Print espritd's answer: "ok MESSAGE" on stdout, "error MESSAGE" on stderr. */
-static int updown_answer(const char *path, const uint8_t *buf, size_t len)
-{
-	struct ctlmsg_reply *r = malloc(sizeof(*r));
-	const char *ok;
-	int rc;
-
-	if (!r) {
-		cli_err("out of memory");
+	if (!ok) {
+		cli_err("espritd at %s: reply without an answer (an older espritd?)", path);
 		return CLI_FAIL;
 	}
-	rc = ctlmsg_reply_parse(buf, len, r);
-	ok = rc == 0 ? ctlmsg_get(r, 0, r->n, "ok") : NULL;
-	if (rc == -EPROTONOSUPPORT)
-		cli_err("espritd at %s speaks control protocol %u, this esprit speaks %u", path,
-			r->version, CTLMSG_VERSION);
-	else if (rc < 0)
-		cli_err("espritd at %s: malformed reply (%s)", path, strerror(-rc));
-	else if (r->error)
-		cli_err("espritd: %s", r->error);
-	else if (!ok)
-		cli_err("espritd at %s: reply without an answer (an older espritd?)", path);
-	else
-		printf("%s\n", ok);
-	rc = rc == 0 && !r->error && ok ? CLI_OK : CLI_FAIL;
-	free(r);
-	return rc;
+	printf("%s\n", ok);
+	return CLI_OK;
 }
 
 static int updown_main(const struct cli_cmd *c, int argc, char **argv, enum ctl_req verb)
 {
 	char req[CTLMSG_REQ_ARGS_MAX + 1];
-	uint8_t reply[UPDOWN_REPLY_MAX];
+	struct ctlmsg_reply *r;
 	struct updown_opts o;
 	long n;
 	int rc = updown_args(c, argc, argv, verb, &o);
@@ -185,12 +132,11 @@ static int updown_main(const struct cli_cmd *c, int argc, char **argv, enum ctl_
 	n = updown_request(c, verb, argv[optind], &o, req, sizeof(req));
 	if (n < 0)
 		return (int)-n;
-	n = updown_exchange(o.path, req, (size_t)n, reply, sizeof(reply));
-	if (n < 0) {
-		cli_err("cannot reach espritd at %s: %s", o.path, strerror((int)-n));
+	if (ctlc_request(o.path, req, (size_t)n, &r) != CLI_OK)
 		return CLI_FAIL;
-	}
-	return updown_answer(o.path, reply, (size_t)n);
+	rc = updown_answer(o.path, r);
+	free(r);
+	return rc;
 }
 
 int cmd_up(const struct cli_cmd *c, int argc, char **argv)
