@@ -158,7 +158,7 @@ check "client: the twice-rekeyed pair carried part of the download ($in_bytes by
 # ---- IKE SA rekey: new IKE SPIs, Child SAs kept ----------------------------------------------
 ike_c="$(ike_names "$C" "$CS")"
 ike_s="$(ike_names "$S" "$SS")"
-check "one IKE SA, the same on both ends ($ike_c)" [ -n "$ike_c" ] && [ "$ike_c" = "$ike_s" ]
+check "one IKE SA, the same on both ends ($ike_c)" bash -c '[ -n "$1" ] && [ "$1" = "$2" ]' _ "$ike_c" "$ike_s"
 kept="$(web_spis "$C" "$CS")"
 child="$(web_child "$C" "$CS")"
 expect "client: esprit rekey $child --ike" 0 "IKE SA rekey started" "$C" "$CS" rekey "$child" --ike

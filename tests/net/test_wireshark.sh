@@ -97,7 +97,7 @@ n_sc=$(tshark -r "$CAP" -Y "esp.spi == $SPI_SC" 2>/dev/null | wc -l)
 check "the capture lost no packets" grep -q '^0 packets dropped by kernel' "$CAP.log"
 echo "tcpdump: $(pcap_count "$CAP") packets, $(pcap_count "$CAP" "$IPV proto 50") ESP, $(pcap_count "$CAP" udp port 4500) UDP 4500"
 echo "capture: $n_cs ESP packets with SPI $SPI_CS (client -> server), $n_sc with $SPI_SC"
-check "ESP both ways in the capture" [ "$n_cs" -gt 10 ] && [ "$n_sc" -gt 10 ]
+check "ESP both ways in the capture" bash -c '[ "$1" -gt 10 ] && [ "$2" -gt 10 ]' _ "$n_cs" "$n_sc"
 
 # tshark_http EXPORT OUT: decode the capture with the esp_sa lines in EXPORT; HTTP fields in OUT.
 tshark_http() {
