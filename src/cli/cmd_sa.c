@@ -85,6 +85,9 @@ static void text_one(const struct ctlmsg_reply *r, size_t a, size_t b)
 	       strcmp(ctlc_str(r, a, b, "esn"), "yes") ? "" : ", ESN");
 	printf("  %-11s %s\n", "encap", ctlc_str(r, a, b, "encap"));
 	printf("  %-11s %s\n", "origin", ctlc_str(r, a, b, "origin"));
+	/* What esprit down and esprit rekey take, besides the SPI; manual SAs have none. */
+	if (ctlc_u64(r, a, b, "child_id"))
+		printf("  %-11s %s\n", "child id", ctlc_str(r, a, b, "child_id"));
 	for (size_t i = a; i < b; i++)
 		if (!strcmp(r->item[i].key, "selector"))
 			printf("  %-11s %s\n", "selector", r->item[i].val);

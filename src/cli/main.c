@@ -71,13 +71,13 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "down", cmd_down, "delete a rule's IKE SAs, or one Child SA pair, on both ends",
 	  "[--control PATH] RULE|SA",
 	  CONTROL_OPT HELP_OPT
-	  "\nSA is a child id or an SPI (0x...) as `esprit sa --json` shows it: its pair is\n"
+	  "\nSA is a child id or SPI (0x...) as shown by `esprit sa`: its pair is\n"
 	  "deleted with the peer. RULE: every IKE SA of the rule and its Child SAs.\n" },
 	{ "rekey", cmd_rekey, "rekey a Child SA pair, or with --ike the IKE SA that carries it",
 	  "[--control PATH] [--ike] SA",
 	  CONTROL_OPT "  -i, --ike                rekey the IKE SA of the pair (its Child SAs are "
 		      "kept)\n" HELP_OPT
-		      "\nSA is a child id or an SPI (0x...) as `esprit sa --json` shows it.\n" },
+		      "\nSA is a child id or SPI (0x...) as shown by `esprit sa`.\n" },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]", "" },
 };
 

@@ -132,6 +132,10 @@ has "sa: lifetime left" "$OUT" '^  life left +soft - s, - bytes, - packets; hard
 has "sa: inbound with drop reasons" "$OUT" '^  traffic +9 packets, 900 bytes, 3 drops \(replay 2, ICV failure 1\)$'
 has "sa: replay window" "$OUT" '^  replay +window 64, highest 11, 2 replayed packets dropped$'
 has "sa: IKE origin" "$OUT" '^  origin +web$'
+[ "$(grep -E -A1 '^  origin +web$' <<<"$OUT" | tail -1)" = "  child id    5" ] &&
+	ok "sa: IKE SA shows its child id under origin" || bad "sa: child id: $OUT"
+[ "$(grep -c '^  child id' <<<"$OUT")" = 1 ] && ok "sa: manual SAs show no child id" ||
+	bad "sa: child id lines: $(grep -c '^  child id' <<<"$OUT")"
 has "sa: ESN shown" "$OUT" 'integrity hmac-sha256-128, ESN\)$'
 has "sa: encapsulation" "$OUT" '^  encap +udp 4500 4500$'
 [ "$(grep -c '^SA ' <<<"$OUT")" = 3 ] && ok "sa: three SAs" || bad "sa: $(grep -c '^SA ' <<<"$OUT") SAs"
