@@ -124,6 +124,10 @@ void ikeio_send(void *arg, const struct ike_endpoint *local, const struct ike_en
 	memset(&mh, 0, sizeof(mh));
 	/* Answer from the address the peer used (a zero address lets routing choose). */
 	raw_meta_write(r->af, &mh, &name, local->addr.af ? cbuf : NULL, &m);
+	/* RFC 3948 2.3: a NAT-keepalive is the one octet alone; IKE messages are never that
+	 * short, so the length tells them apart. */
+	if (natt && len == 1 && msg[0] == IKE_NATT_KEEPALIVE)
+		natt = false;
 	mh.msg_iov = natt ? iov : iov + 1;
 	mh.msg_iovlen = natt ? 2 : 1;
 	if (sendmsg(r->fd, &mh, MSG_DONTWAIT) < 0) {

@@ -42,7 +42,8 @@ void ikeio_ready(struct ikeio *io, unsigned fam);
 void ikeio_natt_in(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		   const uint8_t *msg, size_t len);
 /* struct ike_io's send: from local (address and port 500 or 4500) to remote; on 4500 the
- * non-ESP marker goes in front. arg is the struct ikeio. */
+ * non-ESP marker goes in front, except for a NAT keepalive (the one octet 0xFF, sent as it
+ * is). arg is the struct ikeio. */
 void ikeio_send(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		const uint8_t *msg, size_t len);
 

@@ -251,6 +251,7 @@ void ike_xsa_established(struct ike_xsa *x)
 	x->established_ms = x->ike->now;
 	x->sa->half_open_at_ms = 0;
 	ike_timers_arm_lifetime(x->sa, x->ike->now, rnd);
+	ike_natt_keepalive_arm(x);
 	x->ike->st.ike_active++;
 	x->ike->st.ike_established++;
 }
@@ -716,6 +717,31 @@ out:
 
 /* ---- timers ---- */
 
+/* RFC 3948 4: a host behind a NAT keeps the NAT's mapping for port 4500 open with one-octet
+ * 0xFF datagrams, 20 s apart (we send them on that period whatever else goes out: the
+ * engine does not see the data path's ESP). Only the side with the NAT in front of it sends. */
+void ike_natt_keepalive_arm(struct ike_xsa *x)
+{
+	x->keepalive_at = x->sa->nat_local && x->local.port == IKE_NATT_PORT
+				  ? x->ike->now + IKE_KEEPALIVE_MS
+				  : 0;
+}
+
+static void natt_keepalive_tick(struct ike_xsa *x, uint64_t now)
+{
+	static const uint8_t ka[1] = { IKE_NATT_KEEPALIVE };
+
+	if (!x->keepalive_at || now < x->keepalive_at)
+		return;
+	if (x->sa->state != IKE_ST_ESTABLISHED && x->sa->state != IKE_ST_REKEYING) {
+		x->keepalive_at = 0;
+		return;
+	}
+	ike_send(x, ka, sizeof(ka));
+	x->ike->st.keepalives++;
+	x->keepalive_at = now + IKE_KEEPALIVE_MS;
+}
+
 static void xsa_tick(struct ike_xsa *x, uint64_t now)
 {
 	struct ike_action act[8];
@@ -804,6 +830,9 @@ void ike_tick(struct ike *ike, uint64_t now)
 	for (x = ike->sas; x; x = x->next)
 		if (!x->dead)
 			xsa_tick(x, now);
+	for (x = ike->sas; x; x = x->next)
+		if (!x->dead)
+			natt_keepalive_tick(x, now);
 	ike_child_tick(ike, now);
 	reap(ike);
 }
@@ -818,6 +847,8 @@ uint64_t ike_next_deadline(const struct ike *ike)
 		t = ike_timers_next(x->sa);
 		if (t < next)
 			next = t;
+		if (!x->dead && x->keepalive_at && x->keepalive_at < next)
+			next = x->keepalive_at;
 	}
 	for (c = ike->children; c; c = c->next)
 		if (c->rekey_at_ms && c->rekey_at_ms < next)

@@ -26,6 +26,9 @@
 #define IKE_NATT_PORT	  4500u /* RFC 7296 2.23, RFC 3948 */
 #define IKE_CHILD_SEL_MAX 8
 
+/* RFC 3948 2.3: the one octet of a NAT-keepalive packet */
+#define IKE_NATT_KEEPALIVE 0xFFu
+
 /* One end of a datagram. */
 struct ike_endpoint {
 	struct ipaddr addr;
@@ -50,7 +53,8 @@ struct ike_child {
 struct ike_io {
 	void *arg;
 	/* Send one IKE message. On port 4500 the daemon adds the four-octet non-ESP marker
-	 * (RFC 3948 2.2); msg never carries it. */
+	 * (RFC 3948 2.2); msg never carries it. A one-octet msg 0xFF from port 4500 is a NAT
+	 * keepalive (RFC 3948 2.3, IKE_NATT_KEEPALIVE) and goes out as it is, without marker. */
 	void (*send)(void *arg, const struct ike_endpoint *local, const struct ike_endpoint *remote,
 		     const uint8_t *msg, size_t len);
 	/* Install both SAs of a pair. 0, or -errno: the engine then deletes the pair with the
@@ -99,6 +103,7 @@ struct ike_stats {
 	uint64_t rekeys_ike, rekeys_child;
 	uint64_t backoffs;	  /* failed negotiations that made a (rule, peer) wait */
 	uint64_t backoff_refused; /* acquires refused (-EAGAIN) during such a wait */
+	uint64_t keepalives;	  /* NAT keepalives sent (RFC 3948 4) */
 };
 
 struct ike;

@@ -34,6 +34,8 @@
 #define IKE_REPLAY_WINDOW  128
 #define IKE_CHILD_SOFT_PCT 90 /* rekey Child SAs at this share of their lifetime */
 
+#define IKE_KEEPALIVE_MS 20000u /* RFC 3948 4: NAT keepalive interval, 20 s by default */
+
 /* IKE SA lifetime without `ike-lifetime`: Windows' main mode, 480 min */
 #define IKE_LIFE_DEFAULT_SEC (8 * 3600)
 
@@ -139,8 +141,9 @@ struct ike_xsa {
 	const struct spd_auth *auth; /* our method in IKE_AUTH */
 	uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS of the peer (RFC 7427 4), a mask */
 
-	bool answered; /* the peer answered something (soft fallback only if never) */
-	bool dead;     /* freed at the end of the current input/tick */
+	bool answered;	       /* the peer answered something (soft fallback only if never) */
+	uint64_t keepalive_at; /* next NAT keepalive (a NAT in front of us); 0 = none */
+	bool dead;	       /* freed at the end of the current input/tick */
 	uint64_t established_ms;
 	struct ike_xsa *next;
 };
@@ -207,6 +210,8 @@ struct ike_xsa *ike_xsa_new(struct ike *ike, enum ike_role role, const uint8_t s
 void ike_xsa_kill(struct ike_xsa *x, const char *why);
 void ike_xsa_kick(struct ike_xsa *x);
 void ike_xsa_established(struct ike_xsa *x);
+/* Arm NAT keepalives when a NAT is in front of us and the SA is on port 4500. */
+void ike_natt_keepalive_arm(struct ike_xsa *x);
 void ike_rand(void *p, size_t n);
 uint32_t ike_spi_alloc(struct ike *ike);
 void ike_send(struct ike_xsa *x, const uint8_t *msg, size_t len);

@@ -73,6 +73,10 @@ static struct dgram queue[QMAX];
 static size_t qn;
 static int drop_from = -1; /* drop datagrams sent by this node */
 static int drop_count;	   /* how many more to drop (-1: all) */
+/* A NAT in front of node nat_node: its datagrams arrive from nat_pub (ports kept), and what is
+ * sent to nat_pub reaches it. */
+static int nat_node = -1;
+static struct ipaddr nat_pub;
 static char tmpdir[64];
 
 /* ---- harness ---- */
@@ -93,6 +97,8 @@ static void io_send(void *arg, const struct ike_endpoint *local, const struct ik
 		memcpy(d->b, msg, len);
 		n->sent[n->nsent++] = d;
 	}
+	if (len == 1)
+		return; /* a NAT keepalive: the daemon's data path drops it before IKE */
 	if (drop_from == n->idx && drop_count) {
 		if (drop_count > 0)
 			drop_count--;
@@ -106,6 +112,12 @@ static void io_send(void *arg, const struct ike_endpoint *local, const struct ik
 			d->to = i;
 	d->src = *local;
 	d->dst = *remote;
+	if (n->idx == nat_node)
+		d->src.addr = nat_pub;
+	if (nat_node >= 0 && ipaddr_eq(&nat_pub, &remote->addr)) {
+		d->to = nat_node;
+		d->dst.addr = nodes[nat_node].addr;
+	}
 	d->len = len;
 	memcpy(d->b, msg, len);
 }
@@ -344,6 +356,7 @@ static int setup(void **state)
 	qn = 0;
 	drop_from = -1;
 	drop_count = 0;
+	nat_node = -1;
 	log_set_level(LOG_LVL_ERR);
 	return 0;
 }
@@ -1305,6 +1318,51 @@ static void test_force_encap(void **state)
 	assert_int_equal(nodes[0].ndown, 1);
 }
 
+/* A NAT in front of A (B sees A's datagrams come from 10.1.0.99): IKE moves to port 4500;
+ * A, and only A, keeps the NAT's mapping open with one-octet 0xFF datagrams
+ * every 20 s (RFC 3948 4; issue 5, fix 5). */
+static void test_natt_keepalive(void **state)
+{
+	const struct dgram *k;
+	const char *st = NULL;
+	size_t na, nb;
+
+	(void)state;
+	nat_node = 0;
+	assert_int_equal(ipaddr_parse(&nat_pub, "10.1.0.99"), 0);
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	/* The IKE SA comes up on 4500 (transport mode behind a NAT, whose selectors name the
+	 * private address, is refused by B: TS_UNACCEPTABLE; keepalives are the IKE SA's) */
+	acquire(0, 80, 0);
+	pump(0);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, &st), 1);
+	assert_string_equal(st, "ESTABLISHED");
+	assert_int_equal(nodes[0].sent[1]->src.port, 4500);
+	assert_int_equal(nodes[0].sent[1]->dst.port, 4500);
+	assert_int_equal(ike_next_deadline(nodes[0].ike), 20000);
+	na = nodes[0].nsent;
+	nb = nodes[1].nsent;
+	ike_tick(nodes[0].ike, 19999);
+	assert_int_equal(nodes[0].nsent, na);
+	ike_tick(nodes[0].ike, 20000);
+	assert_int_equal(nodes[0].nsent, na + 1);
+	k = nodes[0].sent[na];
+	assert_int_equal(k->len, 1);
+	assert_int_equal(k->b[0], 0xff);
+	assert_int_equal(k->src.port, 4500);
+	assert_int_equal(k->dst.port, 4500);
+	assert_true(ipaddr_eq(&k->dst.addr, &nodes[1].addr));
+	ike_tick(nodes[0].ike, 40000);
+	ike_tick(nodes[1].ike, 40000);
+	assert_int_equal(nodes[0].nsent, na + 2);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->keepalives, 2);
+	/* B has no NAT in front of it: it sends nothing of the kind */
+	assert_int_equal(nodes[1].nsent, nb);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->keepalives, 0);
+	assert_int_equal(qn, 0);
+}
+
 /* The acquire contract: unknown traffic refused, a repeated acquire joins the first, soft
  * actions allow clear text when the peer never answered. */
 static void test_acquire_rules(void **state)
@@ -1713,6 +1771,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_natt_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_and_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
