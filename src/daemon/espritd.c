@@ -5,7 +5,16 @@
  *
  *   espritd -f FILE [--foreground] [--control PATH] [--debug]
  *
- * The control socket (ctl.h) answers status, sa and stats.
+ * The control socket (ctl.h, ctl_serve.c; the protocol is lib/ctlmsg.h, documented under
+ * CONTROL PROTOCOL in esprit(8)): one "esprit-ctl 1 VERB [ARG]..." request and one reply per
+ * SOCK_SEQPACKET connection. status, sa and stats for anyone who can open the socket (0600);
+ * sa-keys and the administrative verbs up, down and rekey (ctl_admin.c, through the IKE engine)
+ * only for a client with the daemon's own uid.
+ *
+ * Private keys (`auth cert ... key FILE`): the signing helper (ike/signer.h) is forked before
+ * any socket, thread or signal mask exists and is the only process that opens the key files;
+ * the engine asks it for signatures. SIGHUP starts a new helper for the new configuration's
+ * key files and stops the old one once the reload is applied; a refused reload keeps the old.
  *
  * Acquire: an outbound packet with no SA that a `negotiate` rule covers starts IKE
  * (ike_acquire) and is held (acquire.h, `pending hold N`, global cap ACQ_SLOTS_DEFAULT);
