@@ -61,6 +61,10 @@ chacha)
 *) skip "unknown ESPRIT_SWAN_SUITE $SUITE" ;;
 esac
 [ -n "${ESPRIT_SWAN_LIFETIME:-}" ] && E_METHOD="$E_METHOD lifetime 100000kb $ESPRIT_SWAN_LIFETIME"
+# ESPRIT_SWAN_IKE_LIFETIME: esprit's IKE SA lifetime (`ike-lifetime`), so esprit rekeys the IKE
+# SA on its own timer (at 85-90 % of it).
+E_IKELIFE=""
+[ -n "${ESPRIT_SWAN_IKE_LIFETIME:-}" ] && E_IKELIFE="ike-lifetime $ESPRIT_SWAN_IKE_LIFETIME"
 # ESPRIT_SWAN_PFS=GROUP (strongSwan's name, e.g. x25519): both sides want a fresh key exchange
 # in every Child SA rekey (esprit: `pfs`), strongSwan only with GROUP.
 E_PFS=""
@@ -116,6 +120,7 @@ action swan {
 	negotiate
 	$E_METHOD
 	$E_PFS
+	$E_IKELIFE
 	pending hold 32
 }
 policy interop {
@@ -265,6 +270,12 @@ if [ -n "${ESPRIT_SWAN_LIFETIME:-}" ]; then
 	n_rk=$(grep -c "parsed CREATE_CHILD_SA request [0-9]* \[ N(REKEY_SA)" "$SW/charon.log")
 	check "esprit initiated Child SA rekeys during the download, strongSwan accepted ($n_rk >= 2)" \
 		[ "$n_rk" -ge 2 ]
+fi
+if [ -n "${ESPRIT_SWAN_IKE_LIFETIME:-}" ]; then
+	# esprit's IKE SA rekeys: CREATE_CHILD_SA with SA, Ni, KE and no selectors
+	n_ikerk=$(grep -c "parsed CREATE_CHILD_SA request [0-9]* \[ SA No KE \]" "$SW/charon.log")
+	check "esprit rekeyed the IKE SA on its own timer, strongSwan accepted ($n_ikerk >= 1)" \
+		[ "$n_ikerk" -ge 1 ]
 fi
 if [ -n "${ESPRIT_SWAN_PFS:-}" ]; then
 	n_ke=$(grep -c "CREATE_CHILD_SA re[a-z]* [0-9]* \[ .*KE" "$SW/charon.log")
