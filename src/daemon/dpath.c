@@ -308,6 +308,36 @@ static void dp_ike_in(struct dpath *d, const struct raw_sock *r, unsigned i, con
 		d->hook.ike(d->hook.arg, &local, &remote, pbuf_data(pb), pb->len);
 }
 
+/* One received packet: IKE to the engine, ESP/AH to the transform, keepalives nowhere. */
+static void dp_in_dispatch(struct dpath *d, const struct raw_sock *r, unsigned i, struct pbuf *pb,
+			   uint64_t now)
+{
+	if (r->kind[i] == RAW_NON_ESP)
+		dp_ike_in(d, r, i, pb);
+	else if (r->kind[i] != RAW_KEEPALIVE)
+		dp_in_one(d, pb, r->proto, now);
+}
+
+/* UDP_GRO handed over several ESP-in-UDP datagrams as one: each is copied out into its own
+ * buffer (the IP header goes in front of it) and handled like a single packet. */
+static void dp_in_coalesced(struct dpath *d, struct raw_sock *r, unsigned i, uint64_t now)
+{
+	static uint8_t store[DP_BUFSZ];
+	struct pbuf seg;
+	size_t off = 0, n;
+
+	for (;;) {
+		pbuf_init(&seg, store, sizeof(store), PBUF_HEADROOM);
+		n = raw_recv_segment(r, i, &dp_pb[i], off, &seg);
+		if (!n)
+			break;
+		off += n;
+		if (off > n)
+			d->st.raw_rx++; /* the first one was counted with the batch */
+		dp_in_dispatch(d, r, i, &seg, now);
+	}
+}
+
 void dpath_raw_ready(struct dpath *d, unsigned idx)
 {
 	struct raw_sock *r = d->raw[idx];
@@ -325,10 +355,10 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 		}
 		d->st.raw_rx += (uint64_t)got;
 		for (int i = 0; i < got; i++) {
-			if (r->kind[i] == RAW_NON_ESP)
-				dp_ike_in(d, r, (unsigned)i, &dp_pb[i]);
-			else if (r->kind[i] != RAW_KEEPALIVE)
-				dp_in_one(d, &dp_pb[i], r->proto, now);
+			if (r->seg[i])
+				dp_in_coalesced(d, r, (unsigned)i, now);
+			else
+				dp_in_dispatch(d, r, (unsigned)i, &dp_pb[i], now);
 		}
 		if (got < (int)DP_BATCH)
 			return;
@@ -399,6 +429,8 @@ static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 			rc = raw_open(&socks[s], af, protos[s & 1], DP_MARK_BYPASS);
 		else
 			rc = raw_open_udp(&socks[s], af, DP_NATT_PORT, DP_MARK_BYPASS);
+		if (rc == 0 && s >= 4)
+			raw_udp_offload(&socks[s]);
 		if (rc < 0) {
 			log_err("%s %s socket: %s", v6 ? "IPv6" : "IPv4",
 				s < 4 ? (s & 1 ? "AH" : "ESP") : "ESP-in-UDP", strerror(-rc));
