@@ -4,6 +4,8 @@
 # esprit, tunnel CPU; afterwards no namespace, process or temporary directory of the harness is
 # left. Correctness of the harness only: no thresholds on the numbers. Needs root (exit 77).
 set -uo pipefail
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh" # check, wait_for, net_finish
 
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -18,19 +20,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-PASSED=0
-FAILED=0
-check() { # check NAME CMD...
-	local name=$1
-	shift
-	if "$@"; then
-		PASSED=$((PASSED + 1))
-		echo "ok   $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "FAIL $name"
-	fi
-}
 
 ls -d /tmp/bench-net.* 2>/dev/null | sort >"$TMP/before"
 "$TOP/bench/net/run" --build "$ESPRIT_BUILD" --seconds 1 --repeat 1 \
@@ -61,5 +50,4 @@ check "no namespace of the harness left" \
 	bash -c "! ip netns list | grep -q '^bn\(veth\|espr\)[ab]'"
 ls -d /tmp/bench-net.* 2>/dev/null | sort >"$TMP/after"
 check "no temporary directory of the harness left" cmp -s "$TMP/before" "$TMP/after"
-echo "$PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+net_finish "$TMP/log"
