@@ -12,6 +12,14 @@
 #define TCP_FLAG_PSH 0x08u
 #define TCP_FLAG_CWR 0x80u
 
+/* The virtio_net_hdr fields are little-endian (rd_u16 reads network order). */
+static uint16_t tso_rd_le16(struct rd *r)
+{
+	uint16_t lo = rd_u8(r);
+
+	return (uint16_t)(lo | rd_u8(r) << 8);
+}
+
 int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
 {
 	struct rd r;
@@ -21,9 +29,9 @@ int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
 	flags = rd_u8(&r);
 	v->gso_type = rd_u8(&r);
 	rd_skip(&r, 2); /* hdr_len: a hint, recomputed from the packet */
-	v->gso_size = rd_u8(&r) | (uint16_t)(rd_u8(&r) << 8);
-	v->csum_start = rd_u8(&r) | (uint16_t)(rd_u8(&r) << 8);
-	v->csum_offset = rd_u8(&r) | (uint16_t)(rd_u8(&r) << 8);
+	v->gso_size = tso_rd_le16(&r);
+	v->csum_start = tso_rd_le16(&r);
+	v->csum_offset = tso_rd_le16(&r);
 	v->needs_csum = flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	v->gso_type &= (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	return rd_ok(&r) ? 0 : -1;
