@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/virtio_net.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/rw.h"
 #include "wire/ip.h"
+#include "wire/tso.h"
 
 /* Room for the largest datagram a raw socket can hand us, plus the transforms' head- and
  * tailroom. One pool serves both directions: each handler finishes its batch before
@@ -157,6 +159,112 @@ static void dp_flush(struct dpath *d, struct pbuf **q, unsigned *nq)
 	}
 }
 
+/* Outbound, one packet in pb: SA by selectors, ESP/AH, queued for its socket. */
+static void dp_out_one(struct dpath *d, struct pbuf *pb, struct pbuf **q, unsigned *nq,
+		       uint64_t now)
+{
+	struct dp_flow f;
+	enum sa_drop why;
+	struct sa *sa;
+	unsigned s;
+
+	if (dp_flow_parse(pb, &f) < 0) {
+		dp_drop(d, DP_DROP_OUT_PARSE);
+		return;
+	}
+	sa = dp_out_lookup(d, &f);
+	if (!sa) {
+		dp_miss(d, pb, &f);
+		return;
+	}
+	why = sa->proto == IPPROTO_AH ? ah_encap(sa, pb, now) : esp_encap(sa, pb, now);
+	if (why != SA_DROP_NONE) {
+		d->st.out_xf[why]++;
+		dp_drop(d, DP_DROP_OUT_XFORM);
+		return;
+	}
+	s = dp_sock_idx(sa);
+	q[s * DP_BATCH + nq[s]++] = pb;
+}
+
+/* A TUN read with a virtio_net_hdr: up to 64 KiB of one TCP flow, or one packet. */
+static uint8_t dp_vnet_in[TSO_VNET_HDR_LEN + 65536];
+
+/* The next free buffer of the batch; when all are queued, send them first. */
+static struct pbuf *dp_slot(struct dpath *d, struct pbuf **q, unsigned *nq, unsigned *used)
+{
+	struct pbuf *pb;
+
+	if (*used == DP_BATCH) {
+		dp_flush(d, q, nq);
+		memset(nq, 0, DP_NSOCK * sizeof(*nq));
+		*used = 0;
+	}
+	pb = &dp_pb[*used];
+	pbuf_init(pb, dp_store[(*used)++], DP_BUFSZ, PBUF_HEADROOM);
+	return pb;
+}
+
+/* One TUN read (virtio_net_hdr + packet) into finished IP packets, each encapsulated and
+ * queued: a TSO packet is cut into MSS-sized segments, a partial checksum is completed. */
+static void dp_vnet_one(struct dpath *d, size_t n, struct pbuf **q, unsigned *nq, unsigned *used,
+			uint64_t now)
+{
+	uint8_t *pkt = dp_vnet_in + TSO_VNET_HDR_LEN;
+	size_t len = n - TSO_VNET_HDR_LEN, room = DP_BUFSZ - PBUF_HEADROOM - PBUF_TAILROOM;
+	struct tso_vnet v;
+	struct pbuf *pb;
+	struct tso t;
+
+	if (n <= TSO_VNET_HDR_LEN || tso_vnet_parse(dp_vnet_in, n, &v) < 0 ||
+	    (v.gso_type != VIRTIO_NET_HDR_GSO_NONE && v.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 &&
+	     v.gso_type != VIRTIO_NET_HDR_GSO_TCPV6) ||
+	    (v.gso_type == VIRTIO_NET_HDR_GSO_NONE && v.needs_csum &&
+	     tso_csum_finish(pkt, len, v.csum_start, v.csum_offset) < 0) ||
+	    (v.gso_type != VIRTIO_NET_HDR_GSO_NONE && tso_init(&t, pkt, len, v.gso_size) < 0)) {
+		d->st.tun_rx++;
+		dp_drop(d, DP_DROP_OUT_PARSE);
+		return;
+	}
+	if (v.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		pb = dp_slot(d, q, nq, used);
+		memcpy(pbuf_data(pb), pkt, len);
+		pb->len = len;
+		d->st.tun_rx++;
+		dp_out_one(d, pb, q, nq, now);
+		return;
+	}
+	for (;;) {
+		pb = dp_slot(d, q, nq, used);
+		pb->len = tso_next(&t, pbuf_data(pb), room);
+		if (!pb->len) {
+			(*used)--; /* not taken */
+			return;
+		}
+		d->st.tun_rx++;
+		dp_out_one(d, pb, q, nq, now);
+	}
+}
+
+/* Outbound with segmentation offload on the TUN: up to DP_BATCH reads, any number of
+ * segments, sent DP_BATCH packets at a time. */
+static unsigned dp_tun_batch_vnet(struct dpath *d)
+{
+	static struct pbuf *q[DP_NSOCK * DP_BATCH];
+	unsigned nq[DP_NSOCK] = { 0 }, got = 0, used = 0;
+	uint64_t now = dp_now();
+	ssize_t n;
+
+	for (; got < DP_BATCH; got++) {
+		n = read(d->tun.fd, dp_vnet_in, sizeof(dp_vnet_in));
+		if (n <= 0)
+			break;
+		dp_vnet_one(d, (size_t)n, q, nq, &used, now);
+	}
+	dp_flush(d, q, nq);
+	return got;
+}
+
 /* Outbound: TUN -> SA by selectors -> ESP/AH -> raw socket, one batch. */
 static unsigned dp_tun_batch(struct dpath *d)
 {
@@ -164,13 +272,11 @@ static unsigned dp_tun_batch(struct dpath *d)
 	unsigned nq[DP_NSOCK] = { 0 }, got = 0;
 	uint64_t now = dp_now();
 
+	if (d->tun.vnet)
+		return dp_tun_batch_vnet(d);
 	for (unsigned i = 0; i < DP_BATCH; i++) {
 		struct pbuf *pb = &dp_pb[i];
-		struct dp_flow f;
-		enum sa_drop why;
-		struct sa *sa;
 		ssize_t n;
-		unsigned s;
 
 		pbuf_init(pb, dp_store[i], DP_BUFSZ, PBUF_HEADROOM);
 		n = read(d->tun.fd, pbuf_data(pb), DP_BUFSZ - PBUF_HEADROOM - PBUF_TAILROOM);
@@ -179,23 +285,7 @@ static unsigned dp_tun_batch(struct dpath *d)
 		got++;
 		d->st.tun_rx++;
 		pb->len = (size_t)n;
-		if (dp_flow_parse(pb, &f) < 0) {
-			dp_drop(d, DP_DROP_OUT_PARSE);
-			continue;
-		}
-		sa = dp_out_lookup(d, &f);
-		if (!sa) {
-			dp_miss(d, pb, &f);
-			continue;
-		}
-		why = sa->proto == IPPROTO_AH ? ah_encap(sa, pb, now) : esp_encap(sa, pb, now);
-		if (why != SA_DROP_NONE) {
-			d->st.out_xf[why]++;
-			dp_drop(d, DP_DROP_OUT_XFORM);
-			continue;
-		}
-		s = dp_sock_idx(sa);
-		q[s * DP_BATCH + nq[s]++] = pb;
+		dp_out_one(d, pb, q, nq, now);
 	}
 	dp_flush(d, q, nq);
 	return got;
@@ -263,6 +353,21 @@ bool dpath_sa_get(const struct dpath *d, size_t i, struct dpath_sa_view *v)
 	return true;
 }
 
+/* Hand a decrypted packet to the kernel; with IFF_VNET_HDR behind an all-zero
+ * virtio_net_hdr (no segmentation, checksum to be verified as usual). */
+static int dp_tun_write(struct dpath *d, struct pbuf *pb)
+{
+	uint8_t *h;
+
+	if (d->tun.vnet) {
+		h = pbuf_push(pb, TSO_VNET_HDR_LEN);
+		if (!h)
+			return -1;
+		memset(h, 0, TSO_VNET_HDR_LEN);
+	}
+	return write(d->tun.fd, pbuf_data(pb), pb->len) == (ssize_t)pb->len ? 0 : -1;
+}
+
 /* Inbound, one packet: decapsulate, then RFC 4301 5.2 step 4: the inner packet must match
  * the selectors of the SA it arrived on. */
 static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t now)
@@ -290,7 +395,7 @@ static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t 
 		dp_drop(d, DP_DROP_IN_POLICY);
 		return;
 	}
-	if (write(d->tun.fd, pbuf_data(pb), pb->len) != (ssize_t)pb->len) {
+	if (dp_tun_write(d, pb) < 0) {
 		dp_drop(d, DP_DROP_IN_TUN_WRITE);
 		return;
 	}
@@ -306,6 +411,36 @@ static void dp_ike_in(struct dpath *d, const struct raw_sock *r, unsigned i, con
 
 	if (d->hook.ike)
 		d->hook.ike(d->hook.arg, &local, &remote, pbuf_data(pb), pb->len);
+}
+
+/* One received packet: IKE to the engine, ESP/AH to the transform, keepalives nowhere. */
+static void dp_in_dispatch(struct dpath *d, const struct raw_sock *r, unsigned i, struct pbuf *pb,
+			   uint64_t now)
+{
+	if (r->kind[i] == RAW_NON_ESP)
+		dp_ike_in(d, r, i, pb);
+	else if (r->kind[i] != RAW_KEEPALIVE)
+		dp_in_one(d, pb, r->proto, now);
+}
+
+/* UDP_GRO handed over several ESP-in-UDP datagrams as one: each is copied out into its own
+ * buffer (the IP header goes in front of it) and handled like a single packet. */
+static void dp_in_coalesced(struct dpath *d, struct raw_sock *r, unsigned i, uint64_t now)
+{
+	static uint8_t store[DP_BUFSZ];
+	struct pbuf seg;
+	size_t off = 0, n;
+
+	for (;;) {
+		pbuf_init(&seg, store, sizeof(store), PBUF_HEADROOM);
+		n = raw_recv_segment(r, i, &dp_pb[i], off, &seg);
+		if (!n)
+			break;
+		off += n;
+		if (off > n)
+			d->st.raw_rx++; /* the first one was counted with the batch */
+		dp_in_dispatch(d, r, i, &seg, now);
+	}
 }
 
 void dpath_raw_ready(struct dpath *d, unsigned idx)
@@ -325,10 +460,10 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 		}
 		d->st.raw_rx += (uint64_t)got;
 		for (int i = 0; i < got; i++) {
-			if (r->kind[i] == RAW_NON_ESP)
-				dp_ike_in(d, r, (unsigned)i, &dp_pb[i]);
-			else if (r->kind[i] != RAW_KEEPALIVE)
-				dp_in_one(d, &dp_pb[i], r->proto, now);
+			if (r->seg[i])
+				dp_in_coalesced(d, r, (unsigned)i, now);
+			else
+				dp_in_dispatch(d, r, (unsigned)i, &dp_pb[i], now);
 		}
 		if (got < (int)DP_BATCH)
 			return;
@@ -399,6 +534,8 @@ static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 			rc = raw_open(&socks[s], af, protos[s & 1], DP_MARK_BYPASS);
 		else
 			rc = raw_open_udp(&socks[s], af, DP_NATT_PORT, DP_MARK_BYPASS);
+		if (rc == 0 && s >= 4)
+			raw_udp_offload(&socks[s]);
 		if (rc < 0) {
 			log_err("%s %s socket: %s", v6 ? "IPv6" : "IPv4",
 				s < 4 ? (s & 1 ? "AH" : "ESP") : "ESP-in-UDP", strerror(-rc));

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +14,10 @@
 #include "wire/ip.h"
 
 #define RAW_SOCKBUF (4 << 20)
+/* UDP_SEGMENT limits: the kernel takes at most 64 segments (UDP_MAX_SEGMENTS on older
+ * kernels) and one UDP datagram's worth of payload per call. */
+#define RAW_GSO_MAX_SEGS  64u
+#define RAW_GSO_MAX_BYTES 60000u
 
 static int raw_setopt(int fd, int level, int name, int val)
 {
@@ -95,6 +101,20 @@ int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark)
 	if (bind(r->fd, (struct sockaddr *)&ss, mh.msg_namelen) < 0)
 		return raw_fail(r);
 	return 0;
+}
+
+/* UDP_SEGMENT needs no option on the socket, only a kernel that knows it (4.18+): probe with
+ * the per-socket default. UDP_GRO (5.0+) is an option. */
+void raw_udp_offload(struct raw_sock *r)
+{
+	const char *env = getenv("ESPRIT_UDP_OFFLOAD");
+
+	if (env && !strcmp(env, "0"))
+		return;
+	r->gso = raw_setopt(r->fd, IPPROTO_UDP, UDP_SEGMENT, 0) == 0;
+	r->gro = raw_setopt(r->fd, IPPROTO_UDP, UDP_GRO, 1) == 0;
+	log_info("udp: segmentation offload %s, receive coalescing %s", r->gso ? "on" : "off",
+		 r->gro ? "on" : "off");
 }
 
 void raw_close(struct raw_sock *r)
@@ -289,6 +309,21 @@ static enum raw_kind raw_classify(struct raw_sock *r, unsigned i, struct pbuf *p
 	return k;
 }
 
+/* UDP_GRO: the kernel says how long each coalesced datagram is (the last may be shorter). */
+static uint16_t raw_gro_size(const struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int v;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c))
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(int));
+			return v > 0 && v <= 0xffff ? (uint16_t)v : 0;
+		}
+	return 0;
+}
+
 int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 {
 	int got;
@@ -315,11 +350,38 @@ int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	for (int i = 0; i < got; i++) {
 		pbs[i].len = r->msg[i].msg_len;
+		r->seg[i] = r->gro ? raw_gro_size(&r->msg[i].msg_hdr) : 0;
+		if (r->seg[i] && pbs[i].len > r->seg[i] &&
+		    !(r->msg[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+			continue; /* raw_recv_segment classifies each datagram */
+		r->seg[i] = 0;
 		r->kind[i] = (uint8_t)raw_classify(r, (unsigned)i, &pbs[i]);
 		if (r->kind[i] != RAW_IP && r->kind[i] != RAW_NON_ESP)
 			pbs[i].len = 0;
 	}
 	return got;
+}
+
+size_t raw_recv_segment(struct raw_sock *r, unsigned i, const struct pbuf *whole, size_t off,
+			struct pbuf *out)
+{
+	size_t n;
+
+	if (i >= DP_BATCH || off >= whole->len)
+		return 0;
+	n = whole->len - off;
+	if (r->seg[i] && n > r->seg[i])
+		n = r->seg[i];
+	out->len = 0;
+	r->kind[i] = RAW_BAD;
+	if (n > pbuf_tailroom(out))
+		return n;
+	memcpy(pbuf_data(out), pbuf_data(whole) + off, n);
+	out->len = n;
+	r->kind[i] = (uint8_t)raw_classify(r, i, out);
+	if (r->kind[i] != RAW_IP && r->kind[i] != RAW_NON_ESP)
+		out->len = 0;
+	return n;
 }
 
 /* Split a whole IP packet of the socket's family and protocol into the header fields the
@@ -376,9 +438,58 @@ static int raw_prep(struct raw_sock *r, unsigned i, const struct pbuf *pb)
 	return 0;
 }
 
+/* Can packet slot i ride in the UDP_SEGMENT run that starts at slot s and ends at slot i - 1?
+ * Same peer, same source and TTL/TOS (the ancillary data), full-size segments except the last,
+ * within the kernel's limits. */
+static bool raw_gso_joins(const struct raw_sock *r, unsigned s, unsigned i, size_t bytes)
+{
+	const struct msghdr *a = &r->msg[s].msg_hdr, *b = &r->msg[i].msg_hdr;
+	size_t seg = r->iov[s].iov_len;
+
+	return i - s < RAW_GSO_MAX_SEGS && r->iov[i - 1].iov_len == seg &&
+	       r->iov[i].iov_len <= seg && bytes + r->iov[i].iov_len <= RAW_GSO_MAX_BYTES &&
+	       a->msg_namelen == b->msg_namelen &&
+	       !memcmp(a->msg_name, b->msg_name, a->msg_namelen) &&
+	       a->msg_controllen == b->msg_controllen &&
+	       !memcmp(a->msg_control, b->msg_control, a->msg_controllen);
+}
+
+/* Merge the k prepared messages into runs: one message per run, its iovecs the packets, with
+ * a UDP_SEGMENT control message carrying the segment size. Returns the number of messages;
+ * r->npk[] says how many packets each one carries. */
+static unsigned raw_gso_merge(struct raw_sock *r, unsigned k)
+{
+	unsigned m = 0, s = 0;
+
+	while (s < k) {
+		size_t bytes = r->iov[s].iov_len;
+		unsigned e = s + 1;
+		struct msghdr mh = r->msg[s].msg_hdr;
+
+		while (e < k && raw_gso_joins(r, s, e, bytes))
+			bytes += r->iov[e++].iov_len;
+		if (e - s > 1) {
+			struct cmsghdr *c =
+				(struct cmsghdr *)((uint8_t *)mh.msg_control + mh.msg_controllen);
+			uint16_t seg = (uint16_t)r->iov[s].iov_len;
+
+			c->cmsg_level = IPPROTO_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			mh.msg_controllen += CMSG_SPACE(sizeof(seg));
+			mh.msg_iovlen = e - s;
+		}
+		r->msg[m].msg_hdr = mh;
+		r->npk[m++] = e - s;
+		s = e;
+	}
+	return m;
+}
+
 int raw_send_batch(struct raw_sock *r, struct pbuf *const *pbs, unsigned n, unsigned *bad)
 {
-	unsigned k = 0, done = 0;
+	unsigned k = 0, done = 0, sent = 0;
 	int rc;
 
 	*bad = 0;
@@ -390,28 +501,34 @@ int raw_send_batch(struct raw_sock *r, struct pbuf *const *pbs, unsigned n, unsi
 		memset(mh, 0, sizeof(*mh));
 		mh->msg_iov = &r->iov[k];
 		mh->msg_iovlen = 1;
+		r->npk[k] = 1;
 		rc = raw_prep(r, k, pbs[i]);
 		if (rc < 0)
 			(*bad)++;
 		else
 			k++;
 	}
+	if (r->gso && k > 1)
+		k = raw_gso_merge(r, k);
 	while (done < k) {
 		rc = sendmmsg(r->fd, r->msg + done, k - done, MSG_DONTWAIT);
 		if (rc > 0) {
+			for (unsigned j = done; j < done + (unsigned)rc; j++)
+				sent += r->npk[j];
 			done += (unsigned)rc;
 			continue;
 		}
 		if (errno == EINTR)
 			continue;
 		/* A full queue drops the rest of the burst (like a NIC); any other error drops
-		 * the packet that caused it and carries on with the next. */
+		 * the message that caused it and carries on with the next. */
 		if (errno == EAGAIN || errno == ENOBUFS)
 			break;
 		log_ratelimited(LOG_LVL_DEBUG, "raw: send: %s", strerror(errno));
-		(*bad)++;
+		*bad += r->npk[done];
 		memmove(&r->msg[done], &r->msg[done + 1], (k - done - 1) * sizeof(r->msg[0]));
+		memmove(&r->npk[done], &r->npk[done + 1], (k - done - 1) * sizeof(r->npk[0]));
 		k--;
 	}
-	return (int)done;
+	return (int)sent;
 }

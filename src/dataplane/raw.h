@@ -54,6 +54,7 @@ struct raw_sock {
 	uint8_t proto;	   /* IPPROTO_ESP for UDP encapsulation */
 	uint16_t udp_port; /* nonzero: ESP-in-UDP socket, peer port (host order) */
 	bool hdrincl;	   /* IPv4 AH: the packet goes out with our own IP header */
+	bool gso, gro;	   /* ESP in UDP: UDP_SEGMENT on send, UDP_GRO on receive */
 	/* Per-batch scratch, kept here so the packet path allocates nothing. */
 	struct mmsghdr msg[DP_BATCH];
 	struct iovec iov[DP_BATCH];
@@ -62,6 +63,8 @@ struct raw_sock {
 	/* Set by raw_recv_batch() per packet. */
 	uint8_t kind[DP_BATCH];		/* enum raw_kind */
 	struct raw_meta meta[DP_BATCH]; /* UDP sockets and IPv6 */
+	uint16_t seg[DP_BATCH]; /* UDP_GRO segment size, 0 = one datagram (raw_recv_segment) */
+	unsigned npk[DP_BATCH]; /* while sending: packets per message (UDP_SEGMENT) */
 };
 
 /* Ancillary data: switch on IP_PKTINFO / IPV6_RECVPKTINFO, TTL / hop limit and TOS / traffic
@@ -80,12 +83,25 @@ void raw_meta_write(int af, struct msghdr *mh, struct sockaddr_storage *name, ui
 int raw_open(struct raw_sock *r, int af, uint8_t proto, uint32_t mark);
 /* An ESP-in-UDP socket bound to port (4500) of the family, sending to the same port. */
 int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark);
+/* Segmentation offload on the ESP-in-UDP socket where the kernel has it (environment
+ * ESPRIT_UDP_OFFLOAD=0 leaves it off, for benchmarks): a run of equal-size packets to one peer
+ * leaves in one sendmsg with UDP_SEGMENT, and received datagrams may come coalesced (UDP_GRO,
+ * see raw_recv_segment). Not for IKE's port 500 socket, whose reader takes whole datagrams. */
+void raw_udp_offload(struct raw_sock *r);
 void raw_close(struct raw_sock *r);
 
 /* Receive up to n (<= DP_BATCH) packets; pbs[i] must be initialised with at least 40 bytes of
  * headroom. r->kind[i] says what each one is; anything but RAW_IP and RAW_NON_ESP comes back
  * with len 0. Returns how many, 0 if none is waiting, or -errno. */
 int raw_recv_batch(struct raw_sock *r, struct pbuf *pbs, unsigned n);
+
+/* A message with r->seg[i] != 0 after raw_recv_batch holds several coalesced datagrams, as
+ * they came (r->kind[i] not yet set). raw_recv_segment copies the one at byte off of whole
+ * into out (initialised, with headroom) and classifies it like raw_recv_batch would have
+ * (r->kind[i] says what it is; len 0 unless RAW_IP or RAW_NON_ESP). Returns the bytes of
+ * whole it used, 0 past the end. */
+size_t raw_recv_segment(struct raw_sock *r, unsigned i, const struct pbuf *whole, size_t off,
+			struct pbuf *out);
 
 /* Send n (<= DP_BATCH) whole IP packets of the socket's family whose IP header is directly
  * followed by the socket's protocol. Returns the number the kernel took; *bad counts packets

@@ -7,11 +7,13 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "dataplane/nl.h"
+#include "wire/tso.h"
 #include "lib/log.h"
 
 /* RTM_NEWLINK on an existing link: MTU, txqueuelen and IPv6 address generation first, then
@@ -75,6 +77,27 @@ static void tun_src_valid_mark(const char *name)
 		close(fd);
 }
 
+static bool tun_want_vnet(void)
+{
+	const char *env = getenv("ESPRIT_TUN_OFFLOAD");
+
+	return !env || strcmp(env, "0");
+}
+
+/* With a virtio_net_hdr: TCP segmentation (IPv4, IPv6) and checksum offload, so the kernel
+ * hands over up to 64 KiB of one TCP flow per read. Without: none, every read is one finished
+ * IP packet. */
+static int tun_offload(struct tun *t)
+{
+	int hl = TSO_VNET_HDR_LEN;
+
+	if (!t->vnet)
+		return ioctl(t->fd, TUNSETOFFLOAD, 0UL);
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hl) < 0)
+		return -1;
+	return ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
+}
+
 int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 {
 	struct ifreq ifr;
@@ -88,14 +111,14 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 		return rc;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	t->vnet = tun_want_vnet();
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (t->vnet ? IFF_VNET_HDR : 0);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
 		goto fail;
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	t->name[IFNAMSIZ - 1] = 0;
-	/* No checksum or segmentation offload: every read is one finished IP packet. */
-	if (ioctl(t->fd, TUNSETOFFLOAD, 0UL) < 0)
+	if (tun_offload(t) < 0)
 		goto fail;
 	/* A leftover persistent device of this name must not outlive us. */
 	if (ioctl(t->fd, TUNSETPERSIST, 0UL) < 0)
@@ -111,8 +134,8 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 		return rc;
 	}
 	tun_src_valid_mark(t->name);
-	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u)", t->name, t->ifindex, mtu,
-		 txqlen);
+	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u, segmentation offload %s)", t->name,
+		 t->ifindex, mtu, txqlen, t->vnet ? "on" : "off");
 	return 0;
 fail:
 	rc = -errno;

@@ -5,16 +5,21 @@
 #define ESPRIT_DATAPLANE_TUN_H
 
 #include <net/if.h>
+#include <stdbool.h>
 
 struct tun {
 	int fd;
 	int ifindex;
+	bool vnet; /* IFF_VNET_HDR with TSO4/TSO6/CSUM: a virtio_net_hdr before every packet */
 	char name[IFNAMSIZ];
 };
 
-/* Create (or attach to) the device, switch offloads off explicitly (TUNSETOFFLOAD persists on
+/* Create (or attach to) the device, set offloads explicitly (TUNSETOFFLOAD persists on
  * persistent devices), make it non-persistent and non-blocking, then set MTU, txqueuelen and up
- * over rtnetlink. 0 or -errno; on failure nothing is left open. */
+ * over rtnetlink. 0 or -errno; on failure nothing is left open. Offloads: with IFF_VNET_HDR
+ * (t->vnet), TCP segmentation and checksum offload are on, so reads may return one large TCP
+ * packet to segment (wire/tso.h); environment ESPRIT_TUN_OFFLOAD=0 switches them off
+ * (one finished IP packet per read, for A/B benchmarks). */
 int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen);
 void tun_close(struct tun *t);
 

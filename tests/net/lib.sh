@@ -125,6 +125,12 @@ net_link() {
 	# shellcheck disable=SC2086 # NODAD is empty or one word
 	in_ns "$1" ip addr add "$4/$PLEN" dev "$2" $NODAD
 	in_ns "$1" ip link set "$2" up
+	# espritd sends ESP in UDP with UDP_SEGMENT; a veth would carry each burst as one
+	# super-packet. Segment it at both ends, as a NIC would, so captures show the real wire.
+	if command -v ethtool >/dev/null; then
+		in_ns "$1" ethtool -K "$2" tx-udp-segmentation off >/dev/null
+		in_ns "$W" ethtool -K "$3" tx-udp-segmentation off >/dev/null
+	fi
 }
 
 # net_topology: C, S and T on a bridge in W (see the drawing above); sets C S T W.

@@ -138,6 +138,14 @@ link "$C" vc wc $A_C
 link "$S" vs ws $A_S
 link "$T" vt wt $A_T
 wait_for 5 bash -c "ip -n $W link show br0 | grep -q 'state UP'" || { echo "no bridge"; exit 1; }
+# espritd sends ESP in UDP with UDP_SEGMENT: the veth carries such bursts as one super-packet,
+# as a NIC with segmentation offload would before it segments them. Segment at the switch port
+# in front of the capture and on the captured device itself, so the capture shows what a real
+# wire carries.
+if [ "$ESPRIT_NET_ENCAP" = udp ] && command -v ethtool >/dev/null; then
+	in_ns "$W" ethtool -K ws tx-udp-segmentation off >/dev/null
+	in_ns "$S" ethtool -K vs tx-udp-segmentation off >/dev/null
+fi
 
 # ---- keys and configurations ---------------------------------------------------------
 # AES-GCM-128: 16 key octets + 4 salt octets (RFC 4106 8.1), or HMAC-SHA2-256: 32 octets;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The network benchmark harness (bench/net/run) works: one 1-second run each for plain veth and
+# esprit (AES-GCM-128 in UDP 4500) gives a table with a nonzero TCP Gbit/s, UDP kpps and, for
+# esprit, tunnel CPU; afterwards no namespace, process or temporary directory of the harness is
+# left. Correctness of the harness only: no thresholds on the numbers. Needs root (exit 77).
+set -uo pipefail
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh" # check, wait_for, net_finish
+
+: "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v iperf3 >/dev/null || { echo "SKIP: iperf3 not installed"; exit 77; }
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TMP=$(mktemp -d)
+PID=""
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ls -d /tmp/bench-net.* 2>/dev/null | sort >"$TMP/before"
+"$TOP/bench/net/run" --build "$ESPRIT_BUILD" --seconds 1 --repeat 1 \
+	--only veth,esprit-gcm-udp --results "$TMP/results" >"$TMP/table" 2>"$TMP/log" &
+PID=$!
+wait "$PID"
+rc=$?
+PID=""
+cat "$TMP/table"
+[ $rc -eq 0 ] || sed 's/^/  /' "$TMP/log"
+check "bench/net/run exits 0" [ $rc -eq 0 ]
+
+# row NAME COLUMN: a column of the printed table (2 TCP Gbit/s, 3 UDP kpps, 4 CPU %)
+row() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$TMP/table"; }
+nonzero() { awk -v x="$1" 'BEGIN { exit !(x + 0 > 0) }'; }
+for k in veth esprit-gcm-udp; do
+	check "$k: TCP Gbit/s is a nonzero number ($(row $k 2))" nonzero "$(row $k 2)"
+	check "$k: UDP kpps is a nonzero number ($(row $k 3))" nonzero "$(row $k 3)"
+	check "$k: one TCP and one UDP RESULT line" \
+		[ "$(grep -c "^RESULT $k 1 \(tcp\|udp\) " "$TMP/results")" -eq 2 ]
+done
+check "esprit: the daemons' CPU time was measured ($(row esprit-gcm-udp 4) %)" \
+	nonzero "$(row esprit-gcm-udp 4)"
+check "ratio to veth printed for esprit" \
+	bash -c "awk '\$1 == \"esprit-gcm-udp\"' '$TMP/table' | grep -q '0\.[0-9][0-9] / '"
+check "nothing skipped or failed" bash -c "! grep -q '^\(SKIP\|FAIL\)' '$TMP/results'"
+check "no namespace of the harness left" \
+	bash -c "! ip netns list | grep -q '^bn\(veth\|espr\)[ab]'"
+ls -d /tmp/bench-net.* 2>/dev/null | sort >"$TMP/after"
+check "no temporary directory of the harness left" cmp -s "$TMP/before" "$TMP/after"
+net_finish "$TMP/log"
