@@ -175,9 +175,7 @@ static void sb_guard(struct sbuf *s, const struct nft_rule *r, bool outbound)
 	sb_comment(s, r);
 }
 
-/* steer_mark: what a steer verdict sets (DP_MARK_STEER, or DP_MARK_RESTEER from the TUN). */
-static void sb_rule_mark(struct sbuf *s, const struct nft_rule *r, bool outbound,
-			 uint32_t steer_mark)
+static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
 {
 	sb_guard(s, r, outbound);
 	sb_add(s, "\t\t");
@@ -190,7 +188,7 @@ static void sb_rule_mark(struct sbuf *s, const struct nft_rule *r, bool outbound
 		sb_add(s, "counter drop");
 		break;
 	case NFT_STEER:
-		sb_add(s, "counter meta mark set 0x%08x accept", steer_mark);
+		sb_add(s, "counter meta mark set 0x%08x accept", DP_MARK_STEER);
 		break;
 	case NFT_REQUIRE:
 		/* Plaintext only: what came through the TUN went to tun_in before. */
@@ -201,11 +199,6 @@ static void sb_rule_mark(struct sbuf *s, const struct nft_rule *r, bool outbound
 		break;
 	}
 	sb_comment(s, r);
-}
-
-static void sb_rule(struct sbuf *s, const struct nft_rule *r, bool outbound)
-{
-	sb_rule_mark(s, r, outbound, DP_MARK_STEER);
 }
 
 /* Kerberos with a configured KDC at either end (spd.h): to the KDC's port 88, and from it
@@ -369,16 +362,26 @@ static void sb_pre(struct sbuf *s, const struct nft_ruleset *rs)
 	sb_add(s, "\t\tct mark and 0x%08x == 0x%08x counter meta mark set 0x%08x accept\n",
 	       NFT_CT_PROTECTED, NFT_CT_PROTECTED, DP_MARK_STEER);
 	sb_add(s, "\t}\n");
-	/* Out of one tunnel: routed on in clear (route.h: iif <tun> lookup main), or into
-	 * another tunnel when a rule says so (a firewall between two tunnels), by a mark of
-	 * its own that the routing rules send back to the TUN. */
+	/* Out of the TUN: what a tunnel rule routes into a network behind this gateway goes
+	 * on in clear (route.h); into another tunnel when a tunnel rule steers it (a firewall
+	 * between two tunnels); anything else keeps the steering mark, as on a host. */
 	sb_add(s, "\tchain pre_tun {\n");
 	sb_add(s, "\t\tcounter meta mark set 0x%08x ct mark set ct mark or 0x%08x\n", DP_MARK_STEER,
 	       NFT_CT_PROTECTED);
 	sb_add(s, "\t\tfib daddr type { local, broadcast, multicast } counter accept\n");
 	for (size_t i = 0; i < rs->nout; i++)
-		if (rs->out[i].fwd)
-			sb_rule_mark(s, &rs->out[i], true, DP_MARK_RESTEER);
+		if (rs->out[i].fwd && rs->out[i].verdict == NFT_STEER)
+			sb_rule(s, &rs->out[i], true);
+	for (size_t i = 0; i < rs->nin; i++) {
+		const struct nft_rule *r = &rs->in[i];
+
+		if (!r->fwd || (r->verdict != NFT_REQUIRE && r->verdict != NFT_INPASS))
+			continue;
+		sb_add(s, "\t\t");
+		sb_match(s, r, false);
+		sb_add(s, "counter meta mark set 0x%08x accept", DP_MARK_ROUTEON);
+		sb_comment(s, r);
+	}
 	sb_add(s, "\t}\n");
 }
 

@@ -29,6 +29,11 @@
  *                  marked fwd in order (tunnel-mode rules, and permit), first match wins:
  *                  steer = DP_MARK_STEER, so the forwarded packet is routed into the TUN;
  *                  last, replies of routed connections that arrived protected are steered.
+ *   chain pre_tun  (from pre, a gateway's packets out of the TUN): DP_MARK_STEER and
+ *                  NFT_CT_PROTECTED as on a host; then a tunnel rule's outbound filter
+ *                  steers it into the TUN again (a firewall between two tunnels), and an
+ *                  inbound one (require, inpass) marks it DP_MARK_ROUTEON, which route.h
+ *                  routes on by the main table into the network behind this gateway.
  *   chain forward  (forward, filter) -- enforcement on routed traffic: packets from the TUN go
  *                  to tun_in; our protocols and the exemptions pass; then the inbound rules
  *                  marked fwd on plaintext (require drops what a tunnel rule says must arrive

@@ -13,12 +13,13 @@
 #include "lib/log.h"
 
 /* Packets that came out of the TUN carry DP_MARK_STEER (reverse-path filtering finds the TUN
- * route for their source); on a gateway, the ones routed on must not follow that mark back
- * into the TUN: before the steering rule, `iif <tun> lookup main`. The reverse path check is
- * no packet from the TUN (its lookup has no input interface), so it still takes the steering
- * table. */
-#define ROUTE_PRIO_TUN_IN  (DP_PRIO_BYPASS - 1)
-#define ROUTE_PRIO_RESTEER (DP_PRIO_BYPASS - 2)
+ * route for their source, and what is not for this host goes back into the TUN). On a
+ * gateway, nft marks those a tunnel rule routes on into its network DP_MARK_ROUTEON instead:
+ * `iif <tun> fwmark ROUTEON lookup main` routes them; the reverse path check has no input
+ * interface, so for it a second rule after the steering one sends the mark to the steering
+ * table too. */
+#define ROUTE_PRIO_ROUTEON    (DP_PRIO_BYPASS - 1)
+#define ROUTE_PRIO_ROUTEON_RP (DP_PRIO_STEER + 1)
 
 #define ROUTE_FLUSH_MAX 64
 #define ROUTE_MSG_MAX	512
@@ -176,11 +177,11 @@ int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers
 		rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_BYPASS, DP_MARK_BYPASS,
 				DP_TABLE_BYPASS, NULL);
 		if (rc == 0)
-			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_RESTEER,
-					DP_MARK_RESTEER, DP_TABLE_STEER, NULL);
+			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_ROUTEON,
+					DP_MARK_ROUTEON, RT_TABLE_MAIN, tun);
 		if (rc == 0)
-			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,
-					RT_TABLE_MAIN, tun);
+			rc = route_rule(&nl, RTM_NEWRULE, fams[i], ROUTE_PRIO_ROUTEON_RP,
+					DP_MARK_ROUTEON, DP_TABLE_STEER, NULL);
 		if (rc == 0)
 			rc = route_rule(&nl, RTM_NEWRULE, fams[i], DP_PRIO_STEER, DP_MARK_STEER,
 					DP_TABLE_STEER, NULL);
@@ -285,12 +286,12 @@ int dp_route_cleanup(void)
 				       DP_TABLE_BYPASS, NULL) < 0)
 				break;
 		for (int k = 0; k < 16; k++)
-			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_RESTEER,
-				       DP_MARK_RESTEER, DP_TABLE_STEER, NULL) < 0)
+			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_ROUTEON,
+				       DP_MARK_ROUTEON, RT_TABLE_MAIN, NULL) < 0)
 				break;
 		for (int k = 0; k < 16; k++)
-			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_TUN_IN, 0,
-				       RT_TABLE_MAIN, NULL) < 0)
+			if (route_rule(&nl, RTM_DELRULE, fams[i], ROUTE_PRIO_ROUTEON_RP,
+				       DP_MARK_ROUTEON, DP_TABLE_STEER, NULL) < 0)
 				break;
 		for (int k = 0; k < 16; k++)
 			if (route_rule(&nl, RTM_DELRULE, fams[i], DP_PRIO_STEER, DP_MARK_STEER,

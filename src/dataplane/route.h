@@ -1,10 +1,9 @@
 /* Policy routing for the data path, over rtnetlink (libmnl), never by running ip(8):
  *
- *   ip rule  pref 998 fwmark DP_MARK_RESTEER lookup DP_TABLE_STEER
- *            (out of the TUN and into it again: a gateway between two tunnels)
- *   ip rule  pref 999 iif <tun> lookup main
- *            (packets that came out of the TUN and are routed on, on a gateway)
+ *   ip rule  pref 999 iif <tun> fwmark DP_MARK_ROUTEON lookup main
+ *            (out of the TUN, routed on into a network behind this gateway)
  *   ip rule  pref DP_PRIO_STEER  fwmark DP_MARK_STEER  lookup DP_TABLE_STEER
+ *   ip rule  pref 1002 fwmark DP_MARK_ROUTEON lookup DP_TABLE_STEER (their rp_filter check)
  *            table DP_TABLE_STEER: default dev <tun>; blackhole default metric
  *            DP_FAILCLOSED_METRIC (what is left when the daemon dies: fail closed)
  *   ip rule  pref DP_PRIO_BYPASS fwmark DP_MARK_BYPASS lookup DP_TABLE_BYPASS
@@ -30,8 +29,8 @@ int dp_route_peers(const struct ipaddr *peers, size_t npeers);
 /* Remove every rule and route of ours, whether or not this process made them. 0 or -errno. */
 int dp_route_cleanup(void);
 
-/* Set in prerouting on a packet that came out of the TUN and must go back into it (nft.h). */
-#define DP_MARK_RESTEER 0x0e5b0003u
+/* Set in prerouting on a packet that came out of the TUN and is routed on (nft.h). */
+#define DP_MARK_ROUTEON 0x0e5b0003u
 
 #define DP_AF_V4 1u
 #define DP_AF_V6 2u

@@ -88,7 +88,7 @@ espritd_start "$G2" "$TMP/g2.conf" "$TMP/g2.log" || net_finish "$TMP/g2.log"
 PID2=$ESPRITD_PID
 espritd_start "$G1" "$TMP/g1.conf" "$TMP/g1.log" || net_finish "$TMP/g1.log"
 PID1=$ESPRITD_PID
-check "G1 routes what comes out of its TUN by the main table (ip rule iif esprit0)" \
+check "G1 routes on what its tunnel rule brings out of the TUN (ip rule 999 iif esprit0)" \
 	bash -c "ip -n $G1 rule show | grep -q '^999:.*iif esprit0 lookup main'"
 check "no forwarding warning (forwarding is on)" \
 	bash -c "! grep -q 'will not route' '$TMP/g1.log' '$TMP/g2.log'"

@@ -139,7 +139,7 @@ echo "firewall inspection: ${n_syn:-none} SYNs seen in clear"
 check "the firewall's own filter saw the request in clear in its forward path" \
 	[ "${n_syn:-0}" -gt 0 ]
 n_re=$(in_ns "$F" nft list chain inet esprit pre_tun |
-	sed -n 's/.*counter packets \([0-9]*\) .*0x0e5b0003 accept comment "rule tunnel-backend".*/\1/p')
+	sed -n 's/.*counter packets \([0-9]*\) .*0x0e5b0001 accept comment "rule tunnel-backend".*/\1/p')
 check "the firewall routed FE's packets from its TUN back into it (pre_tun: ${n_re:-none})" \
 	[ "${n_re:-0}" -gt 0 ]
 

@@ -547,11 +547,14 @@ static void test_gateway_tunnel(void **st)
 	has_line(ch, "ct mark and 0x00e50000 == 0x00e50000 counter meta mark set 0x0e5b0001 "
 		     "accept");
 	assert_true(strstr(ch, "rule gw") < strstr(ch, "ct mark and 0x00e50000"));
-	/* Out of the TUN: marked as before, and into the TUN again (its own mark) only where a
-	 * tunnel rule steers it, e.g. a firewall between two tunnels. */
+	/* Out of the TUN: marked as before (what no rule routes on goes back into the TUN, as
+	 * on a host); what the tunnel rule brings into the network behind us is routed on
+	 * (0x0e5b0003, route.h); what a tunnel rule steers goes into the TUN again. */
 	chain(t, "pre_tun", ch, sizeof(ch));
 	has_line(ch, "counter meta mark set 0x0e5b0001 ct mark set ct mark or 0x00e50000");
 	has_line(ch, "ip saddr 10.1.0.0/24 ip daddr 10.2.0.0/24 meta l4proto tcp th dport 80 "
+		     "counter meta mark set 0x0e5b0001 accept comment \"rule gw\"");
+	has_line(ch, "ip saddr 10.2.0.0/24 ip daddr 10.1.0.0/24 meta l4proto tcp th sport 80 "
 		     "counter meta mark set 0x0e5b0003 accept comment \"rule gw\"");
 	lacks(ch, "rule local");
 	chain(t, "forward", ch, sizeof(ch));
