@@ -198,6 +198,13 @@ if [ "$INIT" = esprit ] && [ "$SUITE" = cbc ]; then
 	check "strongSwan asked for another group (INVALID_KE_PAYLOAD) and esprit retried" \
 		grep -q "DH group ECP_256 unacceptable, requesting CURVE_25519" "$SW/charon.log"
 fi
+if [ "$AUTH" = cert ]; then
+	check "esprit verified strongSwan's certificate chain and signature" \
+		grep -q "peer certificate /O=esprit interop/CN=strongswan verified" "$ELOG"
+	check "strongSwan verified esprit's certificate and RFC 7427 ECDSA signature" \
+		grep -q "authentication of 'O=esprit interop, CN=esprit' with ECDSA_WITH_SHA256_DER successful" \
+		"$SW/charon.log"
+fi
 check "espritd: one Child SA pair from rule swan (2 SAs)" [ "$(esprit_child_sas)" -eq 2 ]
 check "espritd: its SAs' SPIs are strongSwan's" [ "$(esprit_spis)" = "$(swan_spis)" ]
 check "espritd: ESP in UDP 4500 both ways" \
