@@ -402,7 +402,8 @@ static void ctl_stats_ike(struct out *o, const struct ike_stats *s)
 		s->ike_active,	    s->ike_established,	 s->child_established,
 		s->acquires,	    s->acquire_failures, s->negotiation_failures,
 		s->auth_failures,   s->invalid_packets,	 s->cookies_sent,
-		s->retransmissions, s->rekeys_ike,
+		s->retransmissions, s->rekeys_ike,	 s->backoffs,
+		s->backoff_refused, s->keepalives,
 	};
 
 	_Static_assert(ARRAY_SIZE(mm) == MM_MAX, "one value per CTLMSG_MM_STATS row");

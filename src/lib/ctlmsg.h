@@ -97,7 +97,10 @@ struct ctlmsg_req {
 	X(ike_invalid_packets, "Invalid Packets Received")        \
 	X(ike_cookies_sent, "Cookies Sent")                       \
 	X(ike_retransmissions, "Retransmissions")                 \
-	X(ike_rekeys, "IKE Rekeys")
+	X(ike_rekeys, "IKE Rekeys")                               \
+	X(ike_backoffs, "Negotiation Backoffs")                   \
+	X(ike_backoff_refused, "Acquires Refused In Backoff")     \
+	X(ike_keepalives, "NAT Keepalives Sent")
 
 /* Data path counters that keep their historic short keys. */
 #define CTLMSG_DP_STATS(X)                      \
