@@ -21,22 +21,34 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+static int child_request(struct ike_xsa *x, const struct spd_rule *rule, struct ike_xchild *old);
+
 /* ---- the offer ---- */
 
 static int child_props(struct ike_xsa *x, const struct spd_rule *rule, bool ike_auth, uint32_t spi,
 		       struct prop_list *out, bool *pfs)
 {
 	struct prop_child_opts o = { .esn = PROP_ESN_BOTH, .ike_auth = ike_auth };
-	uint16_t grp = x->sa->xf.dh;
+	uint16_t grp[PROP_XF_MAX];
+	const uint16_t *def;
+	size_t i, ndef;
 
 	if (!rule || !rule->action || rule->action->kind != SPD_ACT_NEGOTIATE)
 		return -EINVAL;
 	o.esp_spi = spi;
 	o.ah_spi = spi;
 	*pfs = !ike_auth && rule->action->pfs;
-	if (*pfs) { /* PFS with the IKE SA's own group */
-		o.dh = &grp;
+	if (*pfs) {
+		/* RFC 7296 1.3.1, 3.3.3: the IKE SA's own group first (the KE payload's), then
+		 * the other groups we support, so that a peer configured for one of those can
+		 * name it in INVALID_KE_PAYLOAD (1.3) or, as responder, use the one its KE has. */
+		grp[0] = x->sa->xf.dh;
 		o.ndh = 1;
+		def = prop_default_groups(&ndef);
+		for (i = 0; i < ndef && o.ndh < ARRAY_SIZE(grp); i++)
+			if (def[i] != grp[0])
+				grp[o.ndh++] = def[i];
+		o.dh = grp;
 	}
 	return prop_from_action(rule->action, &o, out, NULL);
 }
@@ -520,6 +532,35 @@ static struct ike_xchild *rekey_collision(struct ike_xsa *x, uint32_t old_id)
 	return NULL;
 }
 
+/* RFC 7296 1.3: the responder wants another of the groups we offered for PFS: send the same
+ * request again once, with a KE payload of that group. true if it went out. */
+static bool child_ke_retry(struct ike_xsa *x, const struct ikev2_notify *n)
+{
+	struct ike_pchild *pc = &x->pc;
+	struct ike_xchild *old = pc->replaces ? ike_child_find(x->ike, pc->replaces) : NULL;
+	const struct prop_xf *xf;
+	struct dh *dh;
+	bool offered = false;
+	uint16_t g;
+
+	if (!pc->dh || pc->ke_retried || n->len != 2 || (pc->replaces && !old))
+		return false;
+	g = get_be16(n->data);
+	for (size_t i = 0; i < pc->offer.n; i++)
+		for (size_t j = 0; j < pc->offer.p[i].nxf; j++) {
+			xf = &pc->offer.p[i].xf[j];
+			offered |= xf->type == IKEV2_XF_DH && xf->id == g;
+		}
+	if (!offered || g == dh_group(pc->dh) || dh_new(&dh, g))
+		return false;
+	dh_free(pc->dh);
+	pc->dh = dh;
+	pc->ke_retried = true;
+	log_info("CREATE_CHILD_SA for rule %s: the peer asks for PFS group %s, retrying",
+		 pc->rule->name, dh_name(g));
+	return child_request(x, pc->rule, old) == 0;
+}
+
 void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 {
 	struct ike_pchild *pc = &x->pc;
@@ -538,6 +579,8 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 	int rc;
 
 	if (!pc->active)
+		return;
+	if (err && err->type == IKEV2_N_INVALID_KE_PAYLOAD && child_ke_retry(x, err))
 		return;
 	if (err || !m->has_sa) {
 		snprintf(why, sizeof(why), "peer answered %s",
@@ -630,11 +673,6 @@ int ike_child_start(struct ike_xsa *x, const struct spd_rule *rule, const struct
 {
 	struct ike_xchild *old = replaces ? ike_child_find(x->ike, replaces) : NULL;
 	struct ike_pchild *pc = &x->pc;
-	struct ikev2_nonce no;
-	struct ike_sk_msg sm;
-	struct ikev2_wr b;
-	struct ikev2_sa wsa;
-	size_t len;
 	int rc;
 
 	if (!rule || (replaces && !old))
@@ -657,6 +695,33 @@ int ike_child_start(struct ike_xsa *x, const struct spd_rule *rule, const struct
 		return rc;
 	}
 	pc->acquire_id = acquire_id;
+	rc = child_request(x, rule, old);
+	if (rc) {
+		if (old)
+			old->rekeying = false;
+		ike_pchild_clear(pc);
+		return rc;
+	}
+	if (old)
+		log_info("CREATE_CHILD_SA started for rule %s (rekey of #%u%s%s)", rule->name,
+			 old->id, pc->dh ? ", PFS " : "", pc->dh ? dh_name(dh_group(pc->dh)) : "");
+	else
+		log_info("CREATE_CHILD_SA started for rule %s (new Child SA%s%s)", rule->name,
+			 pc->dh ? ", PFS " : "", pc->dh ? dh_name(dh_group(pc->dh)) : "");
+	return 0;
+}
+
+/* HDR, SK {[N(REKEY_SA)], [N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr} from x->pc. */
+static int child_request(struct ike_xsa *x, const struct spd_rule *rule, struct ike_xchild *old)
+{
+	struct ike_pchild *pc = &x->pc;
+	struct ikev2_nonce no;
+	struct ike_sk_msg sm;
+	struct ikev2_wr b;
+	struct ikev2_sa wsa;
+	size_t len;
+	int rc;
+
 	ike_sk_start(x, IKEV2_EXCH_CREATE_CHILD_SA, false, 0, &b, &sm);
 	if (old) { /* RFC 7296 1.3.3: the SPI the peer sends to */
 		uint8_t spi[4];
@@ -678,19 +743,7 @@ int ike_child_start(struct ike_xsa *x, const struct spd_rule *rule, const struct
 	rc = ike_sk_seal(x, &sm, &len);
 	if (!rc)
 		rc = ike_request_send(x, IKE_REQ_CHILD, len);
-	if (rc) {
-		if (old)
-			old->rekeying = false;
-		ike_pchild_clear(pc);
-		return rc;
-	}
-	if (old)
-		log_info("CREATE_CHILD_SA started for rule %s (rekey of #%u%s%s)", rule->name,
-			 old->id, pc->dh ? ", PFS " : "", pc->dh ? dh_name(dh_group(pc->dh)) : "");
-	else
-		log_info("CREATE_CHILD_SA started for rule %s (new Child SA%s%s)", rule->name,
-			 pc->dh ? ", PFS " : "", pc->dh ? dh_name(dh_group(pc->dh)) : "");
-	return 0;
+	return rc;
 }
 
 static void ccsa_answer(struct ike_xsa *x, uint32_t msgid, uint16_t err, const uint8_t *data,

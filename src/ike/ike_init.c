@@ -499,6 +499,7 @@ static int init_respond(struct ike_xsa *x, const struct prop *chosen, struct ike
 	ikev2_put_nonce(&b, &n);
 	put_natd(&b, x->sa->spi_i, x->sa->spi_r, &x->local, &x->remote, ike->cfg.force_encap, src,
 		 dst);
+	ike_sig_put_certreq_init(ike, &b);
 	put_sig_hash(&b);
 	return ikev2_wr_finish(&b, len) == IKEV2_OK ? 0 : -ENOSPC;
 }

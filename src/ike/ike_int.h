@@ -81,7 +81,8 @@ struct ike_pchild {
 	uint32_t spi_in;
 	struct prop_list offer;
 	struct ts_list tsi, tsr;
-	struct dh *dh; /* PFS (CREATE_CHILD_SA only) */
+	struct dh *dh;	 /* PFS (CREATE_CHILD_SA only) */
+	bool ke_retried; /* INVALID_KE_PAYLOAD answered once (RFC 7296 1.3) */
 	uint8_t ni[IKE_NONCE_LEN];
 };
 
@@ -263,6 +264,8 @@ int ike_sig_own_id(struct ike_xsa *x, const struct spd_auth *a, uint8_t *body, s
 bool ike_sig_usable(struct ike *ike, const struct spd_auth *a);
 /* Write CERT payloads and CERTREQ (before AUTH) for method a. */
 void ike_sig_put_certs(struct ike_xsa *x, const struct spd_auth *a, struct ikev2_wr *w);
+/* CERTREQ for an IKE_SA_INIT response: the CAs of every usable certificate method. */
+void ike_sig_put_certreq_init(struct ike *ike, struct ikev2_wr *w);
 /* Sign and write the AUTH payload. 0 or -errno (logged). */
 int ike_sig_put_auth(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
 		     const uint8_t *id_body, size_t id_len, struct ikev2_wr *w);

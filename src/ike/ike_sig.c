@@ -108,6 +108,58 @@ void ike_sig_put_certs(struct ike_xsa *x, const struct spd_auth *a, struct ikev2
 		ikev2_put_cert(w, IKEV2_PLD_CERTREQ, &c);
 }
 
+/* Append cs's CA hashes (20 octets each) to out[*n..] unless already there. */
+static void certreq_merge(const struct cert_store *cs, uint8_t *out, size_t cap, size_t *n)
+{
+	const uint8_t *h;
+	size_t len, i, j;
+
+	h = cert_store_certreq(cs, &len);
+	for (i = 0; h && i + 20 <= len; i += 20) {
+		for (j = 0; j < *n && memcmp(out + j, h + i, 20); j += 20)
+			;
+		if (j == *n && *n + 20 <= cap) {
+			memcpy(out + *n, h + i, 20);
+			*n += 20;
+		}
+	}
+}
+
+static void certreq_rule(struct ike *ike, const struct spd_rule *r, uint8_t *out, size_t cap,
+			 size_t *n)
+{
+	const struct spd_auth *a;
+	struct cert_store *cs;
+	size_t i, na;
+
+	if (!r || !r->active)
+		return;
+	a = spd_rule_auths(r, &na);
+	for (i = 0; i < na; i++)
+		if (ike_sig_usable(ike, &a[i]) && (cs = store_for(ike, &a[i])))
+			certreq_merge(cs, out, cap, n);
+}
+
+/* RFC 7296 3.7, 2.2: a responder that may authenticate the initiator by certificate asks for
+ * one in its IKE_SA_INIT response. Which rule applies is known only after IDi, so the CERTREQ
+ * names the CAs of every usable certificate method of the policy in force. */
+void ike_sig_put_certreq_init(struct ike *ike, struct ikev2_wr *w)
+{
+	const struct spd_policy *p = ike->cfg.spd ? ike->cfg.spd->active : NULL;
+	uint8_t hashes[20 * 16];
+	struct ikev2_cert c = { .enc = IKEV2_CERT_X509_SIG, .data = hashes };
+	size_t i;
+
+	c.len = 0;
+	if (!p)
+		return;
+	for (i = 0; i < p->nrules; i++)
+		certreq_rule(ike, p->rules[i], hashes, sizeof(hashes), &c.len);
+	certreq_rule(ike, &p->dr, hashes, sizeof(hashes), &c.len);
+	if (c.len)
+		ikev2_put_cert(w, IKEV2_PLD_CERTREQ, &c);
+}
+
 /* SignedOctets (2.15) for signer, in a buffer the caller frees. */
 static uint8_t *signed_octets(const struct ike_xsa *x, bool signer_initiator,
 			      const uint8_t *id_body, size_t id_len, size_t *len)
