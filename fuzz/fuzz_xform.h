@@ -182,8 +182,17 @@ static bool fz_same(size_t sel, const uint8_t *a, size_t alen, const uint8_t *b,
 {
 	if (alen != blen)
 		return false;
-	if (fz->table[sel].mode == SA_MODE_TRANSPORT && alen >= 20 && a[0] >> 4 == 4)
+	if (fz->table[sel].mode == SA_MODE_TRANSPORT && alen >= 20 && a[0] >> 4 == 4) {
+		/* AH gives an IPv4 packet with ID 0 and DF clear the ID 0x8000 before its ICV
+		 * (xform/ah.c ah_ipv4_fix_id): that one change is expected. */
+		bool id_fixed = fz_out[sel]->proto == IPPROTO_AH && a[4] == 0x80 && a[5] == 0 &&
+				b[4] == 0 && b[5] == 0 && !(b[6] & 0x40);
+
+		if (id_fixed)
+			return !memcmp(a, b, 4) && !memcmp(a + 6, b + 6, 4) &&
+			       !memcmp(a + 12, b + 12, alen - 12);
 		return !memcmp(a, b, 10) && !memcmp(a + 12, b + 12, alen - 12);
+	}
 	return !memcmp(a, b, alen);
 }
 
