@@ -9,8 +9,9 @@
 
 /* ---- the default IKE SA suite: this table is the only place it is written ---- */
 
-/* Proposal 1 combined mode (RFC 5282: no integrity transform), proposal 2 CBC + HMAC. Within
- * a type the order is our preference. */
+/* Every IKE SA transform esprit supports (issue 5), in two proposals: 1 combined mode (RFC 5282:
+ * no integrity transform), 2 CBC + HMAC. Within a type the order is our preference, stronger
+ * and cheaper first. */
 static const struct ike_default_row {
 	uint8_t prop; /* 0-based proposal index */
 	uint8_t type;
@@ -18,32 +19,41 @@ static const struct ike_default_row {
 } ike_default[] = {
 	{ 0, IKEV2_XF_ENCR, ENCR_AES_GCM_16, 256 },
 	{ 0, IKEV2_XF_ENCR, ENCR_AES_GCM_16, 128 },
-	{ 0, IKEV2_XF_PRF, IKEV2_PRF_HMAC_SHA2_256, 0 },
-	{ 0, IKEV2_XF_PRF, IKEV2_PRF_HMAC_SHA2_384, 0 },
-	{ 0, IKEV2_XF_DH, IKEV2_DH_ECP256, 0 },
-	{ 0, IKEV2_XF_DH, IKEV2_DH_CURVE25519, 0 },
-	{ 0, IKEV2_XF_DH, IKEV2_DH_MODP2048, 0 },
+	{ 0, IKEV2_XF_ENCR, ENCR_CHACHA20_POLY1305, 0 },
 	{ 1, IKEV2_XF_ENCR, ENCR_AES_CBC, 256 },
 	{ 1, IKEV2_XF_ENCR, ENCR_AES_CBC, 128 },
-	{ 1, IKEV2_XF_PRF, IKEV2_PRF_HMAC_SHA2_256, 0 },
-	{ 1, IKEV2_XF_PRF, IKEV2_PRF_HMAC_SHA2_384, 0 },
 	{ 1, IKEV2_XF_INTEG, AUTH_HMAC_SHA2_256_128, 0 },
-	{ 1, IKEV2_XF_DH, IKEV2_DH_ECP256, 0 },
-	{ 1, IKEV2_XF_DH, IKEV2_DH_CURVE25519, 0 },
-	{ 1, IKEV2_XF_DH, IKEV2_DH_MODP2048, 0 },
+	{ 1, IKEV2_XF_INTEG, AUTH_HMAC_SHA2_384_192, 0 },
+	{ 1, IKEV2_XF_INTEG, AUTH_HMAC_SHA2_512_256, 0 },
+};
+
+/* PRF and D-H transforms of both proposals. The first group is the initiator's KE guess
+ * (RFC 7296 1.2) and stays a cheap one; the others are listed so that a responder may ask for
+ * them with INVALID_KE_PAYLOAD, and as responder we accept any of them (RFC 7296 3.3).
+ * Elliptic curves before MODP: same strength for far less work. */
+static const struct prop_xf ike_common[] = {
+	{ .type = IKEV2_XF_PRF, .id = IKEV2_PRF_HMAC_SHA2_256 },
+	{ .type = IKEV2_XF_PRF, .id = IKEV2_PRF_HMAC_SHA2_384 },
+	{ .type = IKEV2_XF_PRF, .id = IKEV2_PRF_HMAC_SHA2_512 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_ECP256 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_CURVE25519 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_ECP384 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_ECP521 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_MODP2048 },
+	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_MODP3072 },
 };
 
 const uint16_t *prop_default_groups(size_t *n)
 {
-	static uint16_t groups[ARRAY_SIZE(ike_default)];
+	static uint16_t groups[ARRAY_SIZE(ike_common)];
 	static size_t ngroups;
 	size_t i;
 
-	/* Derived from the table (proposal 1), so the PFS default cannot drift from it. */
+	/* Derived from the table, so the PFS default cannot drift from it. */
 	if (!ngroups)
-		for (i = 0; i < ARRAY_SIZE(ike_default); i++)
-			if (ike_default[i].prop == 0 && ike_default[i].type == IKEV2_XF_DH)
-				groups[ngroups++] = ike_default[i].id;
+		for (i = 0; i < ARRAY_SIZE(ike_common); i++)
+			if (ike_common[i].type == IKEV2_XF_DH)
+				groups[ngroups++] = ike_common[i].id;
 	*n = ngroups;
 	return groups;
 }
@@ -206,6 +216,13 @@ int prop_ike_default(const uint8_t *spi, size_t spi_len, struct prop_list *out)
 				memcpy(p->spi, spi, spi_len);
 		}
 		rc = prop_add_xf(p, r->type, r->id, r->bits);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < out->n * ARRAY_SIZE(ike_common); i++) {
+		const struct prop_xf *c = &ike_common[i % ARRAY_SIZE(ike_common)];
+
+		rc = prop_add_xf(&out->p[i / ARRAY_SIZE(ike_common)], c->type, c->id, 0);
 		if (rc)
 			return rc;
 	}

@@ -107,8 +107,10 @@ bool prop_encr_has_keylen(uint16_t encr);
 int prop_from_action(const struct spd_action *a, const struct prop_child_opts *o,
 		     struct prop_list *out, size_t *skipped);
 
-/* The IKE SA proposals of the default suite (AES-GCM-16 256/128 with PRF HMAC-SHA2-256/384,
- * then AES-CBC 256/128 with HMAC-SHA2-256-128; groups 19, 31, 14). spi: NULL/spi_len 0 for
+/* The IKE SA proposals of the default suite: every transform esprit supports (AES-GCM-16
+ * 256/128 and ChaCha20-Poly1305, then AES-CBC 256/128 with HMAC-SHA2-256/384/512; both with
+ * PRF HMAC-SHA2-256/384/512 and groups 19, 31, 20, 21, 14, 15, the first the KE guess of an
+ * initiator). spi: NULL/spi_len 0 for
  * IKE_SA_INIT (RFC 7296 3.3.1), or 8 octets when rekeying. 0, -EINVAL. */
 int prop_ike_default(const uint8_t *spi, size_t spi_len, struct prop_list *out);
 /* The D-H groups of the default suite, in preference order; *n set. */

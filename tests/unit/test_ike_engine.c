@@ -1222,6 +1222,39 @@ static void test_ike_rekey_collision(void **state)
 /* RFC 7296 1.2: INVALID_KE_PAYLOAD both ways. The responder asks for the group it chose
  * when the KE payload is of another one; the initiator retries once with the group asked
  * for, keeping Message ID 0. */
+/* A starts IKE_SA_INIT towards B; its request (not delivered) parsed into m. */
+static struct dgram *init_request(struct ikev2_msg *m)
+{
+	struct dgram *req;
+
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	acquire(0, 80, 0);
+	assert_int_equal(qn, 1);
+	qn = 0;
+	req = nodes[0].sent[0];
+	assert_int_equal(ikev2_msg_parse(req->b, req->len, m), IKEV2_OK);
+	return req;
+}
+
+/* B gets A's request req rewritten as m and answers INVALID_KE_PAYLOAD naming group, keeping
+ * no state (RFC 7296 1.2); the answer stays in queue[0]. */
+static void expect_invalid_ke(struct ikev2_msg *m, const struct dgram *req, uint16_t group)
+{
+	uint8_t buf[4096];
+	size_t len;
+
+	assert_int_equal(ikev2_msg_build(m, buf, sizeof(buf), &len), IKEV2_OK);
+	ike_input(nodes[1].ike, &req->dst, &req->src, buf, len, 0);
+	assert_int_equal(qn, 1);
+	assert_int_equal(ikev2_msg_parse(queue[0].b, queue[0].len, m), IKEV2_OK);
+	assert_int_equal(m->nnotify, 1);
+	assert_int_equal(m->notify[0].type, IKEV2_N_INVALID_KE_PAYLOAD);
+	assert_int_equal(m->notify[0].len, 2);
+	assert_int_equal(get_be16(m->notify[0].data), group);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+}
+
 static void test_invalid_ke(void **state)
 {
 	static struct ikev2_msg m;
@@ -1234,13 +1267,7 @@ static void test_invalid_ke(void **state)
 	size_t len;
 
 	(void)state;
-	node_start(0, conf_a, "10.1.0.1", NULL);
-	node_start(1, conf_b, "10.1.0.2", NULL);
-	acquire(0, 80, 0);
-	assert_int_equal(qn, 1);
-	qn = 0;
-	req = nodes[0].sent[0];
-	assert_int_equal(ikev2_msg_parse(req->b, req->len, &m), IKEV2_OK);
+	req = init_request(&m);
 	assert_int_equal(m.ke.group, 19);
 
 	/* responder: the same request offering only MODP-2048 with an ECP-256 KE payload */
@@ -1253,15 +1280,7 @@ static void test_invalid_ke(void **state)
 				pr->xf[k++] = pr->xf[i];
 		pr->nxf = (uint8_t)k;
 	}
-	assert_int_equal(ikev2_msg_build(&m, buf, sizeof(buf), &len), IKEV2_OK);
-	ike_input(nodes[1].ike, &req->dst, &req->src, buf, len, 0);
-	assert_int_equal(qn, 1);
-	assert_int_equal(ikev2_msg_parse(queue[0].b, queue[0].len, &m), IKEV2_OK);
-	assert_int_equal(m.nnotify, 1);
-	assert_int_equal(m.notify[0].type, IKEV2_N_INVALID_KE_PAYLOAD);
-	assert_int_equal(m.notify[0].len, 2);
-	assert_int_equal(get_be16(m.notify[0].data), 14);
-	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0); /* no state kept */
+	expect_invalid_ke(&m, req, 14);
 	qn = 0;
 
 	/* initiator: told to use Curve25519 */
@@ -1286,6 +1305,97 @@ static void test_invalid_ke(void **state)
 	assert_int_equal(nodes[0].nup, 1);
 	assert_int_equal(nodes[1].nup, 1);
 	pair_matches(&nodes[0].ch[0], &nodes[1].ch[0]);
+}
+
+/* Keep only the transforms of one IKE suite in every proposal of m (a peer that accepts that
+ * suite alone, e.g. strongSwan's aes256gcm16-prfsha384-ecp384); proposals left without an
+ * ENCR are dropped. */
+static void only_suite(struct ikev2_msg *m, uint16_t encr, uint16_t bits, uint16_t prf, uint16_t dh)
+{
+	unsigned np = 0;
+
+	for (unsigned p = 0; p < m->sa.nprop; p++) {
+		struct ikev2_proposal *pr = &m->sa.prop[p];
+		unsigned k = 0;
+		bool has_encr = false;
+
+		for (unsigned i = 0; i < pr->nxf; i++) {
+			const struct ikev2_transform *t = &pr->xf[i];
+			bool keep = (t->type == IKEV2_XF_ENCR && t->id == encr &&
+				     t->key_bits == bits) ||
+				    (t->type == IKEV2_XF_PRF && t->id == prf) ||
+				    (t->type == IKEV2_XF_DH && t->id == dh);
+
+			has_encr |= keep && t->type == IKEV2_XF_ENCR;
+			if (keep)
+				pr->xf[k++] = *t;
+		}
+		pr->nxf = (uint8_t)k;
+		if (has_encr)
+			m->sa.prop[np++] = *pr;
+	}
+	m->sa.nprop = (uint8_t)np;
+}
+
+/* Issue 5: a peer that proposes only AES-GCM-16-256 / PRF-HMAC-SHA2-384 / ECP-384 (RFC 5903)
+ * is answered with that suite: first INVALID_KE_PAYLOAD naming group 20 for the initiator's
+ * ECP-256 guess (RFC 7296 1.2), then, with an ECP-384 KE payload, an SA payload with exactly
+ * that proposal and a 96-octet KE (RFC 5903 7), which the initiator accepts (it offered the
+ * suite too) by going on with IKE_AUTH. The requests are rewritten on their way, so AUTH
+ * cannot succeed afterwards; the negotiation itself is what is tested. */
+static void test_ike_suite_ecp384(void **state)
+{
+	static struct ikev2_msg m;
+	struct ikev2_transform want[3] = {
+		{ .type = IKEV2_XF_ENCR, .id = IKEV2_ENCR_AES_GCM_16, .key_bits = 256 },
+		{ .type = IKEV2_XF_PRF, .id = IKEV2_PRF_HMAC_SHA2_384 },
+		{ .type = IKEV2_XF_DH, .id = IKEV2_DH_ECP384 },
+	};
+	uint8_t buf[4096];
+	struct dgram *req;
+	size_t len;
+
+	(void)state;
+	req = init_request(&m);
+	assert_int_equal(m.ke.group, IKEV2_DH_ECP256);
+	only_suite(&m, IKEV2_ENCR_AES_GCM_16, 256, IKEV2_PRF_HMAC_SHA2_384, IKEV2_DH_ECP384);
+	assert_int_equal(m.sa.nprop, 1); /* the initiator offers the suite */
+	assert_int_equal(m.sa.prop[0].nxf, 3);
+	expect_invalid_ke(&m, req, IKEV2_DH_ECP384);
+
+	/* the responder's real answer makes the initiator retry with ECP-384 */
+	ike_input(nodes[0].ike, &queue[0].dst, &queue[0].src, queue[0].b, queue[0].len, 1);
+	qn = 0;
+	assert_int_equal(nodes[0].nsent, 2);
+	req = nodes[0].sent[1];
+	assert_int_equal(ikev2_msg_parse(req->b, req->len, &m), IKEV2_OK);
+	assert_int_equal(m.ke.group, IKEV2_DH_ECP384);
+	assert_int_equal(m.ke.len, 96);
+	only_suite(&m, IKEV2_ENCR_AES_GCM_16, 256, IKEV2_PRF_HMAC_SHA2_384, IKEV2_DH_ECP384);
+	assert_int_equal(ikev2_msg_build(&m, buf, sizeof(buf), &len), IKEV2_OK);
+	ike_input(nodes[1].ike, &req->dst, &req->src, buf, len, 1);
+	assert_int_equal(qn, 1);
+	assert_int_equal(ikev2_msg_parse(queue[0].b, queue[0].len, &m), IKEV2_OK);
+	assert_true(m.has_sa && m.has_ke);
+	assert_int_equal(m.sa.nprop, 1);
+	assert_int_equal(m.sa.prop[0].num, 1);
+	assert_int_equal(m.sa.prop[0].nxf, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(m.sa.prop[0].xf[i].type, want[i].type);
+		assert_int_equal(m.sa.prop[0].xf[i].id, want[i].id);
+		assert_int_equal(m.sa.prop[0].xf[i].key_bits, want[i].key_bits);
+	}
+	assert_int_equal(m.ke.group, IKEV2_DH_ECP384);
+	assert_int_equal(m.ke.len, 96);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+
+	/* the initiator takes the reply and sends IKE_AUTH (encrypted, Message ID 1) */
+	ike_input(nodes[0].ike, &queue[0].dst, &queue[0].src, queue[0].b, queue[0].len, 2);
+	qn = 0;
+	assert_int_equal(nodes[0].nsent, 3);
+	assert_int_equal(ikev2_msg_parse(nodes[0].sent[2]->b, nodes[0].sent[2]->len, &m), IKEV2_OK);
+	assert_int_equal(m.hdr.exchange, IKEV2_EXCH_IKE_AUTH);
+	assert_int_equal(m.hdr.msgid, 1);
 }
 
 /* force_encap on A only: IKE moves to port 4500 after IKE_SA_INIT and both ends put ESP in
@@ -1766,6 +1876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_rekey_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_lifetime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_ke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_suite_ecp384, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simultaneous_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),

@@ -3,9 +3,10 @@
  *
  * Expected transforms are written with IANA's numbers (RFC 7296 3.3.2 and the "IKEv2 Transform
  * Type n" registries): ENCR 12 AES-CBC, 20 AES-GCM with 16-octet ICV (RFC 4106 8.1/RFC 5282),
- * 28 ChaCha20-Poly1305 (RFC 7634); PRF 5/6 HMAC-SHA2-256/384; INTEG 2 HMAC-SHA1-96 (RFC 2404),
- * 12/13/14 HMAC-SHA2-256-128/384-192/512-256 (RFC 4868); D-H 14 MODP-2048, 19 ECP-256, 31
- * Curve25519; ESN 0/1. Selection rules are RFC 7296 2.7 and 3.3.3-3.3.6 (cited per case).
+ * 28 ChaCha20-Poly1305 (RFC 7634); PRF 5/6/7 HMAC-SHA2-256/384/512; INTEG 2 HMAC-SHA1-96 (RFC
+ * 2404), 12/13/14 HMAC-SHA2-256-128/384-192/512-256 (RFC 4868); D-H 14/15 MODP-2048/3072, 19/20/21
+ * ECP-256/384/521 (RFC 5903), 31 Curve25519 (RFC 8031); ESN 0/1. Selection rules are RFC 7296 2.7
+ * and 3.3.3-3.3.6 (cited per case).
  *
  * Proposals are written as text so the tables stay readable:
  *   "ESP#3@0a0b0c0d e20.256 i12 d19 n1 n0 | AH i2 n0"
@@ -235,12 +236,12 @@ static void test_custom_action(void **state)
 		   AUTH_HMAC_SHA2_256_128);
 	add_method(s, a, SPD_XF_AH, 0, 0, 0, AUTH_HMAC_SHA2_512_256);
 
-	/* CREATE_CHILD_SA: PFS groups = the default suite's (19, 31, 14) */
+	/* CREATE_CHILD_SA: PFS groups = the default suite's (19, 31, 20, 21, 14, 15) */
 	assert_int_equal(prop_from_action(a, &o, &l, &skipped), 0);
 	assert_int_equal(skipped, 1);
-	assert_list_eq(&l, "ESP#1@00000001 e28 d19 d31 d14 n1 | "
-			   "ESP#2@00000001 e12.192 i13 d19 d31 d14 n1 | "
-			   "AH#3@00000002 i14 d19 d31 d14 n1");
+	assert_list_eq(&l, "ESP#1@00000001 e28 d19 d31 d20 d21 d14 d15 n1 | "
+			   "ESP#2@00000001 e12.192 i13 d19 d31 d20 d21 d14 d15 n1 | "
+			   "AH#3@00000002 i14 d19 d31 d20 d21 d14 d15 n1");
 	/* origins point at the methods, skipping the bundle */
 	assert_int_equal(l.p[0].origin, 0);
 	assert_int_equal(l.p[1].origin, 1);
@@ -279,8 +280,14 @@ static void test_bundle_only(void **state)
 	spd_free(s);
 }
 
-/* The default IKE suite; IKE_SA_INIT proposals carry no SPI (RFC 7296 3.3.1), a rekey carries
- * the new 8-octet SPI. */
+/* The default IKE suite: every transform issue 5 names for the IKE SA. RFC 7296 3.3: one
+ * proposal per combination that cannot be mixed, alternatives of one type inside it; the
+ * combined-mode ciphers (AES-GCM-16, ChaCha20-Poly1305) take no INTEG transform (RFC 5282 8),
+ * so they cannot share a proposal with AES-CBC, which needs one. ChaCha20-Poly1305 has no Key
+ * Length attribute (RFC 7634 2), AES has one (RFC 7296 3.3.5). PRF and D-H are the same in
+ * both; the first D-H is the initiator's KE guess (ECP-256, cheap), then X25519, the larger
+ * curves and MODP (RFC 7296 1.2: the others let a responder answer INVALID_KE_PAYLOAD).
+ * IKE_SA_INIT proposals carry no SPI (RFC 7296 3.3.1), a rekey carries the new 8-octet SPI. */
 static void test_ike_default(void **state)
 {
 	static const uint8_t spi[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -290,17 +297,22 @@ static void test_ike_default(void **state)
 
 	(void)state;
 	assert_int_equal(prop_ike_default(NULL, 0, &l), 0);
-	assert_list_eq(&l, "IKE#1 e20.256 e20.128 p5 p6 d19 d31 d14 | "
-			   "IKE#2 e12.256 e12.128 p5 p6 i12 d19 d31 d14");
+	assert_list_eq(&l, "IKE#1 e20.256 e20.128 e28 p5 p6 p7 d19 d31 d20 d21 d14 d15 | "
+			   "IKE#2 e12.256 e12.128 i12 i13 i14 p5 p6 p7 d19 d31 d20 d21 d14 d15");
 	assert_int_equal(prop_ike_default(spi, 8, &l), 0);
-	assert_list_eq(&l, "IKE#1@0102030405060708 e20.256 e20.128 p5 p6 d19 d31 d14 | "
-			   "IKE#2@0102030405060708 e12.256 e12.128 p5 p6 i12 d19 d31 d14");
+	assert_list_eq(&l, "IKE#1@0102030405060708 e20.256 e20.128 e28 p5 p6 p7 "
+			   "d19 d31 d20 d21 d14 d15 | "
+			   "IKE#2@0102030405060708 e12.256 e12.128 i12 i13 i14 p5 p6 p7 "
+			   "d19 d31 d20 d21 d14 d15");
 	assert_int_equal(prop_ike_default(spi, 4, &l), -EINVAL);
 	g = prop_default_groups(&n);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 6);
 	assert_int_equal(g[0], 19);
 	assert_int_equal(g[1], 31);
-	assert_int_equal(g[2], 14);
+	assert_int_equal(g[2], 20);
+	assert_int_equal(g[3], 21);
+	assert_int_equal(g[4], 14);
+	assert_int_equal(g[5], 15);
 }
 
 /* ---- responder selection matrix ---- */
@@ -409,6 +421,18 @@ static const struct sel_case sel_cases[] = {
 	  "transform type 5 not understood for IKE" },
 	{ "IKE group mismatch", "IKE e20.256 p5 d2", NULL, 0, -ENOENT, NULL, 0, "MODP_1024" },
 	{ "IKE hint", "IKE e20.256 p5 d14 d31 d19", NULL, 19, 0, "IKE#1 e20.256 p5 d19", 0, NULL },
+	/* issue 5: a peer that mandates one suite gets it (CNSA-like, strongSwan
+	 * aes256gcm16-prfsha384-ecp384) */
+	{ "IKE ECP-384 only", "IKE e20.256 p6 d20", NULL, 20, 0, "IKE#1 e20.256 p6 d20", 0, NULL },
+	{ "IKE ChaCha20 SHA-512 ECP-521", "IKE e28 p7 d21", NULL, 21, 0, "IKE#1 e28 p7 d21", 0,
+	  NULL },
+	{ "IKE CBC SHA-512 MODP-3072", "IKE e12.256 p7 i14 d15", NULL, 15, 0,
+	  "IKE#1 e12.256 p7 i14 d15", 1, NULL },
+	{ "IKE CBC INTEG SHA-384", "IKE e12.128 p6 i13 d19", NULL, 19, 0,
+	  "IKE#1 e12.128 p6 i13 d19", 1, NULL },
+	/* RFC 7296 3.3.5: ChaCha20-Poly1305 takes no Key Length, AES-GCM-16 192 is not ours */
+	{ "IKE ChaCha20 with key length", "IKE e28.256 p5 d19", NULL, 19, -ENOENT, NULL, 0, "" },
+	{ "IKE GCM 192", "IKE e20.192 p5 d19", NULL, 19, -ENOENT, NULL, 0, "" },
 };
 
 static void test_select_matrix(void **state)
