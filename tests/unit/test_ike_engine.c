@@ -1219,9 +1219,6 @@ static void test_ike_rekey_collision(void **state)
 	assert_int_equal(nodes[1].ndown, 1);
 }
 
-/* RFC 7296 1.2: INVALID_KE_PAYLOAD both ways. The responder asks for the group it chose
- * when the KE payload is of another one; the initiator retries once with the group asked
- * for, keeping Message ID 0. */
 /* A starts IKE_SA_INIT towards B; its request (not delivered) parsed into m. */
 static struct dgram *init_request(struct ikev2_msg *m)
 {
@@ -1255,6 +1252,9 @@ static void expect_invalid_ke(struct ikev2_msg *m, const struct dgram *req, uint
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
 }
 
+/* RFC 7296 1.2: INVALID_KE_PAYLOAD both ways. The responder asks for the group it chose
+ * when the KE payload is of another one; the initiator retries once with the group asked
+ * for, keeping Message ID 0. */
 static void test_invalid_ke(void **state)
 {
 	static struct ikev2_msg m;
