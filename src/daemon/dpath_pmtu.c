@@ -70,18 +70,24 @@ static uint32_t pmtu_inner(const struct sa *sa, uint32_t pmtu)
 	return room + (sa->mode == SA_MODE_TRANSPORT ? hdr : 0u);
 }
 
-static struct pmtu_slot *pmtu_slot(const struct ipaddr *dst, uint8_t plen)
+/* The slot of dst/plen, or NULL. */
+static struct pmtu_slot *pmtu_find(const struct ipaddr *dst, uint8_t plen)
 {
-	struct pmtu_slot *s;
-
 	for (unsigned i = 0; i < PMTU_SLOTS; i++)
 		if (pmtu_tab[i].mtu && pmtu_tab[i].plen == plen && ipaddr_eq(&pmtu_tab[i].dst, dst))
 			return &pmtu_tab[i];
-	s = &pmtu_tab[pmtu_next++ % PMTU_SLOTS];
-	memset(s, 0, sizeof(*s));
+	return NULL;
+}
+
+static void pmtu_remember(const struct ipaddr *dst, uint8_t plen, uint32_t mtu)
+{
+	struct pmtu_slot *s = pmtu_find(dst, plen);
+
+	if (!s)
+		s = &pmtu_tab[pmtu_next++ % PMTU_SLOTS];
 	s->dst = *dst;
 	s->plen = plen;
-	return s;
+	s->mtu = mtu;
 }
 
 /* The inner destination the route covers: the peer in transport mode, the first remote
@@ -103,7 +109,7 @@ static bool pmtu_target(const struct dpath_sa_view *v, struct ipaddr *dst, uint8
 static void pmtu_apply(struct dpath *d, const struct dpath_sa_view *v, uint32_t pmtu)
 {
 	char peer[IPADDR_STRLEN], inner[IPADDR_STRLEN];
-	struct pmtu_slot *s;
+	const struct pmtu_slot *s;
 	struct ipaddr dst;
 	uint32_t mtu, cur = d->cfg->mtu ? d->cfg->mtu : DP_TUN_MTU;
 	uint8_t plen;
@@ -114,8 +120,8 @@ static void pmtu_apply(struct dpath *d, const struct dpath_sa_view *v, uint32_t 
 	mtu = pmtu_inner(v->sa, pmtu);
 	if (mtu < pmtu_min(dst.af))
 		mtu = pmtu_min(dst.af);
-	s = pmtu_slot(&dst, plen);
-	if (s->mtu)
+	s = pmtu_find(&dst, plen);
+	if (s)
 		cur = s->mtu;
 	if (mtu >= cur)
 		return;
@@ -125,7 +131,7 @@ static void pmtu_apply(struct dpath *d, const struct dpath_sa_view *v, uint32_t 
 				plen, strerror(-rc));
 		return;
 	}
-	s->mtu = mtu;
+	pmtu_remember(&dst, plen, mtu);
 	d->st.pmtu_updates++;
 	log_notice("path MTU to %s is %" PRIu32 ": inner MTU %" PRIu32 " for SA 0x%08" PRIx32
 		   " (%s/%u)",
