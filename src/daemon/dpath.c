@@ -454,8 +454,11 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 			pbuf_init(&dp_pb[i], dp_store[i], DP_BUFSZ, PBUF_HEADROOM);
 		got = raw_recv_batch(r, dp_pb, DP_BATCH);
 		if (got <= 0) {
+			/* Woken with nothing to read: EPOLLERR, an ICMP error is queued (a queued
+			 * one may also surface here once as the socket error). */
 			if (got < 0)
-				log_ratelimited(LOG_LVL_WARN, "raw: receive: %s", strerror(-got));
+				log_debug("raw: receive: %s", strerror(-got));
+			dp_pmtu_drain(d, idx);
 			return;
 		}
 		d->st.raw_rx += (uint64_t)got;
@@ -536,6 +539,8 @@ static int dp_open_socks(struct dpath *d, unsigned af_mask, unsigned udp_mask)
 			rc = raw_open_udp(&socks[s], af, DP_NATT_PORT, DP_MARK_BYPASS);
 		if (rc == 0 && s >= 4)
 			raw_udp_offload(&socks[s]);
+		if (rc == 0)
+			rc = raw_want_errors(socks[s].fd, af);
 		if (rc < 0) {
 			log_err("%s %s socket: %s", v6 ? "IPv6" : "IPv4",
 				s < 4 ? (s & 1 ? "AH" : "ESP") : "ESP-in-UDP", strerror(-rc));
@@ -802,6 +807,7 @@ void dpath_stop(struct dpath *d)
 			log_err("nft: could not delete table inet %s", DP_NFT_TABLE);
 		if (dp_route_cleanup() < 0)
 			log_err("route: could not remove all rules and routes");
+		dp_pmtu_forget();
 		d->steering = false;
 	}
 	tun_close(&d->tun);
@@ -835,6 +841,8 @@ void dpath_log_stats(const struct dpath *d)
 	log_notice("stats: tun_rx %" PRIu64 " raw_tx %" PRIu64 " raw_rx %" PRIu64
 		   " tun_tx %" PRIu64,
 		   st->tun_rx, st->raw_tx, st->raw_rx, st->tun_tx);
+	if (st->pmtu_updates)
+		log_notice("stats: path MTU updates: %" PRIu64, st->pmtu_updates);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)
 		if (st->drops[r])
 			log_notice("stats: drop %s: %" PRIu64, dp_drop_name(r), st->drops[r]);

@@ -22,4 +22,10 @@ void dp_children_free(struct dpath *d);
 /* IKE: the header-included raw sockets of dpath_output_clear(). 0 or -errno. */
 int dp_open_clear(struct dpath *d);
 
+/* Read the error queue of socket idx: path MTU reports lower the TUN route MTU towards the
+ * peer (dpath_pmtu.c). */
+void dp_pmtu_drain(struct dpath *d, unsigned idx);
+/* Forget the MTUs installed (the routes went with the steering table). */
+void dp_pmtu_forget(void);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/udp.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -531,4 +532,70 @@ int raw_send_batch(struct raw_sock *r, struct pbuf *const *pbs, unsigned n, unsi
 		k--;
 	}
 	return (int)sent;
+}
+
+int raw_want_errors(int fd, int af)
+{
+	int rc = af == AF_INET6 ? raw_setopt(fd, IPPROTO_IPV6, IPV6_RECVERR, 1)
+				: raw_setopt(fd, IPPROTO_IP, IP_RECVERR, 1);
+
+	return rc < 0 ? -errno : 0;
+}
+
+/* The kernel hands back the quoted packet from the protocol header on: ESP or AH for raw
+ * sockets, the UDP payload (SPI, or IKE's zero non-ESP marker) for ESP in UDP. AH's SPI follows its
+ * next header, length and reserved fields (RFC 4302 2). */
+static uint32_t raw_err_spi(const struct raw_sock *r, const uint8_t *q, size_t n)
+{
+	struct rd rd;
+	uint32_t spi;
+
+	rd_init(&rd, q, n);
+	if (r->proto == IPPROTO_AH && !r->udp_port)
+		rd_skip(&rd, 4);
+	spi = rd_u32(&rd);
+	return rd_ok(&rd) ? spi : 0;
+}
+
+/* RFC 1191 4 (IPv4 type 3 code 4), RFC 8201 4 / RFC 4443 3.2 (ICMPv6 type 2). */
+static bool raw_err_is_pmtu(int af, const struct sock_extended_err *ee)
+{
+	if (af == AF_INET)
+		return ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == 3 && ee->ee_code == 4;
+	return ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 2;
+}
+
+int raw_err_read(struct raw_sock *r, struct raw_pmtu *p)
+{
+	uint8_t quote[64], cbuf[RAW_CMSG_SPACE];
+	struct sockaddr_storage name;
+	struct iovec iov = { .iov_base = quote, .iov_len = sizeof(quote) };
+	struct msghdr mh = { .msg_name = &name,
+			     .msg_namelen = sizeof(name),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	const struct sock_extended_err *ee = NULL;
+	ssize_t n;
+
+	n = recvmsg(r->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR))
+			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+	if (!ee || !raw_err_is_pmtu(r->af, ee))
+		return 0;
+	memset(p, 0, sizeof(*p));
+	if (r->af == AF_INET && name.ss_family == AF_INET)
+		ipaddr_from_v4(&p->dst, &((const struct sockaddr_in *)&name)->sin_addr);
+	else if (r->af == AF_INET6 && name.ss_family == AF_INET6)
+		ipaddr_from_v6(&p->dst, &((const struct sockaddr_in6 *)&name)->sin6_addr);
+	else
+		return 0;
+	p->mtu = ee->ee_info;
+	p->spi = raw_err_spi(r, quote, (size_t)n);
+	return 1;
 }

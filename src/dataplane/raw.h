@@ -90,6 +90,22 @@ int raw_open_udp(struct raw_sock *r, int af, uint16_t port, uint32_t mark);
 void raw_udp_offload(struct raw_sock *r);
 void raw_close(struct raw_sock *r);
 
+/* Path MTU (RFC 1191, RFC 8201): switch on IP_RECVERR / IPV6_RECVERR so ICMP errors about our
+ * own packets are queued on the socket (epoll then reports EPOLLERR). 0 or -errno. */
+int raw_want_errors(int fd, int af);
+
+/* One ICMP "fragmentation needed" (IPv4 type 3 code 4) or "packet too big" (ICMPv6 type 2)
+ * about a packet this socket sent. */
+struct raw_pmtu {
+	struct ipaddr dst; /* the quoted packet's destination (our peer) */
+	uint32_t mtu;	   /* next-hop MTU the router reported */
+	uint32_t spi;	   /* SPI of the quoted ESP/AH header, 0 when it was cut off */
+};
+
+/* Read one message from the socket's error queue. 1: a path MTU report in *p; 0: some other
+ * error, consumed; -EAGAIN: the queue is empty; other -errno. */
+int raw_err_read(struct raw_sock *r, struct raw_pmtu *p);
+
 /* Receive up to n (<= DP_BATCH) packets; pbs[i] must be initialised with at least 40 bytes of
  * headroom. r->kind[i] says what each one is; anything but RAW_IP and RAW_NON_ESP comes back
  * with len 0. Returns how many, 0 if none is waiting, or -errno. */

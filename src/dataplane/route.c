@@ -50,9 +50,10 @@ static int route_rule(struct nl *nl, uint16_t type, int af, uint32_t prio, uint3
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-/* Add a unicast route: dst/plen (plen 0: default) in table via oif (and gw if set). */
-static int route_add(struct nl *nl, uint32_t table, const struct ipaddr *dst, uint8_t plen, int af,
-		     uint32_t oif, const struct ipaddr *gw)
+/* Add a unicast route: dst/plen (plen 0: default) in table via oif (and gw if set), with an
+ * MTU metric unless mtu is 0. */
+static int route_add_mtu(struct nl *nl, uint32_t table, const struct ipaddr *dst, uint8_t plen,
+			 int af, uint32_t oif, const struct ipaddr *gw, uint32_t mtu)
 {
 	uint8_t buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh;
@@ -72,7 +73,19 @@ static int route_add(struct nl *nl, uint32_t table, const struct ipaddr *dst, ui
 	if (gw && gw->af)
 		mnl_attr_put(nlh, RTA_GATEWAY, ipaddr_len(gw), gw->b);
 	mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	if (mtu) {
+		struct nlattr *nest = mnl_attr_nest_start(nlh, RTA_METRICS);
+
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+		mnl_attr_nest_end(nlh, nest);
+	}
 	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+static int route_add(struct nl *nl, uint32_t table, const struct ipaddr *dst, uint8_t plen, int af,
+		     uint32_t oif, const struct ipaddr *gw)
+{
+	return route_add_mtu(nl, table, dst, plen, af, oif, gw, 0);
 }
 
 /* A default blackhole route behind the TUN route (higher metric). It is not bound to a device,
@@ -209,6 +222,20 @@ int dp_route_peers(const struct ipaddr *peers, size_t npeers)
 		rc = route_peer_copy(&nl, &peers[i]);
 	if (nl.sk)
 		nl_close(&nl);
+	return rc;
+}
+
+int dp_route_mtu(int tun_ifindex, const struct ipaddr *dst, uint8_t plen, uint32_t mtu)
+{
+	struct nl nl;
+	int rc;
+
+	rc = nl_open(&nl);
+	if (rc < 0)
+		return rc;
+	rc = route_add_mtu(&nl, DP_TABLE_STEER, dst, plen, dst->af, (uint32_t)tun_ifindex, NULL,
+			   mtu);
+	nl_close(&nl);
 	return rc;
 }
 

@@ -26,6 +26,9 @@
 int dp_route_setup(int tun_ifindex, unsigned af_mask, const struct ipaddr *peers, size_t npeers);
 /* Add (or replace) the ESP sockets' routes to these peers, as on reload. 0 or -errno. */
 int dp_route_peers(const struct ipaddr *peers, size_t npeers);
+/* Route dst/plen through the TUN in DP_TABLE_STEER with this MTU (learnt path MTU minus the
+ * SA's overhead), replacing an earlier one. 0 or -errno. */
+int dp_route_mtu(int tun_ifindex, const struct ipaddr *dst, uint8_t plen, uint32_t mtu);
 /* Remove every rule and route of ours, whether or not this process made them. 0 or -errno. */
 int dp_route_cleanup(void);
 
