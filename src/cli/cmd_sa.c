@@ -1,6 +1,5 @@
 /* esprit sa: every installed SA with its algorithms, addresses, selectors, counters, lifetime
- * left and replay state, from espritd's `sa` records (one per SA, starting at key "sa"), then
- * the IKE SAs (records starting at key "ike_sa"; text only, --json stays the array of SAs). */
+ * left and replay state, from espritd's `sa` records (one per SA, starting at key "sa"). */
 #include "cli/cli_ctl.h"
 
 #include <inttypes.h>
@@ -149,40 +148,15 @@ static void json_one(struct json *j, const struct ctlmsg_reply *r, size_t a, siz
 	json_obj_end(j);
 }
 
-/* A record runs from its first line (key) to the next record of either kind. */
-static size_t rec_end(const struct ctlmsg_reply *r, size_t a)
-{
-	size_t sa = ctlmsg_find(r, a + 1, r->n, "sa"), ike = ctlmsg_find(r, a + 1, r->n, "ike_sa");
-
-	return sa < ike ? sa : ike;
-}
-
-static void text_ike_one(const struct ctlmsg_reply *r, size_t a, size_t b)
-{
-	printf("IKE SA %s  %s %s  rule %s\n", ctlc_str(r, a, b, "ike_sa"),
-	       ctlc_str(r, a, b, "ike_state"), ctlc_str(r, a, b, "ike_role"),
-	       ctlc_str(r, a, b, "ike_rule"));
-	printf("  %-11s %s -> %s\n", "endpoints", ctlc_str(r, a, b, "ike_local"),
-	       ctlc_str(r, a, b, "ike_remote"));
-	printf("  %-11s %s\n", "transforms", ctlc_str(r, a, b, "ike_xforms"));
-	printf("  %-11s %s\n", "child ids", ctlc_str(r, a, b, "ike_children"));
-}
-
+/* A record runs from its "sa" line to the next one. */
 static void sa_text(const struct ctlmsg_reply *r)
 {
 	size_t a, b, count = 0;
 
-	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n;
-	     a = ctlmsg_find(r, b, r->n, "sa"), count++) {
-		b = rec_end(r, a);
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b, count++) {
+		b = ctlmsg_find(r, a + 1, r->n, "sa");
 		printf("%s", count ? "\n" : "");
 		text_one(r, a, b);
-	}
-	for (a = ctlmsg_find(r, 0, r->n, "ike_sa"); a < r->n;
-	     a = ctlmsg_find(r, b, r->n, "ike_sa"), count++) {
-		b = rec_end(r, a);
-		printf("%s", count ? "\n" : "");
-		text_ike_one(r, a, b);
 	}
 	if (!count)
 		printf("no SAs installed\n");
@@ -195,8 +169,8 @@ static void sa_json(const struct ctlmsg_reply *r)
 
 	json_init(&j, stdout);
 	json_arr_begin(&j, NULL);
-	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = ctlmsg_find(r, b, r->n, "sa")) {
-		b = rec_end(r, a);
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b) {
+		b = ctlmsg_find(r, a + 1, r->n, "sa");
 		json_one(&j, r, a, b);
 	}
 	json_arr_end(&j);

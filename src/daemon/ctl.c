@@ -330,24 +330,6 @@ static void ctl_sa(struct out *o, const struct dpath *d, bool keys, uint64_t now
 			   shown);
 }
 
-/* One record per IKE SA after the SA records ("ike_sa" starts it), for `esprit sa`. */
-static void sa_ike_one(const struct ike_sa_view *v, void *arg)
-{
-	struct out *o = arg;
-	char a[IPADDR_STRLEN + 8], b[IPADDR_STRLEN + 8];
-	size_t n = v->nchild < ARRAY_SIZE(v->child_ids) ? v->nchild : ARRAY_SIZE(v->child_ids);
-
-	out_add(o, "ike_sa %s\nike_state %s\nike_role %s\nike_rule %s\n", v->name, v->state,
-		v->role, v->rule ? v->rule : "-");
-	out_add(o, "ike_local %s\nike_remote %s\nike_xforms %s\n",
-		endpoint_fmt(&v->local, a, sizeof(a)), endpoint_fmt(&v->remote, b, sizeof(b)),
-		v->xforms);
-	out_add(o, "ike_children%s", n ? "" : " -");
-	for (size_t i = 0; i < n; i++)
-		out_add(o, " %" PRIu32, v->child_ids[i]);
-	out_add(o, "\n");
-}
-
 /* ---- stats ------------------------------------------------------------------------------- */
 
 enum qm_idx {
@@ -517,8 +499,6 @@ size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *re
 		break;
 	case CTL_REQ_SA:
 		ctl_sa(&o, x->d, false, now);
-		if (x->ike)
-			ike_foreach_sa(x->ike, sa_ike_one, &o, mono_ms());
 		break;
 	case CTL_REQ_STATS:
 		ctl_stats(&o, x);

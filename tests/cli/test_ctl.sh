@@ -120,12 +120,6 @@ SA+='sa in ah spi 0x00002002 tunnel 10.0.0.2 -> 10.0.0.1 alg hmac-sha256-128 pac
 SA+='spi 0x00002002\ndir in\nproto ah\nmode tunnel\nfamily ipv4\nsrc 10.0.0.2\ndst 10.0.0.1\nencap none\nesn no\n'
 SA+='alg hmac-sha256-128\nencr none\nencr_id 0\nencr_bits 0\nicv_len 16\ninteg hmac-sha256-128\ninteg_id 12\norigin manual\nchild_id 0\n'
 SA_KEYS="${SA}"
-# IKE SA records follow the SA records in espritd's `sa` reply (not in sa-keys).
-IKE1='ike_sa 0123456789abcdef:fedcba9876543210\nike_state ESTABLISHED\nike_role initiator\nike_rule web\n'
-IKE1+='ike_local 10.9.0.1:500\nike_remote [2001:db8::2]:4500\nike_xforms AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384\nike_children 5 7\n'
-SA+="$IKE1"
-SA+='ike_sa 1111111111111111:0000000000000000\nike_state INIT_SENT\nike_role responder\nike_rule -\n'
-SA+='ike_local 10.9.0.1:500\nike_remote 10.9.0.3:500\nike_xforms -\nike_children -\n'
 serve "$SA"
 expect_rc "sa" 0 "$ESPRIT" sa --control "$SOCK"
 served
@@ -140,34 +134,17 @@ has "sa: replay window" "$OUT" '^  replay +window 64, highest 11, 2 replayed pac
 has "sa: IKE origin" "$OUT" '^  origin +web$'
 [ "$(grep -E -A1 '^  origin +web$' <<<"$OUT" | tail -1)" = "  child id    5" ] &&
 	ok "sa: IKE SA shows its child id under origin" || bad "sa: child id: $OUT"
-[ "$(grep -c '^  child id ' <<<"$OUT")" = 1 ] && ok "sa: manual SAs show no child id" ||
-	bad "sa: child id lines: $(grep -c '^  child id ' <<<"$OUT")"
+[ "$(grep -c '^  child id' <<<"$OUT")" = 1 ] && ok "sa: manual SAs show no child id" ||
+	bad "sa: child id lines: $(grep -c '^  child id' <<<"$OUT")"
 has "sa: ESN shown" "$OUT" 'integrity hmac-sha256-128, ESN\)$'
 has "sa: encapsulation" "$OUT" '^  encap +udp 4500 4500$'
 [ "$(grep -c '^SA ' <<<"$OUT")" = 3 ] && ok "sa: three SAs" || bad "sa: $(grep -c '^SA ' <<<"$OUT") SAs"
-has "sa: IKE SA header" "$OUT" '^IKE SA 0123456789abcdef:fedcba9876543210  ESTABLISHED initiator  rule web$'
-has "sa: IKE SA endpoints" "$OUT" '^  endpoints +10\.9\.0\.1:500 -> \[2001:db8::2\]:4500$'
-has "sa: IKE SA transforms" "$OUT" '^  transforms +AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384$'
-has "sa: IKE SA child ids" "$OUT" '^  child ids +5 7$'
-has "sa: half-open IKE SA" "$OUT" '^IKE SA 1111111111111111:0000000000000000  INIT_SENT responder  rule -$'
-[ "$(grep -c '^IKE SA ' <<<"$OUT")" = 2 ] && ok "sa: two IKE SAs" || bad "sa: $(grep -c '^IKE SA ' <<<"$OUT") IKE SAs"
-[ "$(grep -B1 '^IKE SA 0123' <<<"$OUT" | head -1)" = "" ] && ok "sa: the AH SA's block ends before the IKE SAs" ||
-	bad "sa: no blank line before the IKE SAs: $OUT"
 serve "$SA"
 expect_rc "sa --json" 0 "$ESPRIT" sa --json --control "$SOCK"
 served
 [ "$(json_get "$OUT" '(len(d), d[0]["spi"], d[0]["packets"], d[0]["hard_seconds_left"], d[0]["soft_bytes_left"], d[0]["selectors"], d[1]["drop_reasons"], d[1]["replay_window"], d[2]["proto"])')" = \
 	"(3, '0x00001001', 7, 88, None, ['10.9.0.1/32 10.9.0.2/32 proto 6 lport 0 rport 80'], [{'reason': 'replay', 'count': 2}, {'reason': 'ICV failure', 'count': 1}], 64, 'ah')" ] &&
 	ok "sa --json values" || bad "sa --json: $OUT"
-serve "esprit-ctl 1\\n$IKE1"
-expect_rc "sa with IKE SAs only" 0 "$ESPRIT" sa --control "$SOCK"
-served
-has "sa: an IKE SA without Child SAs" "$OUT" '^  child ids +5 7$'
-hasnt "sa: no 'none installed' line with an IKE SA" "$OUT" '^no SAs installed$'
-serve "esprit-ctl 1\\n$IKE1"
-expect_rc "sa --json with IKE SAs only" 0 "$ESPRIT" sa --json --control "$SOCK"
-served
-[ "$(json_get "$OUT" 'd')" = "[]" ] && ok "sa --json: IKE SAs are not in the SA array" || bad "sa --json: $OUT"
 serve 'esprit-ctl 1\n'
 expect_rc "sa with no SAs" 0 "$ESPRIT" sa --control "$SOCK"
 served
