@@ -262,6 +262,9 @@ ctl_counter() {
 	"$PY3" "$NET_DIR/ctl_stat.py" "$1" "$2"
 }
 
+# shellcheck source=tests/net/pcap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pcap.sh"
+
 # capture_start NS IF FILE [FILTER...]: tcpdump into FILE until capture_stop; sets CAP_PID.
 # A 32 MiB buffer: with the default 2 MiB, tcpdump lost packets of a 300 kB download here.
 capture_start() {
@@ -270,13 +273,13 @@ capture_start() {
 	ip netns exec "$ns" tcpdump -i "$ifc" -n -U --immediate-mode -B 32768 -s 0 -w "$file" "$@" \
 		>"$file.log" 2>&1 &
 	CAP_PID=$!
+	CAP_FILE="$file"
 	PIDS+=("$CAP_PID")
 	wait_for 5 grep -q "listening" "$file.log"
 }
+# capture_stop: end the capture capture_start began once its file stopped growing (pcap.sh).
 capture_stop() {
-	sleep 0.3
-	kill "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
+	pcap_stop "$CAP_PID" "$CAP_FILE"
 }
 # pcap_count FILE FILTER...: packets in FILE matching the tcpdump filter.
 pcap_count() {

@@ -19,6 +19,8 @@ set -uo pipefail
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
 ESPRITD="$ESPRIT_BUILD/espritd"
 PY3=/usr/bin/python3
+# shellcheck source=tests/net/pcap.sh
+. "$(dirname "$0")/pcap.sh" # pcap_stop
 
 skip() {
 	echo "SKIP: $*"
@@ -151,9 +153,7 @@ else
 fi
 check "control: port 8080 (no filter) is answered in clear" \
 	ip netns exec "$L" curl -sS --max-time 5 -o "$TMP/got8080" "http://$A_S:8080/"
-sleep 0.3
-kill "$CAP" 2>/dev/null
-wait "$CAP" 2>/dev/null
+pcap_stop "$CAP" "$TMP/wire.pcap"
 
 count() { tcpdump -r "$TMP/wire.pcap" -n "$1" 2>/dev/null | wc -l; }
 n_syn=$(count "tcp[tcpflags] & tcp-syn != 0 and src host $A_L and dst port 80")

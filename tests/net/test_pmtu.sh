@@ -138,8 +138,7 @@ else
 fi
 check "2 MB download is byte-identical" cmp -s "$TMP/www/data.bin" "$TMP/got.bin"
 capture_stop
-kill "$CAP_WIDE" 2>/dev/null
-wait "$CAP_WIDE" 2>/dev/null
+pcap_stop "$CAP_WIDE" "$TMP/wide.pcap"
 if [ -n "$ENCAP" ]; then esp="udp port 4500 and src host $A_C"; else esp="$IPV proto 50 and src host $A_C"; fi
 n_esp=$(pcap_count "$TMP/wire.pcap" "$esp")
 n_frag=$(pcap_count "$TMP/wire.pcap" "$frag")

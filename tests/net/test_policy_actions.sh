@@ -21,6 +21,8 @@ set -uo pipefail
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
 ESPRITD="$ESPRIT_BUILD/espritd"
 PY3=/usr/bin/python3
+# shellcheck source=tests/net/pcap.sh
+. "$(dirname "$0")/pcap.sh" # pcap_stop
 
 skip() {
 	echo "SKIP: $*"
@@ -245,9 +247,7 @@ sleep 0.3
 after=$(counter enforce 'udp dport { 500, 4500 }')
 check "ike: datagrams to A's UDP 500 pass the IKE exemption ($before -> $after)" \
 	[ "$((after - before))" -eq 2 ]
-sleep 0.3
-kill "$CAP" 2>/dev/null
-wait "$CAP" 2>/dev/null
+pcap_stop "$CAP" "$TMP/wire.pcap"
 
 n_6000=$(tcpdump -r "$TMP/wire.pcap" -n "udp and src host $A_A and port 6000" 2>/dev/null | wc -l)
 n_7777=$(tcpdump -r "$TMP/wire.pcap" -n "udp and src host $A_A and port 7777" 2>/dev/null | wc -l)

@@ -20,6 +20,8 @@ set -uo pipefail
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
 ESPRITD="$ESPRIT_BUILD/espritd"
 PY3=/usr/bin/python3
+# shellcheck source=tests/net/pcap.sh
+. "$(dirname "$0")/pcap.sh" # pcap_stop
 
 skip() {
 	echo "SKIP: $*"
@@ -191,13 +193,12 @@ wait_for 10 ip netns exec "$B" "$PY3" -c \
 capture() { # capture FILE: tcpdump on the back-end's veth, pid in CAP
 	ip netns exec "$B" tcpdump -i ethb -n -U --immediate-mode -w "$1" >"$1.log" 2>&1 &
 	CAP=$!
+	CAPF=$1
 	PIDS+=($CAP)
 	wait_for 5 grep -q "listening" "$1.log"
 }
 stop_capture() {
-	sleep 0.3
-	kill "$CAP" 2>/dev/null
-	wait "$CAP" 2>/dev/null
+	pcap_stop "$CAP" "$CAPF"
 }
 count() { # count FILE FILTER
 	tcpdump -r "$1" -n "$2" 2>/dev/null | wc -l

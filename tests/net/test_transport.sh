@@ -21,6 +21,8 @@ set -uo pipefail
 : "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
 ESPRITD="$ESPRIT_BUILD/espritd"
 PY3=/usr/bin/python3
+# shellcheck source=tests/net/pcap.sh
+. "$(dirname "$0")/pcap.sh" # pcap_stop
 
 skip() {
 	echo "SKIP: $*"
@@ -210,9 +212,7 @@ if in_ns "$T" curl -sS --max-time 3 -o /dev/null "http://$URL_S/data.bin" 2>/dev
 else
 	ok "plaintext connection from $A_T to port 80 fails"
 fi
-sleep 0.5
-kill "$PIDTD" 2>/dev/null
-wait "$PIDTD" 2>/dev/null
+pcap_stop "$PIDTD" "$TMP/wire.pcap"
 
 # ---- the wire --------------------------------------------------------------------------
 count() { tcpdump -r "$TMP/wire.pcap" -n "$@" 2>/dev/null | wc -l; }
@@ -357,9 +357,7 @@ if in_ns "$C" curl -sS --max-time 3 -o /dev/null "http://$URL_S/data.bin" 2>/dev
 else
 	ok "no download with the client's daemon killed"
 fi
-sleep 0.3
-kill "$PIDTD" 2>/dev/null
-wait "$PIDTD" 2>/dev/null
+pcap_stop "$PIDTD" "$TMP/crash.pcap"
 n_leak=$(tcpdump -r "$TMP/crash.pcap" -n "tcp port 80 and host $A_C" 2>/dev/null | wc -l)
 check "nothing in clear on the wire while the daemon is dead (fail closed): $n_leak" \
 	[ "$n_leak" -eq 0 ]

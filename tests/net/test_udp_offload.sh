@@ -101,9 +101,7 @@ transfer() { # transfer FAMILY LISTEN_ADDR CONNECT_ADDR
 }
 transfer 4 10.76.0.2 10.76.0.2
 transfer 6 fd00:76::2 "[fd00:76::2]"
-sleep 0.3
-kill "$PIDTD"
-wait "$PIDTD" 2>/dev/null
+pcap_stop "$PIDTD" "$TMP/wire.pcap"
 
 # frames longer than any a 1500-octet MTU allows (1514 with the Ethernet header)
 n_big=$(tcpdump -r "$TMP/wire.pcap" -n 'ip and udp port 4500 and greater 1600' 2>/dev/null | wc -l)
