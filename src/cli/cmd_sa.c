@@ -1,5 +1,7 @@
 /* esprit sa: every installed SA with its algorithms, addresses, selectors, counters, lifetime
- * left and replay state, from espritd's `sa` records (one per SA, starting at key "sa"). */
+ * left and replay state, from espritd's `sa` records (one per SA, starting at key "sa"), then
+ * every IKE SA (records starting at key "ike_sa"). --json gives both: {"sas": [...],
+ * "ike_sas": [...]}. */
 #include "cli/cli_ctl.h"
 
 #include <inttypes.h>
@@ -148,15 +150,97 @@ static void json_one(struct json *j, const struct ctlmsg_reply *r, size_t a, siz
 	json_obj_end(j);
 }
 
-/* A record runs from its "sa" line to the next one. */
+/* Fields of an IKE SA record: protocol key, --json key, number or string. */
+static const struct {
+	const char *key, *json;
+	bool num;
+} ike_fields[] = {
+	{ "ike_spi_i", "spi_i", false },
+	{ "ike_spi_r", "spi_r", false },
+	{ "ike_state", "state", false },
+	{ "ike_role", "role", false },
+	{ "ike_rule", "rule", false },
+	{ "ike_local", "local", false },
+	{ "ike_remote", "remote", false },
+	{ "ike_encr", "encr", false },
+	{ "ike_prf", "prf", false },
+	{ "ike_integ", "integ", false },
+	{ "ike_ke", "ke", false },
+	{ "ike_age", "age", true },
+	{ "ike_rekey_left", "rekey_seconds_left", true },
+};
+
+/* A record runs from its first line to the next record of either kind. */
+static size_t rec_end(const struct ctlmsg_reply *r, size_t a)
+{
+	size_t sa = ctlmsg_find(r, a + 1, r->n, "sa"), ike = ctlmsg_find(r, a + 1, r->n, "ike_sa");
+
+	return sa < ike ? sa : ike;
+}
+
+static void text_ike_one(const struct ctlmsg_reply *r, size_t a, size_t b)
+{
+	printf("IKE SA %s:%s  %s %s  rule %s\n", ctlc_str(r, a, b, "ike_spi_i"),
+	       ctlc_str(r, a, b, "ike_spi_r"), ctlc_str(r, a, b, "ike_state"),
+	       ctlc_str(r, a, b, "ike_role"), ctlc_str(r, a, b, "ike_rule"));
+	printf("  %-11s %s -> %s\n", "endpoints", ctlc_str(r, a, b, "ike_local"),
+	       ctlc_str(r, a, b, "ike_remote"));
+	printf("  %-11s ENCR %s, PRF %s, INTEG %s, KE %s\n", "transforms",
+	       ctlc_str(r, a, b, "ike_encr"), ctlc_str(r, a, b, "ike_prf"),
+	       ctlc_str(r, a, b, "ike_integ"), ctlc_str(r, a, b, "ike_ke"));
+	printf("  %-11s %s\n", "child ids", ctlc_str(r, a, b, "ike_children"));
+	printf("  %-11s age %s s, rekey in %s s\n", "life", ctlc_str(r, a, b, "ike_age"),
+	       ctlc_str(r, a, b, "ike_rekey_left"));
+}
+
+static void json_ike_one(struct json *j, const struct ctlmsg_reply *r, size_t a, size_t b)
+{
+	const char *kids = ctlc_str(r, a, b, "ike_children");
+	uint64_t id;
+
+	json_obj_begin(j, NULL);
+	for (size_t f = 0; f < sizeof(ike_fields) / sizeof(ike_fields[0]); f++) {
+		const char *v = ctlmsg_get(r, a, b, ike_fields[f].key);
+
+		if (!v)
+			continue;
+		if (ike_fields[f].num)
+			ctlc_json_num(j, ike_fields[f].json, v);
+		else if (!strcmp(v, "-"))
+			json_null(j, ike_fields[f].json);
+		else
+			json_str(j, ike_fields[f].json, v);
+	}
+	json_arr_begin(j, "child_ids");
+	/* "5 7", or "-" when it carries none. */
+	for (const char *p = kids; *p; p += strspn(p, " ")) {
+		char num[24];
+		size_t k = strcspn(p, " ");
+
+		if (k < sizeof(num)) {
+			memcpy(num, p, k);
+			num[k] = 0;
+			if (ctlmsg_u64(num, &id))
+				json_int(j, NULL, (long long)id);
+		}
+		p += k;
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 static void sa_text(const struct ctlmsg_reply *r)
 {
-	size_t a, b, count = 0;
+	size_t a, count = 0;
 
-	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b, count++) {
-		b = ctlmsg_find(r, a + 1, r->n, "sa");
-		printf("%s", count ? "\n" : "");
-		text_one(r, a, b);
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = ctlmsg_find(r, a + 1, r->n, "sa")) {
+		printf("%s", count++ ? "\n" : "");
+		text_one(r, a, rec_end(r, a));
+	}
+	for (a = ctlmsg_find(r, 0, r->n, "ike_sa"); a < r->n;
+	     a = ctlmsg_find(r, a + 1, r->n, "ike_sa")) {
+		printf("%s", count++ ? "\n" : "");
+		text_ike_one(r, a, rec_end(r, a));
 	}
 	if (!count)
 		printf("no SAs installed\n");
@@ -165,15 +249,20 @@ static void sa_text(const struct ctlmsg_reply *r)
 static void sa_json(const struct ctlmsg_reply *r)
 {
 	struct json j;
-	size_t a, b;
+	size_t a;
 
 	json_init(&j, stdout);
-	json_arr_begin(&j, NULL);
-	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = b) {
-		b = ctlmsg_find(r, a + 1, r->n, "sa");
-		json_one(&j, r, a, b);
-	}
+	json_obj_begin(&j, NULL);
+	json_arr_begin(&j, "sas");
+	for (a = ctlmsg_find(r, 0, r->n, "sa"); a < r->n; a = ctlmsg_find(r, a + 1, r->n, "sa"))
+		json_one(&j, r, a, rec_end(r, a));
 	json_arr_end(&j);
+	json_arr_begin(&j, "ike_sas");
+	for (a = ctlmsg_find(r, 0, r->n, "ike_sa"); a < r->n;
+	     a = ctlmsg_find(r, a + 1, r->n, "ike_sa"))
+		json_ike_one(&j, r, a, rec_end(r, a));
+	json_arr_end(&j);
+	json_obj_end(&j);
 	json_finish(&j);
 }
 

@@ -54,7 +54,7 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  -t, --table NAME         name of the inet table (default esprit_fw)\n" HELP_OPT },
 	{ "status", cmd_status, "show whether espritd runs: uptime, TUN, steering, SA counts",
 	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },
-	{ "sa", cmd_sa, "list the installed SAs with algorithms, counters and lifetimes",
+	{ "sa", cmd_sa, "list the SAs and IKE SAs with algorithms, counters and lifetimes",
 	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },
 	{ "stats", cmd_stats, "show IPsec statistics (IP Security Monitor counters, drops)",
 	  "[--control PATH] [--json]", CONTROL_OPT JSON_OPT HELP_OPT },

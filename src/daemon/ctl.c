@@ -142,15 +142,22 @@ static const char *endpoint_fmt(const struct ike_endpoint *e, char *buf, size_t 
 	return buf;
 }
 
+/* The "ike_sa" line of status, also the first line of an IKE SA record of sa. */
+static void ike_sa_line(struct out *o, const struct ike_sa_view *v)
+{
+	char a[IPADDR_STRLEN + 8], b[IPADDR_STRLEN + 8];
+
+	out_add(o, "ike_sa %s %s %s %s %s %s %s %zu\n", v->name, v->state, v->role,
+		v->rule && v->rule[0] ? v->rule : "-", endpoint_fmt(&v->local, a, sizeof(a)),
+		endpoint_fmt(&v->remote, b, sizeof(b)), v->xforms[0] ? v->xforms : "-", v->nchild);
+}
+
 static void status_ike_sa(const struct ike_sa_view *v, void *arg)
 {
 	struct ike_count *ic = arg;
-	char a[IPADDR_STRLEN + 8], b[IPADDR_STRLEN + 8];
 
 	ic->n++;
-	out_add(ic->o, "ike_sa %s %s %s %s %s %s %s %zu\n", v->name, v->state, v->role,
-		v->rule ? v->rule : "-", endpoint_fmt(&v->local, a, sizeof(a)),
-		endpoint_fmt(&v->remote, b, sizeof(b)), v->xforms, v->nchild);
+	ike_sa_line(ic->o, v);
 }
 
 static void ctl_status(struct out *o, const struct ctl *c, const struct ctl_ctx *x, uint64_t now)
@@ -330,6 +337,59 @@ static void ctl_sa(struct out *o, const struct dpath *d, bool keys, uint64_t now
 			   shown);
 }
 
+/* The view's transforms "ENCR/PRF[/INTEG]/KE" (ike.h) as ike_encr, ike_prf, ike_integ,
+ * ike_ke; "-" for what is not negotiated yet (or no INTEG with an AEAD). */
+static void ike_sa_xforms(struct out *o, const char *xf)
+{
+	static const char *const keys[] = { "ike_encr", "ike_prf", "ike_integ", "ike_ke" };
+	char part[4][sizeof(((struct ike_sa_view *)0)->xforms)] = { "-", "-", "-", "-" };
+	size_t n = 0, k;
+
+	for (const char *p = xf; *p && n < 4; p += k + (p[k] == '/')) {
+		k = strcspn(p, "/");
+		snprintf(part[n++], sizeof(part[0]), "%.*s", (int)k, p);
+	}
+	if (n == 3) { /* no INTEG: the KE moves to its place */
+		memcpy(part[3], part[2], sizeof(part[3]));
+		snprintf(part[2], sizeof(part[2]), "-");
+	}
+	for (size_t i = 0; i < 4; i++)
+		out_add(o, "%s %s\n", keys[i], part[i]);
+}
+
+/* One record per IKE SA after the SA records, for `esprit sa`: SPIs, state, role, rule,
+ * endpoints (port 4500 once NAT-T moved there), transforms, age and time to the rekey in
+ * seconds ("-" until established / when none is due), the ids of its Child SA pairs. */
+static void sa_ike_one(const struct ike_sa_view *v, void *arg)
+{
+	struct out *o = arg;
+	char a[IPADDR_STRLEN + 8], b[IPADDR_STRLEN + 8];
+	size_t n = v->nchild < ARRAY_SIZE(v->child_ids) ? v->nchild : ARRAY_SIZE(v->child_ids);
+	uint64_t now = mono_ms();
+	const char *colon = strchr(v->name, ':');
+
+	ike_sa_line(o, v);
+	out_add(o, "ike_spi_i 0x%.*s\nike_spi_r 0x%s\n", colon ? (int)(colon - v->name) : 0,
+		v->name, colon ? colon + 1 : "");
+	out_add(o, "ike_state %s\nike_role %s\nike_rule %s\n", v->state, v->role,
+		v->rule && v->rule[0] ? v->rule : "-");
+	out_add(o, "ike_local %s\nike_remote %s\n", endpoint_fmt(&v->local, a, sizeof(a)),
+		endpoint_fmt(&v->remote, b, sizeof(b)));
+	ike_sa_xforms(o, v->xforms);
+	if (v->established_ms && now >= v->established_ms)
+		out_add(o, "ike_age %" PRIu64 "\n", (now - v->established_ms) / 1000);
+	else
+		out_add(o, "ike_age -\n");
+	if (v->rekey_in_ms)
+		out_add(o, "ike_rekey_left %" PRIu64 "\n", v->rekey_in_ms / 1000);
+	else
+		out_add(o, "ike_rekey_left -\n");
+	out_add(o, "ike_children%s", n ? "" : " -");
+	for (size_t i = 0; i < n; i++)
+		out_add(o, " %" PRIu32, v->child_ids[i]);
+	out_add(o, "\n");
+}
+
 /* ---- stats ------------------------------------------------------------------------------- */
 
 enum qm_idx {
@@ -499,6 +559,8 @@ size_t ctl_reply(const struct ctl *c, const struct ctl_ctx *x, const uint8_t *re
 		break;
 	case CTL_REQ_SA:
 		ctl_sa(&o, x->d, false, now);
+		if (x->ike) /* the engine's clock: CLOCK_MONOTONIC milliseconds */
+			ike_foreach_sa(x->ike, sa_ike_one, &o, mono_ms());
 		break;
 	case CTL_REQ_STATS:
 		ctl_stats(&o, x);

@@ -17,8 +17,16 @@
  * line is "esprit-ctl 1" (protocol version). A line "error MESSAGE" means the request failed.
  * KEY is [a-z0-9_.-]{1,63}; VALUE is printable ASCII (0x20-0x7e). Repeated keys are allowed:
  * a reply to `sa` is a list of records, each starting at a line whose key is "sa" (its value is
- * a one-line summary; the fields of that SA follow until the next "sa" line). Counters are
+ * a one-line summary; the fields of that SA follow until the next "sa" line). When IKE runs,
+ * the SA records are followed by one record per IKE SA, starting at a line "ike_sa" (the same
+ * summary as in `status`) with keys ike_spi_i, ike_spi_r, ike_state, ike_role, ike_rule,
+ * ike_local, ike_remote, ike_encr, ike_prf, ike_integ, ike_ke, ike_age, ike_rekey_left,
+ * ike_children; a record of either kind ends at the next "sa" or "ike_sa" line. Counters are
  * unsigned decimal; limits that do not apply are "-".
+ *
+ * Versions: clients ignore keys and records they do not know, so adding them keeps the
+ * version (the IKE SA records came that way); changing what an existing key means or how its
+ * value is written needs a new one.
  */
 #ifndef ESPRIT_LIB_CTLMSG_H
 #define ESPRIT_LIB_CTLMSG_H

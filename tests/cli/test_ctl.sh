@@ -120,6 +120,17 @@ SA+='sa in ah spi 0x00002002 tunnel 10.0.0.2 -> 10.0.0.1 alg hmac-sha256-128 pac
 SA+='spi 0x00002002\ndir in\nproto ah\nmode tunnel\nfamily ipv4\nsrc 10.0.0.2\ndst 10.0.0.1\nencap none\nesn no\n'
 SA+='alg hmac-sha256-128\nencr none\nencr_id 0\nencr_bits 0\nicv_len 16\ninteg hmac-sha256-128\ninteg_id 12\norigin manual\nchild_id 0\n'
 SA_KEYS="${SA}"
+# IKE SA records follow the SA records in espritd's `sa` reply (not in sa-keys): one
+# established over NAT-T (IPv6 peer on 4500), one half-open responder without transforms.
+IKE1='ike_sa 0123456789abcdef:fedcba9876543210 ESTABLISHED initiator web 10.9.0.1:4500 [2001:db8::2]:4500 AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384 2\n'
+IKE1+='ike_spi_i 0x0123456789abcdef\nike_spi_r 0xfedcba9876543210\nike_state ESTABLISHED\nike_role initiator\nike_rule web\n'
+IKE1+='ike_local 10.9.0.1:4500\nike_remote [2001:db8::2]:4500\nike_encr AES_GCM_16_256\nike_prf PRF_HMAC_SHA2_384\nike_integ -\n'
+IKE1+='ike_ke ECP_384\nike_age 42\nike_rekey_left 3100\nike_children 5 7\n'
+SA+="$IKE1"
+SA+='ike_sa 1111111111111111:0000000000000000 INIT_DONE responder - 10.9.0.1:500 10.9.0.3:500 - 0\n'
+SA+='ike_spi_i 0x1111111111111111\nike_spi_r 0x0000000000000000\nike_state INIT_DONE\nike_role responder\nike_rule -\n'
+SA+='ike_local 10.9.0.1:500\nike_remote 10.9.0.3:500\nike_encr -\nike_prf -\nike_integ -\nike_ke -\nike_age -\n'
+SA+='ike_rekey_left -\nike_children -\n'
 serve "$SA"
 expect_rc "sa" 0 "$ESPRIT" sa --control "$SOCK"
 served
@@ -134,17 +145,42 @@ has "sa: replay window" "$OUT" '^  replay +window 64, highest 11, 2 replayed pac
 has "sa: IKE origin" "$OUT" '^  origin +web$'
 [ "$(grep -E -A1 '^  origin +web$' <<<"$OUT" | tail -1)" = "  child id    5" ] &&
 	ok "sa: IKE SA shows its child id under origin" || bad "sa: child id: $OUT"
-[ "$(grep -c '^  child id' <<<"$OUT")" = 1 ] && ok "sa: manual SAs show no child id" ||
-	bad "sa: child id lines: $(grep -c '^  child id' <<<"$OUT")"
 has "sa: ESN shown" "$OUT" 'integrity hmac-sha256-128, ESN\)$'
 has "sa: encapsulation" "$OUT" '^  encap +udp 4500 4500$'
 [ "$(grep -c '^SA ' <<<"$OUT")" = 3 ] && ok "sa: three SAs" || bad "sa: $(grep -c '^SA ' <<<"$OUT") SAs"
+has "sa: IKE SA header" "$OUT" '^IKE SA 0x0123456789abcdef:0xfedcba9876543210  ESTABLISHED initiator  rule web$'
+has "sa: IKE SA endpoints with NAT-T ports" "$OUT" '^  endpoints +10\.9\.0\.1:4500 -> \[2001:db8::2\]:4500$'
+has "sa: IKE SA transforms" "$OUT" '^  transforms +ENCR AES_GCM_16_256, PRF PRF_HMAC_SHA2_384, INTEG -, KE ECP_384$'
+has "sa: IKE SA child ids" "$OUT" '^  child ids +5 7$'
+has "sa: IKE SA age and rekey" "$OUT" '^  life +age 42 s, rekey in 3100 s$'
+has "sa: half-open IKE SA" "$OUT" '^IKE SA 0x1111111111111111:0x0000000000000000  INIT_DONE responder  rule -$'
+has "sa: half-open IKE SA has no transforms yet" "$OUT" '^  transforms +ENCR -, PRF -, INTEG -, KE -$'
+[ "$(grep -c '^IKE SA ' <<<"$OUT")" = 2 ] && ok "sa: two IKE SAs" || bad "sa: $(grep -c '^IKE SA ' <<<"$OUT") IKE SAs"
+[ "$(grep -B1 '^IKE SA 0x0123' <<<"$OUT" | head -1)" = "" ] && ok "sa: a blank line before the first IKE SA" ||
+	bad "sa: no blank line before the IKE SAs: $OUT"
+[ "$(grep -c '^  child id ' <<<"$OUT")" = 1 ] && ok "sa: manual SAs show no child id" ||
+	bad "sa: child id lines: $(grep -c '^  child id ' <<<"$OUT")"
 serve "$SA"
 expect_rc "sa --json" 0 "$ESPRIT" sa --json --control "$SOCK"
 served
-[ "$(json_get "$OUT" '(len(d), d[0]["spi"], d[0]["packets"], d[0]["hard_seconds_left"], d[0]["soft_bytes_left"], d[0]["selectors"], d[1]["drop_reasons"], d[1]["replay_window"], d[2]["proto"])')" = \
-	"(3, '0x00001001', 7, 88, None, ['10.9.0.1/32 10.9.0.2/32 proto 6 lport 0 rport 80'], [{'reason': 'replay', 'count': 2}, {'reason': 'ICV failure', 'count': 1}], 64, 'ah')" ] &&
+[ "$(json_get "$OUT" '(sorted(d), len(d["sas"]), d["sas"][0]["spi"], d["sas"][0]["packets"], d["sas"][0]["hard_seconds_left"], d["sas"][0]["soft_bytes_left"], d["sas"][0]["selectors"], d["sas"][1]["drop_reasons"], d["sas"][1]["replay_window"], d["sas"][2]["proto"], d["sas"][2].get("age"))')" = \
+	"(['ike_sas', 'sas'], 3, '0x00001001', 7, 88, None, ['10.9.0.1/32 10.9.0.2/32 proto 6 lport 0 rport 80'], [{'reason': 'replay', 'count': 2}, {'reason': 'ICV failure', 'count': 1}], 64, 'ah', None)" ] &&
 	ok "sa --json values" || bad "sa --json: $OUT"
+[ "$(json_get "$OUT" 'd["ike_sas"][0]')" = \
+	"{'spi_i': '0x0123456789abcdef', 'spi_r': '0xfedcba9876543210', 'state': 'ESTABLISHED', 'role': 'initiator', 'rule': 'web', 'local': '10.9.0.1:4500', 'remote': '[2001:db8::2]:4500', 'encr': 'AES_GCM_16_256', 'prf': 'PRF_HMAC_SHA2_384', 'integ': None, 'ke': 'ECP_384', 'age': 42, 'rekey_seconds_left': 3100, 'child_ids': [5, 7]}" ] &&
+	ok "sa --json: the IKE SA" || bad "sa --json IKE SA: $OUT"
+[ "$(json_get "$OUT" '(len(d["ike_sas"]), d["ike_sas"][1]["rule"], d["ike_sas"][1]["encr"], d["ike_sas"][1]["age"], d["ike_sas"][1]["rekey_seconds_left"], d["ike_sas"][1]["child_ids"])')" = \
+	"(2, None, None, None, None, [])" ] && ok "sa --json: the half-open IKE SA" || bad "sa --json half-open: $OUT"
+serve "esprit-ctl 1\\n$IKE1"
+expect_rc "sa with IKE SAs only" 0 "$ESPRIT" sa --control "$SOCK"
+served
+has "sa: an IKE SA without Child SAs listed" "$OUT" '^  child ids +5 7$'
+hasnt "sa: no 'none installed' line with an IKE SA" "$OUT" '^no SAs installed$'
+serve "esprit-ctl 1\\n$IKE1"
+expect_rc "sa --json with IKE SAs only" 0 "$ESPRIT" sa --json --control "$SOCK"
+served
+[ "$(json_get "$OUT" '(d["sas"], [s["child_ids"] for s in d["ike_sas"]])')" = "([], [[5, 7]])" ] &&
+	ok "sa --json: an IKE SA alone" || bad "sa --json IKE only: $OUT"
 serve 'esprit-ctl 1\n'
 expect_rc "sa with no SAs" 0 "$ESPRIT" sa --control "$SOCK"
 served
@@ -152,7 +188,7 @@ has "sa: says when there are none" "$OUT" '^no SAs installed$'
 serve 'esprit-ctl 1\n'
 expect_rc "sa --json with no SAs" 0 "$ESPRIT" sa --json --control "$SOCK"
 served
-[ "$(json_get "$OUT" 'd')" = "[]" ] && ok "sa --json: empty array" || bad "sa --json: $OUT"
+[ "$(json_get "$OUT" 'd')" = "{'sas': [], 'ike_sas': []}" ] && ok "sa --json: empty lists" || bad "sa --json: $OUT"
 
 # ---- stats -------------------------------------------------------------------------------------
 STATS='esprit-ctl 1\nactive_sas 4\nactive_tunnels 1\nbad_spi_packets 2\npackets_not_decrypted 0\npackets_not_authenticated 3\n'
@@ -213,7 +249,7 @@ PY
 	serve "$(cat "$TMP/big")"
 	expect_rc "sa --json with a large reply" 0 "$ESPRIT" sa --json --control "$SOCK"
 	served
-	[ "$(json_get "$OUT" '(len(d), d[1199]["spi"], d[1199]["packets"], d[0]["child_id"])')" = "(1200, '0x000014af', 1199, 1)" ] &&
+	[ "$(json_get "$OUT" '(len(d["sas"]), d["sas"][1199]["spi"], d["sas"][1199]["packets"], d["sas"][0]["child_id"])')" = "(1200, '0x000014af', 1199, 1)" ] &&
 		ok "all 1200 SAs read" || bad "large reply: ${OUT:0:200}"
 fi
 

@@ -1,11 +1,11 @@
 # shellcheck shell=bash
-# Helpers shared by the IKE net tests test_ike_cert*, test_ike_cookie, test_ike_dpd (source
-# lib.sh first): the one-rule IKE configuration, a test PKI made with openssl, JSON from the
-# control socket, and the stop of every espritd with its checks.
+# Helpers shared by the IKE net tests test_ike_* and test_stats_ike (source lib.sh first): the
+# one-rule IKE configuration and the PSK pair of them, a test PKI made with openssl, JSON from
+# the control socket, and the stop of every espritd with its checks.
 
-# ike_conf FILTER AUTH [ACTION_EXTRA]: a policy with one negotiating rule `web` (ESP
-# AES-GCM-128, transport) over FILTER, authenticated with AUTH (an `auth ...` line), and the
-# default response rule.
+# ike_conf FILTER AUTH [ACTION_EXTRA] [METHOD_EXTRA]: a policy with one negotiating rule `web`
+# (ESP AES-GCM-128 with METHOD_EXTRA, e.g. its lifetime; transport) over FILTER, authenticated
+# with AUTH (an `auth ...` line), and the default response rule.
 ike_conf() {
 	cat <<CONF
 filter-list web {
@@ -13,7 +13,7 @@ filter-list web {
 }
 action esp-gcm {
 	negotiate
-	method esp aes-gcm-128
+	method esp aes-gcm-128 ${4:-}
 	pending hold 8
 	${3:-}
 }
@@ -28,6 +28,21 @@ policy p {
 }
 use policy p
 CONF
+}
+
+# ike_psk_confs CHILD_LIFE [ACTION_EXTRA]: a fresh PSK in $TMP/psk (0600) and ike_conf with it
+# for the two hosts of net_topology: $TMP/client.conf protects the client's HTTP to A_S,
+# $TMP/server.conf wants IPsec from any client on port 80. Child SAs live 100000 kB or
+# CHILD_LIFE (e.g. 3600s; "": the default lifetime); ACTION_EXTRA as for ike_conf (e.g.
+# ike-lifetime 8s).
+ike_psk_confs() {
+	local life="${1:+lifetime 100000kb $1}"
+	openssl rand -hex 24 >"$TMP/psk"
+	chmod 600 "$TMP/psk"
+	ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" "${2:-}" "$life" \
+		>"$TMP/client.conf"
+	ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" "${2:-}" "$life" \
+		>"$TMP/server.conf"
 }
 
 # pki_key FILE ec|ed25519: a private key, mode 0600 (ECDSA P-256 or Ed25519).
@@ -60,9 +75,9 @@ ctl_json() {
 	ESPRIT_CONTROL="$1" "$ESPRIT" "$2" --json |
 		"$PY3" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
 }
-# sa_web SOCK: how many SAs `esprit sa` lists with origin web.
+# sa_web SOCK: how many Child SAs of rule web `esprit sa --json` lists.
 sa_web() {
-	ESPRIT_CONTROL="$1" "$ESPRIT" sa 2>/dev/null | grep -c web
+	sa_count "$1" web
 }
 
 # ike_start_failed LOG: an espritd did not start: a failure (net_finish alone would exit 0 when

@@ -262,6 +262,20 @@ ctl_counter() {
 	"$PY3" "$NET_DIR/ctl_stat.py" "$1" "$2"
 }
 
+# sa_eval SOCKET PYEXPR: PYEXPR over `esprit sa --json`, with sas (its Child and manual SAs)
+# and ike_sas (its IKE SAs) bound; prints nothing when espritd does not answer.
+sa_eval() {
+	ESPRIT_CONTROL="$1" "$ESPRIT_BUILD/esprit" sa --json 2>/dev/null | "$PY3" -c '
+import json, sys
+d = json.load(sys.stdin)
+sas, ike_sas = d["sas"], d["ike_sas"]
+print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+# sa_count SOCKET RULE: how many Child SAs of RULE `esprit sa --json` lists (not its IKE SAs).
+sa_count() {
+	sa_eval "$1" "sum(1 for s in sas if s['origin'] == '$2')"
+}
+
 # shellcheck source=tests/net/pcap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pcap.sh"
 

@@ -25,10 +25,7 @@ net_topology
 SPOOF=10.12.1
 in_ns "$S" ip route add "$SPOOF.0/24" via "$A_T"
 
-openssl rand -hex 24 >"$TMP/psk"
-chmod 600 "$TMP/psk"
-ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/client.conf"
-ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/server.conf"
+ike_psk_confs ""
 espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
 PIDSV=$ESPRITD_PID
 espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"

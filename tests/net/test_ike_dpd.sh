@@ -29,10 +29,7 @@ ESPRIT="$ESPRIT_BUILD/esprit"
 SPEED=10
 net_topology
 
-openssl rand -hex 24 >"$TMP/psk"
-chmod 600 "$TMP/psk"
-ike_conf "me -> $A_S tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/client.conf"
-ike_conf "any -> me tcp port 80 mirrored" "auth psk \"$TMP/psk\"" >"$TMP/server.conf"
+ike_psk_confs ""
 espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
 PIDSV=$ESPRITD_PID
 # as espritd_start, with the faster clock (ip netns exec and env exec: $! is espritd's PID);
@@ -90,7 +87,8 @@ n_ans=$(pcap_count "$TMP/dpd.pcap" "src host $A_S and udp port 500")
 echo "while cut off: client sent $n_req IKE requests ($n_dpd INFORMATIONAL), server answered $n_ans"
 check "liveness check (INFORMATIONAL) sent once and retransmitted 5 times, unanswered" \
 	[ "$n_req $n_dpd $n_ans" = "6 6 0" ]
-check "client's IKE SA is gone (esprit status)" [ "$(n_ike_sas)" -eq 0 ]
+check "client's IKE SA is gone (esprit status, esprit sa)" \
+	[ "$(n_ike_sas) $(sa_eval "$TMP/client.sock" 'len(ike_sas)')" = "0 0" ]
 check "client's Child SAs are gone (esprit sa)" [ "$(sa_web "$TMP/client.sock")" -eq 0 ]
 check "client removed the pair" grep -Eq "child [0-9]+ \(web\) removed" "$TMP/client.log"
 

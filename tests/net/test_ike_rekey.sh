@@ -11,37 +11,13 @@
 # IKE SA on each side with other SPIs than before the transfer, carrying the Child SAs (they
 # moved to the new IKE SA, none was removed because of the IKE rekey).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ike_lib.sh"
 net_init ikr curl openssl cmp nginx
 net_family "${ESPRIT_NET_FAMILY:-4}" 8
 ESPRIT="$ESPRIT_BUILD/esprit"
 net_topology
 
-openssl rand -hex 24 >"$TMP/psk"
-chmod 600 "$TMP/psk"
-conf() { # conf FILTER
-	cat <<CONF
-filter-list web {
-	$1
-}
-action esp-gcm {
-	negotiate
-	method esp aes-gcm-128 lifetime 100000kb 5s
-	ike-lifetime 8s
-	pending hold 8
-}
-policy p {
-	rule web {
-		filters web
-		action esp-gcm
-		auth psk "$TMP/psk"
-		mode transport
-	}
-}
-use policy p
-CONF
-}
-conf "me -> $A_S tcp port 80 mirrored" >"$TMP/client.conf"
-conf "any -> me tcp port 80 mirrored" >"$TMP/server.conf"
+ike_psk_confs 5s "ike-lifetime 8s"
 
 espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
 PIDSV=$ESPRITD_PID
@@ -85,7 +61,7 @@ for side in client server; do
 		awk '$NF >= 1 { f = 1 } END { exit !f }' "$TMP/ike.after.$side"
 done
 check "the Child SAs survived the IKE rekey (the download's pair still listed)" \
-	bash -c "ESPRIT_CONTROL=$TMP/client.sock $ESPRIT sa 2>/dev/null | grep -q web"
+	[ "$(sa_count "$TMP/client.sock" web)" -gt 0 ]
 # A Child SA goes down only once replaced: "rekeyed" (our Delete) or "deleted by the peer"
 # (its Delete after its rekey); an IKE SA that ends takes its Child SAs down with its reason.
 grep -h "CHILD_SA #.* down: " "$TMP/client.log" "$TMP/server.log" |

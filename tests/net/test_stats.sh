@@ -81,7 +81,7 @@ echo "server: authenticated bytes sent $sent, confidential $(qm "$TMP/s0.json" c
 	"transport $(qm "$TMP/s0.json" transport_bytes_sent), in tunnels $(qm "$TMP/s0.json" tunnel_bytes_sent)"
 check "Authenticated Bytes Sent above the file's size" [ "$sent" -gt "$SIZE" ]
 check "Authenticated Bytes Sent = the outbound SA's byte counter" \
-	[ "$sent" = "$(jget "$TMP/sa0.json" "[s['bytes'] for s in d if s['dir'] == 'out'][0]")" ]
+	[ "$sent" = "$(jget "$TMP/sa0.json" "[s['bytes'] for s in d['sas'] if s['dir'] == 'out'][0]")" ]
 for dir in sent received; do
 	auth=$(qm "$TMP/s0.json" "authenticated_bytes_$dir")
 	if [ "$PROTO" = ah ]; then
@@ -124,8 +124,8 @@ check "Packets Not Decrypted +0" [ "$(d packets_not_decrypted)" = 0 ]
 sel="inner packet outside SA selectors"
 check "selector drop +1 (the packet outside tcp port 80)" \
 	[ $(($(drop_in "$TMP/s1.json" "$sel") - $(drop_in "$TMP/s0.json" "$sel"))) = 1 ]
-sa_in() { jget "$1" "[s['$2'] for s in d if s['dir'] == 'in'][0]"; }
-sa_drop() { jget "$1" "sum(x['count'] for s in d if s['dir'] == 'in' for x in s['drop_reasons'] if x['reason'] == '$2')"; }
+sa_in() { jget "$1" "[s['$2'] for s in d['sas'] if s['dir'] == 'in'][0]"; }
+sa_drop() { jget "$1" "sum(x['count'] for s in d['sas'] if s['dir'] == 'in' for x in s['drop_reasons'] if x['reason'] == '$2')"; }
 check "inbound SA: replay_drops +1" [ $(($(sa_in "$TMP/sa1.json" replay_drops) - $(sa_in "$TMP/sa0.json" replay_drops))) = 1 ]
 check "inbound SA: ICV failure +1" [ $(($(sa_drop "$TMP/sa1.json" "ICV failure") - $(sa_drop "$TMP/sa0.json" "ICV failure"))) = 1 ]
 check "inbound SA: the two valid forged packets counted (policy, replay original)" \

@@ -14,7 +14,8 @@
 # counted one acquire; Confidential Bytes Sent on the server exceed the file; the human
 # `esprit stats` prints the "Main Mode (IKE)" section.
 source "$(dirname "$0")/lib.sh"
-net_init stik curl openssl nginx
+source "$(dirname "$0")/ike_lib.sh"
+net_init stik curl openssl nginx tshark
 net_family 4 45
 ESPRIT="$ESPRIT_BUILD/esprit"
 [ -x "$ESPRIT" ] || {
@@ -23,32 +24,7 @@ ESPRIT="$ESPRIT_BUILD/esprit"
 }
 net_topology
 
-openssl rand -hex 24 >"$TMP/psk"
-chmod 600 "$TMP/psk"
-conf() { # conf FILTER
-	cat <<CONF
-filter-list web {
-	$1
-}
-action esp-gcm {
-	negotiate
-	method esp aes-gcm-128 lifetime 100000kb 3600s
-	pending hold 8
-}
-policy p {
-	rule web {
-		filters web
-		action esp-gcm
-		auth psk "$TMP/psk"
-		mode transport
-	}
-	default-response yes
-}
-use policy p
-CONF
-}
-conf "me -> $A_S tcp port 80 mirrored" >"$TMP/client.conf"
-conf "any -> me tcp port 80 mirrored" >"$TMP/server.conf"
+ike_psk_confs 3600s "ike-lifetime 600s"
 
 espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
 PIDSV=$ESPRITD_PID
@@ -63,9 +39,40 @@ mkdir -p "$TMP/ngx/www"
 head -c "$SIZE" /dev/urandom >"$TMP/ngx/www/data.bin"
 chmod -R a+rX "$TMP/ngx"
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
+capture_start "$C" vc "$TMP/ike.pcap" udp port 500 or udp port 4500
+T0=$SECONDS
 check "curl through negotiated ESP" \
 	in_ns "$C" curl -sS --max-time 60 -o "$TMP/got.bin" "http://$URL_S/data.bin"
 check "download is byte-identical" cmp -s "$TMP/ngx/www/data.bin" "$TMP/got.bin"
+capture_stop # the IKE SA is up, so both IKE_SA_INIT messages went through vc already
+
+# What the wire says about the IKE SA: the SPIs and the transforms the responder chose, from
+# tshark's dissection of the IKE_SA_INIT response (exchange type 34, R flag; RFC 7296 1.2).
+tshark -r "$TMP/ike.pcap" -Y 'isakmp.exchangetype == 34 && isakmp.flag_r == 1' -T fields \
+	-E separator=' ' -e isakmp.ispi -e isakmp.rspi -e isakmp.tf.id.encr \
+	-e isakmp.ike2.attr.key_length -e isakmp.tf.id.prf -e isakmp.tf.id.integ \
+	-e isakmp.tf.id.dh 2>/dev/null | awk 'NF >= 5' | tail -1 >"$TMP/init.wire"
+echo "IKE_SA_INIT response on the wire: $(cat "$TMP/init.wire")"
+# wire_ike HOST_ROLE LOCAL REMOTE: the IKE SA as `esprit sa --json` should list it, from the wire.
+wire_ike() {
+	"$PY3" - "$TMP/init.wire" "$@" <<'PY'
+import sys
+f = open(sys.argv[1]).read().split()
+ispi, rspi, encr, bits, prf = f[:5]
+integ, ke = (f[5], f[6]) if len(f) > 6 else (None, f[5])
+# IANA "IKEv2 Transform Type" values (RFC 7296 3.3.2; RFC 5282 GCM, RFC 7634 ChaCha20-Poly1305,
+# RFC 4868 HMAC-SHA2, RFC 5903 ECP, RFC 8031 Curve25519, RFC 3526 MODP).
+ENCR = {"12": "AES_CBC", "20": "AES_GCM_16", "28": "CHACHA20_POLY1305"}
+PRF = {"5": "PRF_HMAC_SHA2_256", "6": "PRF_HMAC_SHA2_384", "7": "PRF_HMAC_SHA2_512"}
+INTEG = {"12": "AUTH_HMAC_SHA2_256_128", "13": "AUTH_HMAC_SHA2_384_192", "14": "AUTH_HMAC_SHA2_512_256"}
+KE = {"14": "MODP_2048", "15": "MODP_3072", "19": "ECP_256", "20": "ECP_384", "21": "ECP_521", "31": "CURVE25519"}
+hexspi = lambda s: "0x" + s.replace(":", "").lower()
+print({"spi_i": hexspi(ispi), "spi_r": hexspi(rspi), "state": "ESTABLISHED", "role": sys.argv[2],
+       "rule": "web", "local": sys.argv[3] + ":500", "remote": sys.argv[4] + ":500",
+       "encr": ENCR.get(encr, encr) + "_" + bits, "prf": PRF.get(prf, prf),
+       "integ": INTEG.get(integ, integ) if integ else None, "ke": KE.get(ke, ke)})
+PY
+}
 
 jget() { # jget FILE PYEXPR: PYEXPR over the JSON document d in FILE
 	"$PY3" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
@@ -85,9 +92,24 @@ for h in "client:$C:initiator" "server:$S:responder"; do
 		[ "$(jget "$TMP/$name.status" 'd["ike_sas"][0].split()[1:4]')" = "['ESTABLISHED', '$role', 'web']" ]
 	check "$name: status text lists the IKE SA" grep -Eq '^    [0-9a-f]+:[0-9a-f]+ ESTABLISHED' "$TMP/$name.status.txt"
 	check "$name: sa lists two SAs with origin web and one child id" \
-		[ "$(jget "$TMP/$name.sa" '(len(d), sorted(set(s["origin"] for s in d)), len(set(s["child_id"] for s in d)), min(s["child_id"] for s in d) > 0)')" = "(2, ['web'], 1, True)" ]
+		[ "$(jget "$TMP/$name.sa" '(len(d["sas"]), sorted(set(s["origin"] for s in d["sas"])), len(set(s["child_id"] for s in d["sas"])), min(s["child_id"] for s in d["sas"]) > 0)')" = "(2, ['web'], 1, True)" ]
+	check "$name: sa --json lists one IKE SA as the IKE_SA_INIT on the wire says (SPIs, transforms), $role, endpoints on 500" \
+		[ "$(jget "$TMP/$name.sa" '[{k: v for k, v in s.items() if k not in ("age", "rekey_seconds_left", "child_ids")} for s in d["ike_sas"]]')" = \
+		"[$(if [ "$name" = client ]; then wire_ike initiator "$A_C" "$A_S"; else wire_ike responder "$A_S" "$A_C"; fi)]" ]
+	check "$name: the IKE SA's child ids are those of its Child SAs" \
+		[ "$(jget "$TMP/$name.sa" '[s["child_ids"] for s in d["ike_sas"]] == [sorted(set(c["child_id"] for c in d["sas"]))]')" = True ]
+	age=$(jget "$TMP/$name.sa" 'd["ike_sas"][0]["age"]')
+	left=$(jget "$TMP/$name.sa" 'd["ike_sas"][0]["rekey_seconds_left"]')
+	echo "$name: IKE SA age $age s, rekey in $left s (ike-lifetime 600s: rekey at 510-540 s)"
+	check "$name: the IKE SA's age is at most the time since the first packet" \
+		in_range "$age" 0 $((SECONDS - T0))
+	check "$name: the IKE SA rekeys within 85-90 % of ike-lifetime 600s, less its age" \
+		in_range "$left" $((510 - SECONDS + T0 - 1)) 540
+	e sa >"$TMP/$name.sa.txt"
+	check "$name: sa text shows the IKE SA block" \
+		grep -Eq "^IKE SA $(jget "$TMP/$name.sa" '"%s:%s" % (d["ike_sas"][0]["spi_i"], d["ike_sas"][0]["spi_r"])')  ESTABLISHED $role  rule web$" "$TMP/$name.sa.txt"
 	check "$name: the inbound SA has a replay window" \
-		[ "$(jget "$TMP/$name.sa" '[s["replay_window"] > 0 for s in d if s["dir"] == "in"]')" = "[True]" ]
+		[ "$(jget "$TMP/$name.sa" '[s["replay_window"] > 0 for s in d["sas"] if s["dir"] == "in"]')" = "[True]" ]
 	check "$name: Main Mode: 1 active IKE SA, 1 established, 1 Child SA, no auth failures" \
 		[ "$(jget "$TMP/$name.stats" 'tuple(d["main_mode"][k] for k in ("ike_active", "ike_main_mode", "ike_quick_mode", "ike_authentication_failures"))')" = "(1, 1, 1, 0)" ]
 	check "$name: Key Additions 2, Key Deletions 0, Active SAs 2" \

@@ -170,14 +170,14 @@ check "client: Active Security Associations 2, Key Additions 2" \
 check "no bad SPI, undecryptable, unauthenticated or replayed packets" \
 	[ "$(jget "$TMP/s1.json" "[d['quick_mode'][k] for k in ('bad_spi_packets', 'packets_not_decrypted', 'packets_not_authenticated', 'packets_replay_detected')]")" = "[0, 0, 0, 0]" ]
 check "no Main Mode section without IKE" [ "$(jget "$TMP/c1.json" "'main_mode' in d")" = False ]
-sa_pk() { jget "$TMP/csa.json" "[s['packets'] for s in d if s['spi'] == '$1'][0]"; }
+sa_pk() { jget "$TMP/csa.json" "[s['packets'] for s in d['sas'] if s['spi'] == '$1'][0]"; }
 echo "client SAs: $SPI_CS $(sa_pk $SPI_CS) packets, $SPI_SC $(sa_pk $SPI_SC) packets"
 check "client's outbound SA counted exactly the ESP packets of $SPI_CS on the wire ($n_cs)" \
 	[ "$(sa_pk $SPI_CS)" = "$n_cs" ]
 check "client's inbound SA counted exactly the ESP packets of $SPI_SC on the wire ($n_sc)" \
 	[ "$(sa_pk $SPI_SC)" = "$n_sc" ]
 check "sa --json: selectors, origin, replay window of the inbound SA" \
-	[ "$(jget "$TMP/csa.json" "[(s['origin'], s['selectors'] != [], s['replay_window'] > 0) for s in d if s['dir'] == 'in'][0]")" = "('manual', True, True)" ]
+	[ "$(jget "$TMP/csa.json" "[(s['origin'], s['selectors'] != [], s['replay_window'] > 0) for s in d['sas'] if s['dir'] == 'in'][0]")" = "('manual', True, True)" ]
 check "sa: both SAs listed with their packet counts" \
 	bash -c "grep -Eq '^SA $SPI_CS  esp transport outbound  $A_C -> $A_S$' '$TMP/csa.txt' &&
 		grep -Eq '^  traffic +$(sa_pk $SPI_SC) packets, ' '$TMP/csa.txt'"
