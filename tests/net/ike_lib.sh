@@ -75,6 +75,10 @@ ctl_json() {
 	ESPRIT_CONTROL="$1" "$ESPRIT" "$2" --json |
 		"$PY3" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
 }
+# mm SOCK NAME: the Main Mode counter ike_NAME of `esprit stats --json`.
+mm() {
+	ctl_json "$1" stats "d['main_mode']['ike_$2']"
+}
 # sa_web SOCK: how many Child SAs of rule web `esprit sa --json` lists.
 sa_web() {
 	sa_count "$1" web

@@ -108,6 +108,14 @@ check "server's cookies-sent counter moved by exactly the COOKIEs on the wire ($
 	[ $((c1 - c0)) -eq $((ck + c_cookie)) ]
 check "client and server hold the negotiated pair (2 SAs each)" \
 	[ "$(sa_web "$TMP/client.sock") $(sa_web "$TMP/server.sock")" = "2 2" ]
+# esprit stats, Main Mode: the half-open flood never became active, failed nothing and was not
+# invalid; only the client's IKE SA is active, on both sides.
+for h in client server; do
+	st=$(for k in active authentication_failures negotiation_failures invalid_packets \
+		acquire_failures; do mm "$TMP/$h.sock" "$k"; done | xargs)
+	echo "stats ($h): active, auth/negotiation failures, invalid packets, acquire failures: $st"
+	check "stats ($h): one active IKE SA, no failures, no invalid packets" [ "$st" = "1 0 0 0 0" ]
+done
 
 espritd_stop_all "$C:$PIDC" "$S:$PIDSV"
 net_finish "$TMP/client.log" "$TMP/server.log" "$TMP/flood.log"

@@ -13,6 +13,7 @@
 #    engine, which ends the acquire with clear allowed) the held SYNs and the rest of the flow
 #    go in clear (plaintext TCP 80 on the wire, none before the fallback).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ike_lib.sh"
 net_init ikf curl openssl nginx
 net_family "${ESPRIT_NET_FAMILY:-4}" 5
 ESPRIT="$ESPRIT_BUILD/esprit"
@@ -104,8 +105,26 @@ check "client logs the backoff steps (2 s, then 4 s)" \
 	bash -c "grep -q 'negotiation with $A_S failed: authentication failed; next attempt in 2 s' \
 	$TMP/client.log && grep -q 'failed: authentication failed; next attempt in 4 s' $TMP/client.log"
 check "wrong PSK: no plaintext TCP 80 left the client" [ "$n_clear" -eq 0 ]
+# esprit stats, Main Mode: the server refused every IKE_AUTH, the client heard AUTHENTICATION_
+# FAILED for each but perhaps one still in flight (so the client is read first: the server
+# counts a refusal before it answers); nothing is active, nothing else failed.
+read -r c_auth c_neg c_inv c_act c_acqf <<<"$(for k in authentication_failures \
+	negotiation_failures invalid_packets active acquire_failures; do
+	mm "$TMP/client.sock" "$k"
+done | xargs)"
+read -r s_auth s_neg s_inv s_act <<<"$(for k in authentication_failures negotiation_failures \
+	invalid_packets active; do mm "$TMP/server.sock" "$k"; done | xargs)"
+echo "stats (wrong PSK): server auth $s_auth neg $s_neg invalid $s_inv active $s_act;" \
+	"client auth $c_auth neg $c_neg invalid $c_inv active $c_act acquire failures $c_acqf"
+check "stats: the client counts the refusals it heard (at least one)" [ "${c_auth:-0}" -ge 1 ]
+check "stats: the server counts as many authentication failures (or one more, in flight)" \
+	in_range "${s_auth:-x}" "$c_auth" $((c_auth + 1))
+check "stats: no negotiation failures, no invalid packets, no active IKE SA on either side" \
+	[ "$s_neg $s_inv $s_act $c_neg $c_inv $c_act" = "0 0 0 0 0 0" ]
+check "stats: the client counts the failed acquire" [ "${c_acqf:-0}" -ge 1 ]
 
 # ---- 2. soft fallback ---------------------------------------------------------------------------
+acqf0=$(mm "$TMP/client.sock" acquire_failures)
 capture_start "$C" vc "$TMP/wire2.pcap"
 in_ns "$C" curl -sS --max-time 10 -o /dev/null "http://$URL_S/" >/dev/null 2>&1 &
 in_ns "$C" curl -sS --max-time 10 -o "$TMP/soft.out" "http://$A_T/" 2>"$TMP/soft.err" &
@@ -116,6 +135,8 @@ rc=$?
 capture_stop
 check "the IKE engine ends the soft acquire after the action's 2 s" \
 	grep -Eq "acquire [0-9]+ for rule web-t: no answer within 2000 ms \(soft\)" "$TMP/client.log"
+check "stats: the soft acquire that T never answered is an acquire failure" \
+	[ "$(mm "$TMP/client.sock" acquire_failures)" -gt "$acqf0" ]
 check "client logs the soft fallback for T after 2000 ms of silence" \
 	grep -Eq "acquire [0-9]+: $A_T did not answer IKE within 2000 ms; soft: [1-9][0-9]* held" \
 	"$TMP/client.log"
