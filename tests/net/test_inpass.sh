@@ -15,70 +15,14 @@
 # ESP, gets no answer; a control connection to port 8080 (no filter) is served in clear.
 # Root only (exit 77).
 set -uo pipefail
-
-: "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
-ESPRITD="$ESPRIT_BUILD/espritd"
-PY3=/usr/bin/python3
-# shellcheck source=tests/net/pcap.sh
-. "$(dirname "$0")/pcap.sh" # pcap_stop
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in ip nft tcpdump curl openssl; do
-	command -v "$t" >/dev/null || skip "$t not installed"
-done
+source "$(dirname "$0")/lib.sh"
+net_init inpass curl openssl
 "$PY3" -c 'import scapy' 2>/dev/null || skip "python3-scapy not installed"
-[ -x "$ESPRITD" ] || { echo "no $ESPRITD"; exit 1; }
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
-SFX=$$
-L=inpass-l$SFX
-S=inpass-s$SFX
+L=inpass-l$$
+S=inpass-s$$
 A_L=10.6.0.1 A_S=10.6.0.2
-TMP="$(mktemp -d)"
-PIDS=()
-PASSED=0
-FAILED=0
 
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for n in "$L" "$S"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() {
-	PASSED=$((PASSED + 1))
-	echo "ok   $1"
-}
-bad() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL $1"
-}
-check() { # check NAME CMD...: CMD succeeds
-	local name="$1"
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
-wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 rule_counter() { # rule_counter NS CHAIN COMMENT: packets counted by that rule
 	local v
 	v=$(ip netns exec "$1" nft list chain inet esprit "$2" | grep -F "comment \"$3\"" |
@@ -87,10 +31,7 @@ rule_counter() { # rule_counter NS CHAIN COMMENT: packets counted by that rule
 }
 
 for n in "$L" "$S"; do
-	ip netns add "$n" || exit 1
-	ip -n "$n" link set lo up
-	ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=1 \
-		net.ipv4.conf.default.rp_filter=1
+	net_ns "$n"
 done
 ip link add ethl netns "$L" type veth peer name eths netns "$S" || exit 1
 ip -n "$L" addr add $A_L/24 dev ethl
@@ -118,17 +59,12 @@ policy server {
 use policy server
 sa out esp spi 0x3002 transport $A_S -> $A_L aes-gcm-128 key file "$TMP/k2" selector tcp sport 80
 CONF
-ip netns exec "$S" "$ESPRITD" -f "$TMP/server.conf" --foreground --control "$TMP/s.sock" \
-	>"$TMP/server.log" 2>&1 &
-PIDD=$!
-PIDS+=($PIDD)
-if wait_for 10 grep -q "espritd running" "$TMP/server.log"; then
+if espritd_start "$S" "$TMP/server.conf" "$TMP/server.log"; then
 	ok "espritd started on the server"
 else
-	bad "espritd did not start"
-	cat "$TMP/server.log"
-	exit 1
+	net_finish "$TMP/server.log"
 fi
+PIDD=$ESPRITD_PID
 
 mkdir "$TMP/www"
 echo "hello from the server" >"$TMP/www/index.html"
@@ -141,11 +77,7 @@ for port in 80 8080; do
 		bad "HTTP server on port $port (over lo) not reachable"
 done
 
-ip netns exec "$S" tcpdump -i eths -n -U --immediate-mode -w "$TMP/wire.pcap" \
-	>"$TMP/tcpdump.log" 2>&1 &
-CAP=$!
-PIDS+=($CAP)
-wait_for 5 grep -q "listening" "$TMP/tcpdump.log"
+capture_start "$S" eths "$TMP/wire.pcap"
 if ip netns exec "$L" curl -sS --max-time 3 -o /dev/null "http://$A_S/" 2>/dev/null; then
 	bad "the legacy client read a reply it cannot decrypt"
 else
@@ -153,7 +85,7 @@ else
 fi
 check "control: port 8080 (no filter) is answered in clear" \
 	ip netns exec "$L" curl -sS --max-time 5 -o "$TMP/got8080" "http://$A_S:8080/"
-pcap_stop "$CAP" "$TMP/wire.pcap"
+capture_stop
 
 count() { tcpdump -r "$TMP/wire.pcap" -n "$1" 2>/dev/null | wc -l; }
 n_syn=$(count "tcp[tcpflags] & tcp-syn != 0 and src host $A_L and dst port 80")
@@ -186,6 +118,4 @@ kill -TERM "$PIDD"
 wait "$PIDD" 2>/dev/null
 check "nft table removed on SIGTERM" \
 	bash -c "! ip netns exec $S nft list table inet esprit >/dev/null 2>&1"
-[ $FAILED -ne 0 ] && cat "$TMP/server.log"
-echo "$PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+net_finish "$TMP/server.log"

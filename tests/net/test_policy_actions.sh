@@ -17,69 +17,13 @@
 # 500 pass the IKE exemption; A's datagrams to B's port 88 leave in clear. The policy comes
 # by a reload after a respond-only start without SAs. Root only (77).
 set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+net_init policy-actions curl
 
-: "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
-ESPRITD="$ESPRIT_BUILD/espritd"
-PY3=/usr/bin/python3
-# shellcheck source=tests/net/pcap.sh
-. "$(dirname "$0")/pcap.sh" # pcap_stop
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in ip nft tcpdump curl; do
-	command -v "$t" >/dev/null || skip "$t not installed"
-done
-[ -x "$ESPRITD" ] || { echo "no $ESPRITD"; exit 1; }
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-
-SFX=$$
-A=policy-actions-a$SFX
-B=policy-actions-b$SFX
+A=policy-actions-a$$
+B=policy-actions-b$$
 A_A=10.5.0.1 A_B=10.5.0.2
-TMP="$(mktemp -d)"
-PIDS=()
-PASSED=0
-FAILED=0
 
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for n in "$A" "$B"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() {
-	PASSED=$((PASSED + 1))
-	echo "ok   $1"
-}
-bad() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL $1"
-}
-check() { # check NAME CMD...: CMD succeeds
-	local name="$1"
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
-wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # counter CHAIN TEXT: packets of the first rule in A's CHAIN containing TEXT.
 counter() {
 	local v
@@ -89,8 +33,7 @@ counter() {
 }
 
 for n in "$A" "$B"; do
-	ip netns add "$n" || exit 1
-	ip -n "$n" link set lo up
+	net_ns "$n"
 done
 ip link add etha netns "$A" type veth peer name ethb netns "$B" || exit 1
 ip -n "$A" addr add $A_A/24 dev etha
@@ -175,26 +118,17 @@ CONF
 # then work as well as from the start (its routes exist for the host's families).
 cp "$TMP/a.conf" "$TMP/policy.conf"
 echo "use policy client-respond-only" >"$TMP/a.conf"
-ip netns exec "$A" "$ESPRITD" -f "$TMP/a.conf" --foreground --control "$TMP/a.sock" \
-	>"$TMP/a.log" 2>&1 &
-PIDD=$!
-PIDS+=($PIDD)
-if wait_for 10 grep -q "espritd running" "$TMP/a.log"; then
+if espritd_start "$A" "$TMP/a.conf" "$TMP/a.log"; then
 	ok "espritd started respond-only, no SA"
 else
-	bad "espritd did not start"
-	cat "$TMP/a.log"
-	exit 1
+	net_finish "$TMP/a.log"
 fi
+PIDD=$ESPRITD_PID
 cp "$TMP/policy.conf" "$TMP/a.conf"
 kill -HUP "$PIDD"
 check "the policy arrives by SIGHUP" wait_for 5 grep -q "steering: .* policy p," "$TMP/a.log"
 
-ip netns exec "$A" tcpdump -i etha -n -U --immediate-mode -w "$TMP/wire.pcap" \
-	>"$TMP/tcpdump.log" 2>&1 &
-CAP=$!
-PIDS+=($CAP)
-wait_for 5 grep -q "listening" "$TMP/tcpdump.log"
+capture_start "$A" etha "$TMP/wire.pcap"
 
 # ---- block ----------------------------------------------------------------------------------
 read -r got refused < <(udp_case "$A" $A_A 7777 "$B" $A_B 40000 5)
@@ -247,7 +181,7 @@ sleep 0.3
 after=$(counter enforce 'udp dport { 500, 4500 }')
 check "ike: datagrams to A's UDP 500 pass the IKE exemption ($before -> $after)" \
 	[ "$((after - before))" -eq 2 ]
-pcap_stop "$CAP" "$TMP/wire.pcap"
+capture_stop
 
 n_6000=$(tcpdump -r "$TMP/wire.pcap" -n "udp and src host $A_A and port 6000" 2>/dev/null | wc -l)
 n_7777=$(tcpdump -r "$TMP/wire.pcap" -n "udp and src host $A_A and port 7777" 2>/dev/null | wc -l)
@@ -261,6 +195,4 @@ kill -TERM "$PIDD"
 wait "$PIDD" 2>/dev/null
 check "nft table removed on SIGTERM" \
 	bash -c "! ip netns exec $A nft list table inet esprit >/dev/null 2>&1"
-[ $FAILED -ne 0 ] && cat "$TMP/a.log"
-echo "$PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+net_finish "$TMP/a.log"

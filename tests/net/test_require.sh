@@ -16,29 +16,13 @@
 # the wire; after a reload into client-respond-only the legacy client gets the file in clear
 # and the front-end still gets it over ESP; rp_filter stays strict (1). Root only (exit 77).
 set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+net_init require curl openssl cmp
 
-: "${ESPRIT_BUILD:?ESPRIT_BUILD must point at the build directory}"
-ESPRITD="$ESPRIT_BUILD/espritd"
-PY3=/usr/bin/python3
-# shellcheck source=tests/net/pcap.sh
-. "$(dirname "$0")/pcap.sh" # pcap_stop
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in ip nft tcpdump curl openssl cmp; do
-	command -v "$t" >/dev/null || skip "$t not installed"
-done
-[ -x "$ESPRITD" ] || { echo "no $ESPRITD"; exit 1; }
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-
-SFX=$$
-F=require-f$SFX
-B=require-b$SFX
-L=require-l$SFX
-W=require-w$SFX
+F=require-f$$
+B=require-b$$
+L=require-l$$
+W=require-w$$
 # ESPRIT_NET_FAMILY=6 runs the same over IPv6 (test_policy_require6.sh): there the front-end's
 # rule matches both of its IPv6 addresses (global and link-local), through the @me6 set.
 if [ "${ESPRIT_NET_FAMILY:-4}" = 6 ]; then
@@ -48,47 +32,6 @@ else
 	A_F=10.7.0.1 A_B=10.7.0.2 A_L=10.7.0.3 PLEN=24 NODAD= URL_B=10.7.0.2
 	SYN="tcp[tcpflags] & tcp-syn != 0"
 fi
-TMP="$(mktemp -d)"
-PIDS=()
-PASSED=0
-FAILED=0
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for n in "$F" "$B" "$L" "$W"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ok() {
-	PASSED=$((PASSED + 1))
-	echo "ok   $1"
-}
-bad() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL $1"
-}
-check() { # check NAME CMD...: CMD succeeds
-	local name="$1"
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
-wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # rule_counter NS CHAIN COMMENT: packets counted by the rule with that comment.
 rule_counter() {
 	local v
@@ -99,22 +42,13 @@ rule_counter() {
 
 # ---- topology ------------------------------------------------------------------------
 for n in "$F" "$B" "$L" "$W"; do
-	ip netns add "$n" || exit 1
-	ip -n "$n" link set lo up
-	ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=1 \
-		net.ipv4.conf.default.rp_filter=1
+	net_ns "$n"
 done
 ip -n "$W" link add br0 type bridge
 ip -n "$W" link set br0 up
-link() { # link NS SIDE_IF SW_IF ADDR
-	ip link add "$2" netns "$1" type veth peer name "$3" netns "$W" || exit 1
-	ip -n "$W" link set "$3" master br0 up
-	ip -n "$1" addr add "$4/$PLEN" dev "$2" $NODAD
-	ip -n "$1" link set "$2" up
-}
-link "$F" ethf wf $A_F
-link "$B" ethb wb $A_B
-link "$L" ethl wl $A_L
+net_link "$F" ethf wf $A_F
+net_link "$B" ethb wb $A_B
+net_link "$L" ethl wl $A_L
 
 # ---- configurations --------------------------------------------------------------------
 for k in k1 k2; do
@@ -164,22 +98,11 @@ $SAS_B
 CONF
 cp "$TMP/back-require.conf" "$TMP/back.conf"
 
-ip netns exec "$F" "$ESPRITD" -f "$TMP/front.conf" --foreground --control "$TMP/f.sock" \
-	>"$TMP/front.log" 2>&1 &
-PIDF=$!
-PIDS+=($PIDF)
-ip netns exec "$B" "$ESPRITD" -f "$TMP/back.conf" --foreground --control "$TMP/b.sock" \
-	>"$TMP/back.log" 2>&1 &
-PIDB=$!
-PIDS+=($PIDB)
-if wait_for 10 grep -q "espritd running" "$TMP/front.log" &&
-	wait_for 10 grep -q "espritd running" "$TMP/back.log"; then
-	ok "espritd started on the front-end and the back-end"
-else
-	bad "espritd did not start"
-	cat "$TMP/front.log" "$TMP/back.log"
-	exit 1
-fi
+espritd_start "$F" "$TMP/front.conf" "$TMP/front.log" || net_finish "$TMP/front.log"
+PIDF=$ESPRITD_PID
+espritd_start "$B" "$TMP/back.conf" "$TMP/back.log" || net_finish "$TMP/back.log"
+PIDB=$ESPRITD_PID
+ok "espritd started on the front-end and the back-end"
 
 mkdir "$TMP/www"
 head -c 300000 /dev/urandom >"$TMP/www/data.bin"
@@ -190,25 +113,12 @@ wait_for 10 ip netns exec "$B" "$PY3" -c \
 	'import socket; socket.create_connection(("'$A_B'", 80), 1)' ||
 	bad "HTTP server on the back-end (over lo) not reachable"
 
-capture() { # capture FILE: tcpdump on the back-end's veth, pid in CAP
-	ip netns exec "$B" tcpdump -i ethb -n -U --immediate-mode -w "$1" >"$1.log" 2>&1 &
-	CAP=$!
-	CAPF=$1
-	PIDS+=($CAP)
-	wait_for 5 grep -q "listening" "$1.log"
-}
-stop_capture() {
-	pcap_stop "$CAP" "$CAPF"
-}
-count() { # count FILE FILTER
-	tcpdump -r "$1" -n "$2" 2>/dev/null | wc -l
-}
 fetch() { # fetch NS OUT: download from the back-end
 	ip netns exec "$1" curl -sS --max-time "${3:-20}" -o "$2" "http://$URL_B/data.bin"
 }
 
 # ---- back-end requires ------------------------------------------------------------------
-capture "$TMP/req.pcap"
+capture_start "$B" ethb "$TMP/req.pcap"
 check "front-end downloads over ESP (back-end requires)" fetch "$F" "$TMP/f1.bin"
 check "front-end's download is byte-identical" cmp -s "$TMP/www/data.bin" "$TMP/f1.bin"
 if fetch "$L" "$TMP/l1.bin" 3 2>/dev/null; then
@@ -216,11 +126,11 @@ if fetch "$L" "$TMP/l1.bin" 3 2>/dev/null; then
 else
 	ok "legacy client's plaintext to port 80 is dropped while the back-end requires ESP"
 fi
-stop_capture
-n_esp=$(count "$TMP/req.pcap" "esp and host $A_F")
-n_plain=$(count "$TMP/req.pcap" "tcp port 80 and host $A_F")
-n_syn=$(count "$TMP/req.pcap" "$SYN and tcp and src host $A_L and dst port 80")
-n_back=$(count "$TMP/req.pcap" "tcp and src host $A_B and dst host $A_L")
+capture_stop
+n_esp=$(pcap_count "$TMP/req.pcap" "esp and host $A_F")
+n_plain=$(pcap_count "$TMP/req.pcap" "tcp port 80 and host $A_F")
+n_syn=$(pcap_count "$TMP/req.pcap" "$SYN and tcp and src host $A_L and dst port 80")
+n_back=$(pcap_count "$TMP/req.pcap" "tcp and src host $A_B and dst host $A_L")
 echo "wire: $n_esp ESP F<->B, $n_plain plaintext port 80 F<->B, $n_syn SYNs from L, $n_back to L"
 check "ESP between front-end and back-end (>= 100 packets)" [ "$n_esp" -ge 100 ]
 check "no plaintext port 80 between front-end and back-end" [ "$n_plain" -eq 0 ]
@@ -250,15 +160,15 @@ check "back-end reloads into client-respond-only" \
 	wait_for 5 grep -q "steering: .* policy client-respond-only" "$TMP/back.log"
 check "back-end: no policy rule left after the reload" \
 	bash -c "! ip netns exec $B nft list table inet esprit | grep -q 'rule http'"
-capture "$TMP/resp.pcap"
+capture_start "$B" ethb "$TMP/resp.pcap"
 check "legacy client downloads in clear from the respond-only back-end" fetch "$L" "$TMP/l2.bin" 10
 check "legacy client's download is byte-identical" cmp -s "$TMP/www/data.bin" "$TMP/l2.bin"
 check "front-end still downloads (respond-only back-end)" fetch "$F" "$TMP/f2.bin"
 check "front-end's second download is byte-identical" cmp -s "$TMP/www/data.bin" "$TMP/f2.bin"
-stop_capture
-n_esp=$(count "$TMP/resp.pcap" "esp and host $A_F")
-n_plain=$(count "$TMP/resp.pcap" "tcp port 80 and host $A_F")
-n_legacy=$(count "$TMP/resp.pcap" "tcp port 80 and host $A_L")
+capture_stop
+n_esp=$(pcap_count "$TMP/resp.pcap" "esp and host $A_F")
+n_plain=$(pcap_count "$TMP/resp.pcap" "tcp port 80 and host $A_F")
+n_legacy=$(pcap_count "$TMP/resp.pcap" "tcp port 80 and host $A_L")
 echo "wire: $n_esp ESP F<->B, $n_plain plaintext F<->B, $n_legacy plaintext L<->B"
 check "front-end's traffic is still ESP (>= 100 packets)" [ "$n_esp" -ge 100 ]
 check "front-end's traffic has no plaintext port 80" [ "$n_plain" -eq 0 ]
@@ -280,9 +190,4 @@ for n in "$F" "$B"; do
 	check "nft table removed in $n on SIGTERM" \
 		bash -c "! ip netns exec $n nft list table inet esprit >/dev/null 2>&1"
 done
-if [ $FAILED -ne 0 ]; then
-	echo "--- front-end log"; cat "$TMP/front.log"
-	echo "--- back-end log"; cat "$TMP/back.log"
-fi
-echo "$PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+net_finish "$TMP/front.log" "$TMP/back.log"
