@@ -15,6 +15,8 @@
 # server's "cookies sent" counter moves), the server never holds more than 32 half-open IKE SAs
 # during the flood, and curl from C, started as soon as 32 are half-open, works: C's
 # IKE_SA_INIT is answered with a COOKIE, C repeats it with the cookie and the SA is established.
+# esprit stats afterwards: one active IKE SA on each side, no failures, no invalid packets; then
+# three invalid datagrams from T move the server's Invalid Packets Received by exactly 3.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ike_lib.sh"
 net_init ikk curl openssl cmp nginx
@@ -116,6 +118,22 @@ for h in client server; do
 	echo "stats ($h): active, auth/negotiation failures, invalid packets, acquire failures: $st"
 	check "stats ($h): one active IKE SA, no failures, no invalid packets" [ "$st" = "1 0 0 0 0" ]
 done
+# Invalid Packets Received: three datagrams from T to the server's UDP 500 that are no IKE
+# message of any SA of its: too short for the header (RFC 7296 3.1: 28 octets), a header whose
+# length field disagrees with the datagram, and a well-formed IKE_AUTH request for SPIs it
+# never made.
+inv0=$(mm "$TMP/server.sock" invalid_packets)
+in_ns "$T" "$PY3" - "$A_S" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+hdr = lambda exch, length: struct.pack("!QQBBBBII", 0x1122334455667788, 0x99aabbccddeeff00,
+                                       0, 0x20, exch, 0x08, 1, length)
+for d in (b"\x00" * 10, hdr(35, 200), hdr(35, 28)):
+    s.sendto(d, (sys.argv[1], 500))
+PY
+inv_is() { [ "$(mm "$TMP/server.sock" invalid_packets)" = "$1" ]; }
+check "stats: the server counted the 3 invalid datagrams as Invalid Packets Received" \
+	wait_for 10 inv_is $((inv0 + 3))
 
 espritd_stop_all "$C:$PIDC" "$S:$PIDSV"
 net_finish "$TMP/client.log" "$TMP/server.log" "$TMP/flood.log"
