@@ -9,7 +9,8 @@
 #
 # Checks: both directions of negotiation (esprit initiates from an acquire, then strongSwan
 # with swanctl --initiate after a DELETE): SAs up, a download byte-identical; strongSwan's log
-# shows it reassembled esprit's fragments and split its own; and on the wire (tshark): SKF
+# shows it reassembled esprit's fragments and split its own, `esprit stats` counts fragments
+# and two reassembled messages; and on the wire (tshark): SKF
 # payloads (type 53, "Encrypted and Authenticated Fragment") from both addresses, no IKE
 # datagram over 600 octets and no IP fragment at all. Skips (77) without root, strongSwan or
 # tshark.
@@ -111,6 +112,16 @@ check "strongSwan's IKE_AUTH request went out in fragments" \
 	bash -c "tail -n +$mark '$SW/charon.log' | grep -Eq 'splitting IKE message .* into [0-9]+ fragments'"
 check "download through the SA strongSwan made is byte-identical" download "$TMP/got2.bin"
 capture_stop
+
+# ---- esprit's counters (esprit stats): both negotiations are over --------------------------
+stat() { ctl "$ESOCK" stats | awk -v k="$1" '$1 == k { print $2 }'; }
+f_sent=$(stat ike_frag_sent) f_rx=$(stat ike_frag_received)
+f_drop=$(stat ike_frag_dropped) f_re=$(stat ike_frag_reassembled)
+echo "esprit: fragments sent $f_sent, received $f_rx, dropped $f_drop; reassembled $f_re"
+check "esprit stats: fragments sent and received (>= 4 each)" \
+	[ "${f_sent:-0}" -ge 4 -a "${f_rx:-0}" -ge 4 ]
+check "esprit stats: two messages reassembled (one IKE_AUTH each way), none dropped" \
+	[ "${f_re:-0}" -eq 2 -a "${f_drop:-1}" -eq 0 ]
 
 # ---- the wire ---------------------------------------------------------------------------------
 # tshark decodes IKE on 500 and, after the non-ESP marker, on 4500
