@@ -45,16 +45,21 @@ struct peer {
 	struct ike_child ch[4];
 	uint8_t out_key[4][64], in_key[4][64];
 	size_t nup, nsent, nskf, max_len;
+	bool off_4500;	  /* something after IKE_SA_INIT went elsewhere than port 4500 */
 	bool init_notify; /* its IKE_SA_INIT carried IKEV2_FRAGMENTATION_SUPPORTED */
 };
 
 static struct peer P[2];
+/* what start() configures: the fragment size (0: the default) and, for A, forced UDP
+ * encapsulation (IKE moves to port 4500 after IKE_SA_INIT, RFC 7296 2.23) */
+static uint16_t cfg_frag = FRAG;
+static bool cfg_encap;
 static struct pkt *q[NQ];
 static size_t qn;
 
 /* ---- wire ---- */
 
-static void note_sent(struct peer *p, const uint8_t *msg, size_t len)
+static void note_sent(struct peer *p, const struct ike_endpoint *to, const uint8_t *msg, size_t len)
 {
 	static struct ikev2_msg m;
 
@@ -63,6 +68,8 @@ static void note_sent(struct peer *p, const uint8_t *msg, size_t len)
 	/* IKE_SA_INIT is not encrypted, so never fragmented (RFC 7383 2.5); the rest is measured */
 	if (m.hdr.exchange != IKEV2_EXCH_IKE_SA_INIT && len > p->max_len)
 		p->max_len = len;
+	if (m.hdr.exchange != IKEV2_EXCH_IKE_SA_INIT && to->port != 4500)
+		p->off_4500 = true;
 	if (m.has_skf) {
 		p->nskf++;
 		assert_true(m.sk.frag_num >= 1 && m.sk.frag_num <= m.sk.frag_total);
@@ -86,7 +93,7 @@ static void io_send(void *arg, const struct ike_endpoint *local, const struct ik
 	struct pkt *d;
 
 	assert_true(len <= sizeof(d->b));
-	note_sent(p, msg, len);
+	note_sent(p, remote, msg, len);
 	assert_true(qn < NQ);
 	d = malloc(sizeof(*d));
 	assert_non_null(d);
@@ -221,7 +228,8 @@ static void start(int i, const char *conf, const char *addr, const char *key, bo
 	cfg.signer = p->sg;
 	cfg.signer_keys = p->keys;
 	cfg.nsigner_keys = 1;
-	cfg.frag_size = FRAG;
+	cfg.frag_size = cfg_frag;
+	cfg.force_encap = cfg_encap && i == 0;
 	cfg.no_frag = no_frag;
 	p->ike = ike_new(&cfg, &io, 0);
 	assert_non_null(p->ike);
@@ -266,9 +274,19 @@ static int setup_b_nofrag(void **state)
 	return 0;
 }
 
+/* Default fragment size (576 over IPv4) on port 4500: the non-ESP marker counts too. */
+static int setup_default_4500(void **state)
+{
+	cfg_frag = 0;
+	cfg_encap = true;
+	return setup(state);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
+	cfg_frag = FRAG;
+	cfg_encap = false;
 	while (qn)
 		drop(0);
 	stop(0);
@@ -524,6 +542,24 @@ static void test_stale_set(void **state)
 	child_agrees();
 }
 
+/* RFC 7383 2.5.1 default for IPv4, 576 octets of IP datagram: on port 4500 an IKE message
+ * may have 576 - 20 (IP) - 8 (UDP) - 4 (non-ESP marker) = 544 octets. */
+static void test_default_size_4500(void **state)
+{
+	(void)state;
+	to_auth();
+	assert_true(qn > 1);
+	pump(0);
+	child_agrees();
+	assert_false(P[0].off_4500);
+	assert_false(P[1].off_4500);
+	assert_true(P[0].max_len <= 544);
+	assert_true(P[1].max_len <= 544);
+	/* and fragments use that room (AES-GCM: no block rounding) rather than a smaller size */
+	assert_true(P[0].max_len > 544 - 16);
+	assert_true(P[0].nskf >= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +571,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_without_notify, setup_b_nofrag, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_size_4500, setup_default_4500,
+						teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
