@@ -44,7 +44,9 @@ openssl req -x509 -new -key "$TMP/ca.key" -subj "/CN=frag CA" -days 2 \
 	-out "$TMP/ca.pem" 2>/dev/null
 rsa_cert esprit "/O=esprit interop/CN=esprit" "IP:$A_E"
 rsa_cert swan "/O=esprit interop/CN=strongswan" "IP:$A_S"
-[ -s "$TMP/esprit.pem" ] && [ -s "$TMP/swan.pem" ] || bad "openssl made the certificates"
+rsa3072() { openssl x509 -in "$1" -noout -text 2>/dev/null | grep -q 'Public-Key: (3072 bit)'; }
+check "openssl made the RSA-3072 certificates" bash -c \
+	"$(declare -f rsa3072); rsa3072 '$TMP/esprit.pem' && rsa3072 '$TMP/swan.pem'"
 
 cat >"$TMP/esprit.conf" <<CONF
 filter-list to-swan {
