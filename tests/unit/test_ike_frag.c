@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "ike/ike.h"
+#include "ike/ike_int.h" /* test_total_*: fragments built with A's own keys */
 #include "ike/signer.h"
 #include "lib/log.h"
 #include "lib/rw.h"
@@ -560,6 +561,78 @@ static void test_default_size_4500(void **state)
 	assert_true(P[0].nskf >= 2);
 }
 
+/* White box: an INFORMATIONAL request from A with a 1000-octet Vendor ID, built and protected
+ * by A's engine (its next Message ID, A's keys) at fragment size `size` and queued to B as
+ * fragments, without being sent as a request (A keeps no state for it). Their number. */
+static size_t info_fragments(uint16_t size)
+{
+	static const uint8_t vid[1000];
+	struct ikev2_vendor v = { vid, sizeof(vid) };
+	struct ike *ike = P[0].ike;
+	struct ike_xsa *x = ike->sas;
+	struct ike_sk_msg sm;
+	struct ikev2_wr b;
+	size_t len, n = qn;
+
+	assert_int_equal(x->sa->state, IKE_ST_ESTABLISHED);
+	ike->frag_size = size;
+	ike_sk_start(x, IKEV2_EXCH_INFORMATIONAL, false, 0, &b, &sm);
+	ikev2_put_vendor(&sm.inner, &v);
+	assert_int_equal(ike_frag_seal(x, &sm, &len), 0);
+	ike_frag_send_all(ike, &x->local, &x->remote, ike->tx, len);
+	return qn - n;
+}
+
+/* RFC 7383 2.6: a larger Total Fragments for the same message (the sender went to a smaller
+ * size) discards the fragments held, and the new set completes. */
+static void test_total_grows(void **state)
+{
+	size_t n_small, n_big;
+	uint64_t got;
+
+	(void)state;
+	to_auth();
+	pump(0);
+	child_agrees();
+	got = st(1)->frag_received; /* IKE_AUTH's */
+	n_small = info_fragments(300);
+	deliver(take(0), 0);
+	while (qn)
+		drop(0);
+	n_big = info_fragments(256);
+	assert_true(n_big > n_small);
+	step(0);
+	assert_int_equal(st(1)->frag_dropped, 1); /* the fragment of the old set */
+	assert_int_equal(st(1)->frag_received, got + 1 + n_big);
+	assert_int_equal(st(1)->frag_reassembled, 2);
+	assert_int_equal(qn, 1); /* B answered the INFORMATIONAL request */
+}
+
+/* ... and a smaller total than the set held is dropped; the set held still completes. */
+static void test_total_shrinks(void **state)
+{
+	struct pkt *held[NQ];
+	size_t n_big, n_small, k;
+
+	(void)state;
+	to_auth();
+	pump(0);
+	child_agrees();
+	n_big = info_fragments(256);
+	for (k = 0; k < n_big; k++)
+		held[k] = take(0);
+	deliver(held[0], 0);
+	n_small = info_fragments(300);
+	assert_true(n_small < n_big);
+	step(0);
+	assert_int_equal(st(1)->frag_dropped, n_small);
+	assert_int_equal(qn, 0);
+	for (k = 1; k < n_big; k++)
+		deliver(held[k], 0);
+	assert_int_equal(st(1)->frag_reassembled, 2);
+	assert_int_equal(qn, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +644,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_without_notify, setup_b_nofrag, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_total_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_total_shrinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_size_4500, setup_default_4500,
 						teardown),
 	};
