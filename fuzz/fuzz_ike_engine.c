@@ -13,7 +13,8 @@
  *     SPI;
  *   mode 3: the same towards A (as a response or a request from B).
  * What B or A answer is dropped. Properties, besides ASan/UBSan: nothing the fuzzer sends may
- * remove or add a Child SA (it cannot authenticate), and the established IKE SA stays.
+ * remove or add a Child SA (it cannot authenticate), the established IKE SA stays, and no SKF
+ * fragment (RFC 7383) is accepted: every one must fail its integrity check before it is kept.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -178,12 +179,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[65536];
 	static bool ready;
+	static uint64_t frags[2]; /* RFC 7383 fragments accepted during the setup */
 	struct ike_endpoint a = { .port = 500 }, b = { .port = 500 };
 	int mode;
 
 	if (!ready) {
 		setup();
 		ready = true;
+		frags[0] = ike_get_stats(nodes[0].ike)->frag_received;
+		frags[1] = ike_get_stats(nodes[1].ike)->frag_received;
 	}
 	if (size < 1 || size - 1 > sizeof(buf))
 		return 0;
@@ -203,5 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(nodes[0].down == 0 && nodes[1].down == 0);
 	CHECK(ike_get_stats(nodes[0].ike)->child_active == 1);
 	CHECK(ike_get_stats(nodes[1].ike)->child_active == 1);
+	/* no SKF fragment is kept before its ICV verified (RFC 7383 2.6) */
+	CHECK(ike_get_stats(nodes[0].ike)->frag_received == frags[0]);
+	CHECK(ike_get_stats(nodes[1].ike)->frag_received == frags[1]);
 	return 0;
 }

@@ -463,7 +463,8 @@ static void ctl_stats_ike(struct out *o, const struct ike_stats *s)
 		s->acquires,	    s->acquire_failures, s->negotiation_failures,
 		s->auth_failures,   s->invalid_packets,	 s->cookies_sent,
 		s->retransmissions, s->rekeys_ike,	 s->backoffs,
-		s->backoff_refused, s->keepalives,
+		s->backoff_refused, s->keepalives,	 s->frag_sent,
+		s->frag_received,   s->frag_dropped,	 s->frag_reassembled,
 	};
 
 	_Static_assert(ARRAY_SIZE(mm) == MM_MAX, "one value per CTLMSG_MM_STATS row");

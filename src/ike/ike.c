@@ -208,6 +208,7 @@ static void xsa_free(struct ike_xsa *x)
 	ike_pchild_clear(&x->pc);
 	ike_sk_clear(&x->sk_out);
 	ike_sk_clear(&x->sk_in);
+	ike_frag_clear(&x->frag);
 	free(x->init_req);
 	free(x->init_resp);
 	wipe(x, sizeof(*x));
@@ -307,7 +308,7 @@ void ike_xsa_kick(struct ike_xsa *x)
 void ike_send_to(struct ike *ike, const struct ike_endpoint *local,
 		 const struct ike_endpoint *remote, const uint8_t *msg, size_t len)
 {
-	ike->io.send(ike->io.arg, local, remote, msg, len);
+	ike_frag_send_all(ike, local, remote, msg, len);
 }
 
 void ike_send(struct ike_xsa *x, const uint8_t *msg, size_t len)
@@ -355,19 +356,13 @@ void ike_sk_start(struct ike_xsa *x, uint8_t exch, bool response, uint32_t id, s
 	h.flags = (uint8_t)((x->sa->role == IKE_ROLE_INITIATOR ? IKEV2_FLAG_I : 0) |
 			    (response ? IKEV2_FLAG_R : 0));
 	h.msgid = response ? id : (uint32_t)x->sa->msgid.tx_next;
-	ikev2_wr_init(b, x->ike->tx, sizeof(x->ike->tx), &h);
+	ikev2_wr_init(b, x->ike->tx, IKE_BUF_MAX, &h);
 	ike_sk_begin(&x->sk_out, b, sm);
 }
 
 int ike_sk_seal(struct ike_xsa *x, struct ike_sk_msg *sm, size_t *len)
 {
-	enum ike_sk_err e = ike_sk_end(&x->sk_out, sm, len);
-
-	if (e != IKE_SK_OK) {
-		log_warn("IKE: cannot protect message: %s", ike_sk_err_name(e));
-		return -EIO;
-	}
-	return 0;
+	return ike_frag_seal(x, sm, len);
 }
 
 /* ---- helpers for the exchanges ---- */
@@ -406,6 +401,7 @@ static int cfg_copy(struct ike *ike, const struct ike_config *cfg)
 	ike->locals = l;
 	ike->cfg = *cfg;
 	ike->cfg.local = l;
+	ike_frag_config(ike);
 	ike->lim.cookie_at = cfg->cookie_threshold ? cfg->cookie_threshold : 32;
 	ike->lim.per_peer_max = cfg->half_open_per_peer ? cfg->half_open_per_peer : 16;
 	ike->lim.max_total = ike->lim.cookie_at * 64;
@@ -542,6 +538,8 @@ static int open_sk(struct ike_xsa *x, struct ikev2_msg *m, size_t len)
 	enum ike_sk_err e;
 	enum ikev2_err pe;
 
+	if (m->has_skf) /* RFC 7383: -EINPROGRESS until every fragment is here */
+		return ike_frag_input(x, m, len);
 	if (!x->keyed || !m->has_sk)
 		return -EBADMSG;
 	e = ike_sk_open(&x->sk_in, x->ike->rx, len, &m->sk, &p);
@@ -570,14 +568,17 @@ static void spi_bytes(uint64_t v, uint8_t out[IKE_SPI_LEN])
 static void input_response(struct ike *ike, struct ike_xsa *x, struct ikev2_msg *m, size_t len)
 {
 	enum ike_req_kind kind = x->req;
+	int rc;
 
 	if (ike_msgid_tx_check(&x->sa->msgid, m->hdr.msgid) != IKE_MSGID_MATCH ||
 	    kind == IKE_REQ_NONE || m->hdr.msgid != x->req_id) {
 		ike->st.invalid_packets++;
 		return;
 	}
-	if (open_sk(x, m, len)) {
-		ike->st.invalid_packets++;
+	rc = open_sk(x, m, len);
+	if (rc) {
+		if (rc != -EINPROGRESS)
+			ike->st.invalid_packets++;
 		return;
 	}
 	ike_msgid_tx_done(&x->sa->msgid, m->hdr.msgid);
@@ -609,20 +610,23 @@ static void input_request(struct ike *ike, struct ike_xsa *x, struct ikev2_msg *
 			  const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
 	const struct ike_msg_buf *cached;
+	int rc;
 
 	switch (ike_msgid_rx_check(&x->sa->msgid, m->hdr.msgid, &cached)) {
 	case IKE_MSGID_NEW:
 		break;
 	case IKE_MSGID_RESEND:
 		/* RFC 7296 2.1: the same response again, not a new one. */
-		if (cached && cached->len)
+		if (cached && cached->len && ike_frag_resend_ok(m))
 			ike_send_to(ike, local, remote, cached->b, cached->len);
 		return;
 	default:
 		return;
 	}
-	if (open_sk(x, m, len)) {
-		ike->st.invalid_packets++;
+	rc = open_sk(x, m, len);
+	if (rc) {
+		if (rc != -EINPROGRESS)
+			ike->st.invalid_packets++;
 		return;
 	}
 	if (ike_msgid_rx_commit(&x->sa->msgid, m->hdr.msgid)) {

@@ -87,6 +87,10 @@ struct ike_config {
 	struct signer *signer;
 	const char *const *signer_keys;
 	size_t nsigner_keys;
+	/* RFC 7383 fragmentation: IP datagram size of a fragment, 0 = 576 (IPv4) / 1280 (IPv6)
+	 * or ESPRIT_IKE_FRAGMENT_SIZE; no_frag: do not offer it (ike/ike_frag.h) */
+	uint16_t frag_size;
+	bool no_frag;
 };
 
 /* Counters in the spirit of the Windows IP Security Monitor's main mode / quick mode
@@ -104,6 +108,9 @@ struct ike_stats {
 	uint64_t backoffs;	  /* failed negotiations that made a (rule, peer) wait */
 	uint64_t backoff_refused; /* acquires refused (-EAGAIN) during such a wait */
 	uint64_t keepalives;	  /* NAT keepalives sent (RFC 3948 4) */
+	/* RFC 7383: fragments built (not counting retransmissions), fragments accepted, dropped
+	 * (bad ICV, limits, stale sets) and messages reassembled */
+	uint64_t frag_sent, frag_received, frag_dropped, frag_reassembled;
 };
 
 struct ike;

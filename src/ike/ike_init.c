@@ -203,6 +203,7 @@ static int init_build(struct ike_xsa *x, size_t *len)
 	ikev2_put_nonce(&b, &n);
 	put_natd(&b, x->sa->spi_i, zero, &x->local, &x->remote, ike->cfg.force_encap, src, dst);
 	put_sig_hash(&b);
+	ike_frag_put_supported(x, &b);
 	if (ikev2_wr_finish(&b, len) != IKEV2_OK)
 		return -ENOSPC;
 	free(x->init_req);
@@ -404,6 +405,7 @@ void ike_init_response(struct ike_xsa *x, struct ikev2_msg *m)
 	x->init_resp_len = m->len;
 	nat_detect(x, m, x->sa->spi_r);
 	x->peer_hashes = peer_hashes(m);
+	ike_frag_note_response(x, m);
 	ike_msgid_tx_done(&x->sa->msgid, 0);
 	x->req = IKE_REQ_NONE;
 	log_info("IKE_SA_INIT done with rule %s: %s", x->rule ? x->rule->name : "-",
@@ -501,6 +503,7 @@ static int init_respond(struct ike_xsa *x, const struct prop *chosen, struct ike
 		 dst);
 	ike_sig_put_certreq_init(ike, &b);
 	put_sig_hash(&b);
+	ike_frag_put_supported(x, &b);
 	return ikev2_wr_finish(&b, len) == IKEV2_OK ? 0 : -ENOSPC;
 }
 
@@ -588,6 +591,7 @@ void ike_init_request(struct ike *ike, const struct ike_endpoint *local,
 	x = init_new_sa(ike, local, remote, spi_i, hash);
 	if (!x)
 		return;
+	ike_frag_note_request(x, m);
 	x->dh_group = m->ke.group;
 	memcpy(x->sa->ni, m->nonce.data, m->nonce.len);
 	x->sa->ni_len = m->nonce.len;

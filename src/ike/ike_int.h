@@ -21,6 +21,7 @@
 #include "crypto/dh.h"
 #include "ike/cookie.h"
 #include "ike/ike.h"
+#include "ike/ike_frag.h"
 #include "ike/ike_sa.h"
 #include "ike/proposal.h"
 #include "ike/sk.h"
@@ -146,6 +147,7 @@ struct ike_xsa {
 	uint64_t keepalive_at; /* next NAT keepalive (a NAT in front of us); 0 = none */
 	bool dead;	       /* freed at the end of the current input/tick */
 	uint64_t established_ms;
+	struct ike_frag frag; /* RFC 7383 */
 	struct ike_xsa *next;
 };
 
@@ -201,7 +203,12 @@ struct ike {
 	/* scratch (the engine is single-threaded) */
 	struct ikev2_msg msg;
 	uint8_t rx[IKE_MSG_CACHE_MAX];
-	uint8_t tx[IKE_BUF_MAX];
+	uint8_t tx[IKE_FRAG_TX_MAX]; /* a message or its fragments (ike_frag.h) */
+	/* RFC 7383 (ike_frag.c) */
+	uint16_t frag_size; /* 0 = by address family */
+	bool frag_off;
+	uint8_t frag_in[IKE_FRAG_PLAIN_MAX]; /* a reassembled message's inner payloads */
+	uint8_t frag_out[IKE_BUF_MAX];	     /* plaintext being split into fragments */
 };
 
 /* ike.c: engine glue */

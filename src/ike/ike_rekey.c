@@ -46,6 +46,7 @@ static void rekey_move(struct ike_xsa *old, struct ike_xsa *nx)
 	nx->answered = true;
 	nx->sa->nat_local = old->sa->nat_local;
 	nx->sa->nat_peer = old->sa->nat_peer;
+	ike_frag_inherit(nx, old);
 	ike_natt_keepalive_arm(nx);
 	old->keepalive_at = 0;
 	nx->sa->policy_id = old->sa->policy_id;

@@ -108,7 +108,11 @@ struct ctlmsg_req {
 	X(ike_rekeys, "IKE Rekeys")                               \
 	X(ike_backoffs, "Negotiation Backoffs")                   \
 	X(ike_backoff_refused, "Acquires Refused In Backoff")     \
-	X(ike_keepalives, "NAT Keepalives Sent")
+	X(ike_keepalives, "NAT Keepalives Sent")                  \
+	X(ike_frag_sent, "IKE Fragments Sent")                    \
+	X(ike_frag_received, "IKE Fragments Received")            \
+	X(ike_frag_dropped, "IKE Fragments Dropped")              \
+	X(ike_frag_reassembled, "IKE Messages Reassembled")
 
 /* Data path counters that keep their historic short keys. */
 #define CTLMSG_DP_STATS(X)                      \

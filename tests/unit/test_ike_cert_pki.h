@@ -63,7 +63,8 @@ static const char pki_script[] =
 	"sign ee_rsa1024 rsa1024 int 30 \"$SAN\"\n"
 	"ca other_ca\n"
 	"sign ee_other P-256 other_ca 30 \"$SAN\"\n"
-	"cat ee_p256.pem int.pem >ee_p256_chain.pem\n";
+	"cat ee_p256.pem int.pem >ee_p256_chain.pem\n"
+	"cat ee_rsa.pem int.pem >ee_rsa_chain.pem\n";
 
 static char pki_dir[64];
 
