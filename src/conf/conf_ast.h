@@ -49,6 +49,7 @@ enum ast_kind {
 	AST_INCLUDE,	       /* a: path */
 	AST_NO_DEFAULT_EXEMPT, /* a: level */
 	AST_KDC,	       /* a: address */
+	AST_IKE_METHOD,	       /* a: suite word, e.g. aes256gcm16-prfsha384-ecp384 */
 	AST_FILTER_LIST,       /* name; body: AST_FILTER */
 	AST_ACTION,	       /* name; body: action items */
 	AST_POLICY,	       /* name; body: policy items */

@@ -445,6 +445,28 @@ static void flist_load(struct loader *ld, const struct ast_item *it)
 
 /* ---- The statement passes ------------------------------------------------------------------ */
 
+/* `ike-method`: the column of a diagnostic points at the offending transform name. */
+static void ike_method_load(struct loader *ld, const struct ast_item *it)
+{
+	struct conf_loc loc = it->a->loc;
+	struct spd_ike_method m;
+	char why[CONF_WHY_MAX];
+	size_t off;
+	int rc;
+
+	if (conf_ike_method_parse(it->a->text, &m, &off, why, sizeof(why))) {
+		loc.col += (unsigned)off;
+		ld_err(ld, &loc, it->a->text + off, "%s", why);
+		return;
+	}
+	rc = spd_add_ike_method(ld->s, &m);
+	if (rc == -EEXIST)
+		ld_err(ld, &it->a->loc, it->a->text, "ike-method listed twice");
+	else if (rc == -ENOSPC)
+		ld_err(ld, &it->a->loc, it->a->text, "more than %d ike-method statements",
+		       SPD_IKE_METHODS_MAX);
+}
+
 static void globals_load(struct loader *ld, const struct ast_item *it)
 {
 	char why[CONF_WHY_MAX];
@@ -473,6 +495,9 @@ static void globals_load(struct loader *ld, const struct ast_item *it)
 		}
 		if (spd_add_kdc(ld->s, &kdc))
 			ld->nomem = true;
+		break;
+	case AST_IKE_METHOD:
+		ike_method_load(ld, it);
 		break;
 	case AST_USE:
 		if (ld->use_seen) {

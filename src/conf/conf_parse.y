@@ -55,7 +55,7 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %token <tok> NO_DEFAULT_EXEMPT "'no-default-exempt'" OFF "'off'" ON "'on'"
 %token <tok> PENDING "'pending'" PERMIT "'permit'" PFS "'pfs'" POLICY "'policy'" PORT "'port'"
 %token <tok> PSK "'psk'" RULE "'rule'" SOFT "'soft'" SPORT "'sport'" TIMEOUT "'timeout'"
-%token <tok> IKE_LIFETIME "'ike-lifetime'"
+%token <tok> IKE_LIFETIME "'ike-lifetime'" IKE_METHOD "'ike-method'"
 %token <tok> TRANSPORT "'transport'" TUNNEL "'tunnel'" USE "'use'" YES "'yes'"
 %token <tok> SA "'sa'" SELECTOR "'selector'" SPI "'spi'" WINDOW "'window'" ENCAP "'encap'"
 
@@ -83,6 +83,7 @@ top	: INCLUDE STRING	{ NEW($$, item_new(p, AST_INCLUDE, $1)); $$->a = $2; }
 		$$->a = $2;
 	}
 	| KDC addr		{ NEW($$, item_new(p, AST_KDC, $1)); $$->a = $2; }
+	| IKE_METHOD WORD	{ NEW($$, item_new(p, AST_IKE_METHOD, $1)); $$->a = $2; }
 	| FILTER_LIST name '{' flist_body '}' {
 		NEW($$, item_new(p, AST_FILTER_LIST, $1));
 		$$->name = $2;
@@ -138,7 +139,7 @@ keyword	: ACTION | AUTH | BLOCK | CA | CERT | DEFAULT_RESPONSE | DROP | FILTER_L
 	| HOLD | INACTIVE | INCLUDE | INPASS | KDC | KERBEROS | KEY | LIFETIME | LOCAL | METHOD
 	| MIRRORED | MODE | NEGOTIATE | NO | NO_DEFAULT_EXEMPT | OFF | ON | PENDING | PERMIT
 	| PFS | POLICY | PORT | PSK | RULE | SOFT | SPORT | TIMEOUT | TRANSPORT | TUNNEL | USE
-	| IKE_LIFETIME
+	| IKE_LIFETIME | IKE_METHOD
 	| YES
 	;
 

@@ -38,4 +38,10 @@ int conf_lifetime_parse(const char *s, enum conf_life *kind, uint64_t *val, cons
 /* "3s", "500ms" -> milliseconds, 1 ms .. 1 hour. */
 int conf_duration_parse(const char *s, uint32_t *ms, const char **why);
 
+/* `ike-method` suite: dash-separated strongSwan-style names, one per transform type
+ * ("aes256gcm16-prfsha384-ecp384", "aes128-sha256-x25519"). On error *off is the byte
+ * offset of the offending name in s (0 for the word as a whole). */
+int conf_ike_method_parse(const char *s, struct spd_ike_method *m, size_t *off, char *why,
+			  size_t whylen);
+
 #endif

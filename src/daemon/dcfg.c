@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "ike/proposal.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -157,6 +158,15 @@ int dcfg_load(struct dcfg *c, const char *path)
 		spd_free(s);
 		dcfg_free(c);
 		return rc;
+	}
+	/* `ike-method`: the IKE SA suite is one per process (ike/proposal.h); none restores the
+	 * built-in suite, so removing the statements and reloading takes effect too. */
+	if (s && prop_ike_set_methods(s->ike_methods, s->nike_methods) == 0 && s->nike_methods) {
+		char buf[PROP_WHY_MAX];
+		struct prop_list l;
+
+		if (prop_ike_default(NULL, 0, &l) == 0)
+			log_info("ike-method: %s", prop_list_fmt(&l, buf, sizeof(buf)));
 	}
 	/* A file without `use policy` leaves everything in clear: nothing for steering or IKE. */
 	if (s && s->active) {

@@ -43,18 +43,44 @@ static const struct prop_xf ike_common[] = {
 	{ .type = IKEV2_XF_DH, .id = IKEV2_DH_MODP3072 },
 };
 
+/* The configured suites (`ike-method`, prop_ike_set_methods()); none = the table above. One
+ * per process: the engine asks for the IKE SA suite before it knows the rule (a responder's
+ * IKE_SA_INIT), so the daemon sets it once per configuration load. */
+static struct spd_ike_method ike_conf[SPD_IKE_METHODS_MAX];
+static size_t nike_conf;
+
+int prop_ike_set_methods(const struct spd_ike_method *m, size_t n)
+{
+	if (n > SPD_IKE_METHODS_MAX || n > PROP_MAX || (n && !m))
+		return -EINVAL;
+	if (n)
+		memcpy(ike_conf, m, n * sizeof(*m));
+	nike_conf = n;
+	return 0;
+}
+
+static bool group_listed(const uint16_t *g, size_t n, uint16_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (g[i] == id)
+			return true;
+	return false;
+}
+
 const uint16_t *prop_default_groups(size_t *n)
 {
-	static uint16_t groups[ARRAY_SIZE(ike_common)];
-	static size_t ngroups;
-	size_t i;
+	static uint16_t groups[ARRAY_SIZE(ike_common) + SPD_IKE_METHODS_MAX];
+	size_t i, ng = 0;
 
-	/* Derived from the table, so the PFS default cannot drift from it. */
-	if (!ngroups)
-		for (i = 0; i < ARRAY_SIZE(ike_common); i++)
-			if (ike_common[i].type == IKEV2_XF_DH)
-				groups[ngroups++] = ike_common[i].id;
-	*n = ngroups;
+	/* Derived from the table or the configured suites (first listed first, no repeats), so
+	 * the KE guess and the PFS default cannot drift from the offer. */
+	for (i = 0; i < nike_conf; i++)
+		if (!group_listed(groups, ng, ike_conf[i].dh))
+			groups[ng++] = ike_conf[i].dh;
+	for (i = 0; !nike_conf && i < ARRAY_SIZE(ike_common); i++)
+		if (ike_common[i].type == IKEV2_XF_DH)
+			groups[ng++] = ike_common[i].id;
+	*n = ng;
 	return groups;
 }
 
@@ -194,6 +220,40 @@ int prop_from_action(const struct spd_action *a, const struct prop_child_opts *o
 	return out->n ? 0 : -ENOTSUP;
 }
 
+static void ike_prop_head(struct prop *p, size_t idx, const uint8_t *spi, size_t spi_len)
+{
+	p->num = (uint8_t)(idx + 1);
+	p->proto = IKEV2_PROTO_IKE;
+	p->origin = (uint8_t)idx;
+	p->spi_size = (uint8_t)spi_len;
+	if (spi_len)
+		memcpy(p->spi, spi, spi_len);
+}
+
+/* One proposal per configured suite, in the configured order (RFC 7296 3.3: the first is the
+ * most preferred), one transform of each type. */
+static int ike_from_conf(const uint8_t *spi, size_t spi_len, struct prop_list *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < nike_conf; i++) {
+		const struct spd_ike_method *m = &ike_conf[i];
+		struct prop *p = &out->p[i];
+
+		ike_prop_head(p, i, spi, spi_len);
+		rc = prop_add_xf(p, IKEV2_XF_ENCR, m->encr,
+				 prop_encr_has_keylen(m->encr) ? m->encr_bits : 0);
+		if (!rc && m->integ != AUTH_NONE)
+			rc = prop_add_xf(p, IKEV2_XF_INTEG, m->integ, 0);
+		if (!rc)
+			rc = prop_add_xf(p, IKEV2_XF_PRF, m->prf, 0);
+		if (!rc)
+			rc = prop_add_xf(p, IKEV2_XF_DH, m->dh, 0);
+		out->n = i + 1;
+	}
+	return rc;
+}
+
 int prop_ike_default(const uint8_t *spi, size_t spi_len, struct prop_list *out)
 {
 	size_t i;
@@ -202,18 +262,15 @@ int prop_ike_default(const uint8_t *spi, size_t spi_len, struct prop_list *out)
 	if (!out || (spi_len != 0 && spi_len != 8) || (spi_len && !spi))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
+	if (nike_conf)
+		return ike_from_conf(spi, spi_len, out);
 	for (i = 0; i < ARRAY_SIZE(ike_default); i++) {
 		const struct ike_default_row *r = &ike_default[i];
 		struct prop *p = &out->p[r->prop];
 
 		if (r->prop >= out->n) {
 			out->n = r->prop + 1u;
-			p->num = (uint8_t)out->n;
-			p->proto = IKEV2_PROTO_IKE;
-			p->origin = r->prop;
-			p->spi_size = (uint8_t)spi_len;
-			if (spi_len)
-				memcpy(p->spi, spi, spi_len);
+			ike_prop_head(p, r->prop, spi, spi_len);
 		}
 		rc = prop_add_xf(p, r->type, r->id, r->bits);
 		if (rc)

@@ -115,6 +115,12 @@ int prop_from_action(const struct spd_action *a, const struct prop_child_opts *o
 int prop_ike_default(const uint8_t *spi, size_t spi_len, struct prop_list *out);
 /* The D-H groups of the default suite, in preference order; *n set. */
 const uint16_t *prop_default_groups(size_t *n);
+/* Replace the built-in IKE SA suite by the `ike-method` suites m[0..n) (struct spd's
+ * ike_methods, in preference order) for what prop_ike_default() offers and accepts and what
+ * prop_default_groups() lists (m[0].dh becomes the KE guess); n = 0 restores the built-in
+ * suite. One setting per process (the daemon calls it on every configuration load).
+ * 0, -EINVAL (n too large). */
+int prop_ike_set_methods(const struct spd_ike_method *m, size_t n);
 
 /* Responder (RFC 7296 2.7, 3.3.6): the first proposal of peer (in the peer's order) that one
  * of ours (tried in our order) accepts. A peer proposal is unacceptable when it carries a

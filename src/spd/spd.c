@@ -91,6 +91,17 @@ int spd_set_no_default_exempt(struct spd *s, int level)
 	return 0;
 }
 
+int spd_add_ike_method(struct spd *s, const struct spd_ike_method *m)
+{
+	for (size_t i = 0; i < s->nike_methods; i++)
+		if (!memcmp(&s->ike_methods[i], m, sizeof(*m)))
+			return -EEXIST;
+	if (s->nike_methods >= SPD_IKE_METHODS_MAX)
+		return -ENOSPC;
+	s->ike_methods[s->nike_methods++] = *m;
+	return 0;
+}
+
 /* ---- filter lists ---- */
 
 int spd_filter_list_new(struct spd *s, const char *name, struct spd_filter_list **out)

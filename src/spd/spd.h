@@ -179,6 +179,15 @@ int spd_method_check(const struct spd_method *m, const char **why);
  * "ah+esp hmac-sha1-96 + aes-cbc-128 hmac-sha1-96", then " 100000kb/3600s". len >= 128. */
 const char *spd_method_fmt(const struct spd_method *m, char *buf, size_t len);
 
+/* One IKE SA suite of `ike-method` (esprit.conf(5)): exactly one transform of each type,
+ * IANA ids (wire/ikev2.h, crypto/cipher.h); integ is AUTH_NONE with a combined-mode cipher
+ * (RFC 5282 8). The list is ordered by preference; its first group is the KE guess. */
+struct spd_ike_method {
+	uint16_t encr, encr_bits; /* bits: AES 128/256, 0 for ChaCha20-Poly1305 */
+	uint16_t integ, prf, dh;
+};
+#define SPD_IKE_METHODS_MAX 8
+
 enum spd_action_kind {
 	SPD_ACT_PERMIT,	   /* pass in clear */
 	SPD_ACT_BLOCK,	   /* drop */
@@ -284,6 +293,9 @@ struct spd {
 	struct ipaddr *kdcs;
 	size_t nkdcs, capkdcs;
 	int no_default_exempt; /* 0..3, SPD_LEVEL_DEFAULT */
+	/* `ike-method` statements in order; none: the built-in IKE suite (ike/proposal.h) */
+	struct spd_ike_method ike_methods[SPD_IKE_METHODS_MAX];
+	size_t nike_methods;
 	/* compiled state (spd_compile) */
 	struct spd_sfilter *sfilters; /* sorted by order */
 	size_t nsfilters;
@@ -302,6 +314,9 @@ void spd_free(struct spd *s);
 int spd_add_local(struct spd *s, const struct ipaddr *a, unsigned plen);
 int spd_add_kdc(struct spd *s, const struct ipaddr *a);
 int spd_set_no_default_exempt(struct spd *s, int level); /* 0..3 */
+/* Append an IKE SA suite (copied). -ENOSPC past SPD_IKE_METHODS_MAX, -EEXIST when the same
+ * suite is already listed. */
+int spd_add_ike_method(struct spd *s, const struct spd_ike_method *m);
 
 int spd_filter_list_new(struct spd *s, const char *name, struct spd_filter_list **out);
 /* Copies f. -EINVAL: ports with a protocol other than TCP/UDP, lo > hi, src/dst families

@@ -24,6 +24,7 @@
 
 #include "conf/conf.h"
 #include "ike/ike.h"
+#include "ike/proposal.h"
 #include "lib/log.h"
 #include "lib/pbuf.h"
 #include "lib/rw.h"
@@ -368,6 +369,7 @@ static int teardown(void **state)
 	(void)state;
 	for (int i = 0; i < 3; i++)
 		node_stop(i);
+	prop_ike_set_methods(NULL, 0); /* `ike-method` is one per process */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -1853,6 +1855,135 @@ static void test_cert_untrusted(void **state)
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
 }
 
+/* ---- ike-method (esprit.conf(5)) ---- */
+
+/* conf with `ike-method` lines (words separated by blanks) in front */
+static const char *with_ike_method(const char *conf, const char *words)
+{
+	static char buf[2048];
+	size_t off = 0;
+
+	for (const char *w = words; *w;) {
+		size_t n = strcspn(w, " ");
+
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "ike-method %.*s\n", (int)n,
+					w);
+		w += n + (w[n] == ' ');
+	}
+	snprintf(buf + off, sizeof(buf) - off, "%s", conf);
+	return buf;
+}
+
+/* The engine's IKE SA suite is the one of node i's configuration. */
+static void use_suite(int i)
+{
+	assert_int_equal(
+		prop_ike_set_methods(nodes[i].spd->ike_methods, nodes[i].spd->nike_methods), 0);
+}
+
+/* RFC 7296 1.2, 3.3: with `ike-method aes256gcm16-prfsha384-x25519` the IKE_SA_INIT request
+ * offers exactly that suite (one proposal, three transforms) and guesses group 31 (RFC 8031 2)
+ * with a 32-octet KE payload (RFC 8031 3.1); both ends agree and the Child SA comes up. */
+static void test_ike_method_x25519(void **state)
+{
+	static struct ikev2_msg m;
+	const char *w = "aes256gcm16-prfsha384-x25519";
+	struct dgram *req;
+
+	(void)state;
+	node_start(0, with_ike_method(conf_a, w), "10.1.0.1", NULL);
+	node_start(1, with_ike_method(conf_b, w), "10.1.0.2", NULL);
+	use_suite(0);
+	establish();
+	req = nodes[0].sent[0];
+	assert_int_equal(ikev2_msg_parse(req->b, req->len, &m), IKEV2_OK);
+	assert_int_equal(m.ke.group, 31);
+	assert_int_equal(m.ke.len, 32);
+	assert_int_equal(m.sa.nprop, 1);
+	assert_int_equal(m.sa.prop[0].nxf, 3);
+	assert_int_equal(m.sa.prop[0].xf[0].type, IKEV2_XF_ENCR);
+	assert_int_equal(m.sa.prop[0].xf[0].id, 20); /* ENCR_AES_GCM_16 */
+	assert_int_equal(m.sa.prop[0].xf[0].key_bits, 256);
+	assert_int_equal(m.sa.prop[0].xf[1].type, IKEV2_XF_PRF);
+	assert_int_equal(m.sa.prop[0].xf[1].id, 6); /* PRF_HMAC_SHA2_384 */
+	assert_int_equal(m.sa.prop[0].xf[2].type, IKEV2_XF_DH);
+	assert_int_equal(m.sa.prop[0].xf[2].id, 31);
+	/* the first round went through: no INVALID_KE_PAYLOAD retry */
+	assert_int_equal(ikev2_msg_parse(nodes[0].sent[1]->b, nodes[0].sent[1]->len, &m), IKEV2_OK);
+	assert_int_equal(m.hdr.exchange, IKEV2_EXCH_IKE_AUTH);
+}
+
+/* Two ends with no suite in common: the responder answers NO_PROPOSAL_CHOSEN (RFC 7296 2.7)
+ * and its log line lists what the peer offered and what is configured. The engines share
+ * the process-wide suite, so each one's is set before it reads. */
+static void test_ike_method_none_in_common(void **state)
+{
+	static struct ikev2_msg m;
+	const char *log;
+
+	(void)state;
+	node_start(0, with_ike_method(conf_a, "aes256gcm16-prfsha384-ecp384"), "10.1.0.1", NULL);
+	node_start(1,
+		   with_ike_method(conf_b, "chacha20poly1305-prfsha512-ecp521 "
+					   "aes128-sha256-modp2048"),
+		   "10.1.0.2", NULL);
+	cap_begin();
+	use_suite(0);
+	acquire(0, 80, 0);
+	use_suite(1);
+	assert_true(pump_one(0)); /* B reads the IKE_SA_INIT request */
+	use_suite(0);
+	pump(0);
+	log = cap_end();
+	assert_int_equal(nodes[1].nsent, 1);
+	assert_int_equal(ikev2_msg_parse(nodes[1].sent[0]->b, nodes[1].sent[0]->len, &m), IKEV2_OK);
+	assert_int_equal(m.nnotify, 1);
+	assert_int_equal(m.notify[0].type, IKEV2_N_NO_PROPOSAL_CHOSEN);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->negotiation_failures, 1);
+	assert_non_null(strstr(log, "NO_PROPOSAL_CHOSEN"));
+	assert_non_null(
+		strstr(log, "peer offered [IKE: AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384]"));
+	assert_non_null(strstr(log, "we accept [IKE: CHACHA20_POLY1305/PRF_HMAC_SHA2_512/ECP_521, "
+				    "IKE: AES_CBC-128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/"
+				    "MODP_2048]"));
+}
+
+/* A responder restricted to one suite asks an initiator with the built-in offer for its group
+ * (INVALID_KE_PAYLOAD, RFC 7296 1.2) and the initiator retries with it: the restriction holds
+ * for what is accepted, and the SA is made with the configured suite. */
+static void test_ike_method_responder_restricts(void **state)
+{
+	static struct ikev2_msg m;
+
+	(void)state;
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, with_ike_method(conf_b, "aes128-sha384-ecp384"), "10.1.0.2", NULL);
+	use_suite(0);
+	acquire(0, 80, 0);
+	use_suite(1);
+	assert_true(pump_one(0));
+	assert_int_equal(ikev2_msg_parse(nodes[1].sent[0]->b, nodes[1].sent[0]->len, &m), IKEV2_OK);
+	assert_int_equal(m.notify[0].type, IKEV2_N_INVALID_KE_PAYLOAD);
+	assert_int_equal(m.notify[0].len, 2);
+	assert_int_equal(m.notify[0].data[1], 20); /* ECP_384 */
+	/* from here the built-in suite of A and B's restricted one alternate per datagram */
+	for (int i = 0; i < 8 && qn; i++) {
+		use_suite(queue[0].to);
+		assert_true(pump_one(0));
+	}
+	assert_int_equal(qn, 0);
+	assert_int_equal(nodes[0].acq_ok, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	assert_int_equal(ikev2_msg_parse(nodes[1].sent[1]->b, nodes[1].sent[1]->len, &m), IKEV2_OK);
+	assert_int_equal(m.sa.nprop, 1);
+	assert_int_equal(m.sa.prop[0].nxf, 4);
+	assert_int_equal(m.sa.prop[0].xf[0].id, 12); /* ENCR_AES_CBC */
+	assert_int_equal(m.sa.prop[0].xf[0].key_bits, 128);
+	assert_int_equal(m.ke.group, 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1888,6 +2019,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_untrusted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_method_x25519, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_method_none_in_common, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_method_responder_restricts, setup,
+						teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
