@@ -111,6 +111,10 @@ int dpath_start_ike(struct dpath *d, const struct dcfg *cfg);
  * a route to a new peer. 0, -EEXIST (id installed, or inbound SPI taken), -ENOSPC,
  * -ENOTSUP (no socket for that family/encapsulation), or sa_new()'s error. */
 int dpath_child_add(struct dpath *d, const struct ike_child *c);
+/* The peer of pair id now sends from peer, UDP port port (its NAT mapping changed, RFC 7296
+ * 2.23): outbound ESP in UDP goes there from now on; sequence numbers, the replay window and
+ * counters stay. 0, -ENOENT (no such pair) or -ENOTSUP (not UDP-encapsulated, other family). */
+int dpath_child_move(struct dpath *d, uint32_t id, const struct ipaddr *peer, uint16_t port);
 /* Remove pair id (both SAs freed, keys wiped). Unknown ids are ignored. */
 void dpath_child_del(struct dpath *d, uint32_t id);
 /* Run one outbound packet (a whole IP packet, e.g. one held during an acquire) through SA

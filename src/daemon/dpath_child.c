@@ -70,14 +70,15 @@ static int dp_child_sa(struct dp_child *c, unsigned o, const struct sa_params *p
 }
 
 /* Can this process send and receive what the SA needs? Sockets are opened at start. */
-static int dp_child_check(const struct dpath *d, const struct sa_params *p)
+static int dp_child_check(const struct dpath *d, const struct sa_params *p, bool out)
 {
 	struct sa tmp = { .proto = p->proto, .udp_encap = p->udp_encap, .dst = p->dst };
 
 	if (!d->raw[dp_sock_idx(&tmp)])
 		return -ENOTSUP;
-	/* One socket on 4500 sends every ESP-in-UDP packet, to the peer's port 4500. */
-	if (p->udp_encap && (p->encap_sport != DP_NATT_PORT || p->encap_dport != DP_NATT_PORT))
+	/* One socket on 4500 sends every ESP-in-UDP packet, from our port 4500; the peer's port
+	 * may be another one (a NAT in front of it, RFC 7296 2.23). */
+	if (p->udp_encap && (out ? p->encap_sport : p->encap_dport) != DP_NATT_PORT)
 		return -ENOTSUP;
 	return 0;
 }
@@ -102,12 +103,12 @@ int dpath_child_add(struct dpath *d, const struct ike_child *ic)
 			c = &d->child[i];
 	if (!c)
 		return -ENOSPC;
-	rc = dp_child_check(d, &ic->in);
+	rc = dp_child_check(d, &ic->in, false);
 	if (rc == 0)
-		rc = dp_child_check(d, &ic->out);
+		rc = dp_child_check(d, &ic->out, true);
 	if (rc < 0) {
-		log_err("child %" PRIu32 ": no socket for its family or encapsulation (UDP ports "
-			"other than 4500 are not supported yet)",
+		log_err("child %" PRIu32 ": no socket for its family or encapsulation (our UDP "
+			"port must be 4500)",
 			ic->id);
 		return rc;
 	}
@@ -138,6 +139,32 @@ int dpath_child_add(struct dpath *d, const struct ike_child *ic)
 		 " peer %s, %zu selectors%s",
 		 c->id, c->rule, ic->in.spi, ic->out.spi, ipaddr_fmt(&ic->out.dst, a), c->nsel,
 		 ic->replaces ? " (rekey)" : "");
+	return 0;
+}
+
+/* RFC 7296 2.23: the peer's NAT mapping changed. Only where the pair's packets go moves; the
+ * SAs keep keys, sequence numbers, replay window and counters. */
+int dpath_child_move(struct dpath *d, uint32_t id, const struct ipaddr *peer, uint16_t port)
+{
+	struct dp_child *c = dp_child_find(d, id);
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+	bool new_addr;
+
+	if (!c)
+		return -ENOENT;
+	if (!c->out->udp_encap || !port || peer->af != c->out->dst.af)
+		return -ENOTSUP;
+	new_addr = !ipaddr_eq(peer, &c->out->dst);
+	log_info("child %" PRIu32 " (%s): peer moved from %s port %u to %s port %u (NAT mapping "
+		 "changed), SPIs 0x%08" PRIx32 "/0x%08" PRIx32 " kept",
+		 id, c->rule, ipaddr_fmt(&c->out->dst, a), c->out->encap_dport, ipaddr_fmt(peer, b),
+		 port, c->in->spi, c->out->spi);
+	c->out->dst = *peer;
+	c->out->encap_dport = port;
+	c->in->src = *peer;
+	c->in->encap_sport = port;
+	if (new_addr && d->steering && dp_route_peers(peer, 1) < 0)
+		log_warn("child %" PRIu32 ": no bypass route to %s", id, b);
 	return 0;
 }
 

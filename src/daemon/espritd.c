@@ -281,6 +281,26 @@ static int helper_start(struct helper *h, const struct keyset *ks)
 	return 0;
 }
 
+/* Timer knobs from the environment (tests, and NATs that forget mappings quickly):
+ * ESPRIT_NATT_KEEPALIVE_MS (RFC 3948 4, default 20 s) and ESPRIT_DPD_DELAY_MS (RFC 7296 2.4
+ * liveness check after that much one-way traffic, default 30 s; behind a NAT this is also
+ * what tells the peer our new mapping, RFC 7296 2.23). 0 = default; 100 ms to 1 h. */
+static uint64_t env_ms(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long ms;
+
+	if (!v || !*v)
+		return 0;
+	ms = strtoull(v, &end, 10);
+	if (*end || ms < 100 || ms > 3600000) {
+		log_warn("%s=%s ignored (100 to 3600000 ms)", name, v);
+		return 0;
+	}
+	return ms;
+}
+
 static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
 {
 	size_t n = 0;
@@ -292,7 +312,9 @@ static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
 				       .nlocal = n,
 				       .signer = k->sg.s,
 				       .signer_keys = (const char *const *)k->sg.keys,
-				       .nsigner_keys = k->sg.n };
+				       .nsigner_keys = k->sg.n,
+				       .natt_keepalive_ms = env_ms("ESPRIT_NATT_KEEPALIVE_MS"),
+				       .dpd_delay_ms = env_ms("ESPRIT_DPD_DELAY_MS") };
 }
 
 /* The helper of the running configuration while a reload tries a new one. */
@@ -420,6 +442,16 @@ static int ikd_child_up(void *arg, const struct ike_child *c)
 	acq_clear_del(&k->acq, &c->out.dst);
 	acq_drain(&k->acq, 0, held_flush, k);
 	return 0;
+}
+
+static void ikd_child_move(void *arg, uint32_t id, const struct ike_endpoint *remote)
+{
+	struct ikd *k = arg;
+	int rc = dpath_child_move(k->d, id, &remote->addr, remote->port);
+
+	if (rc < 0)
+		log_warn("child %" PRIu32 ": cannot follow the peer's new NAT mapping: %s", id,
+			 strerror(-rc));
 }
 
 static void ikd_child_down(void *arg, uint32_t id)
@@ -577,6 +609,7 @@ static int ikd_start(struct ikd *k, struct dpath *d, const struct dcfg *cfg)
 		.send = ikd_send,
 		.child_up = ikd_child_up,
 		.child_down = ikd_child_down,
+		.child_move = ikd_child_move,
 		.acquire_done = ikd_acquire_done,
 	};
 	int rc;

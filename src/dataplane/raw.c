@@ -399,7 +399,7 @@ static int raw_meta_of_packet(const struct raw_sock *r, const struct pbuf *pb, s
 	if (!h || h[0] >> 4 != (v6 ? 6 : 4) || h[v6 ? 6 : 9] != r->proto)
 		return -1;
 	memset(m, 0, sizeof(*m));
-	m->dport = r->udp_port;
+	m->dport = r->udp_port && pb->udp_dport ? pb->udp_dport : r->udp_port;
 	if (v6) {
 		*hl = IPV6_HDR_LEN;
 		ipaddr_from_v6(&m->src, h + 8);

@@ -633,10 +633,9 @@ static void input_request(struct ike *ike, struct ike_xsa *x, struct ikev2_msg *
 		ike->st.invalid_packets++;
 		return;
 	}
-	/* The peer may have moved to port 4500 (RFC 7296 2.23): answer where it sent from. */
-	x->local = *local;
-	x->remote = *remote;
-	x->sa->peer_port = remote->port;
+	/* The peer may have moved to port 4500 or its NAT mapping may have changed (RFC 7296
+	 * 2.23): answer where it sent from. */
+	ike_natt_peer_seen(x, local, remote);
 	x->sa->cnt.exchanges_in++;
 	x->answered = true;
 	ike_sa_heard(x->sa, ike->now);
@@ -703,7 +702,8 @@ void ike_input(struct ike *ike, const struct ike_endpoint *local, const struct i
 	x = sa ? sa->owner : NULL;
 	/* RFC 7296 3.1: the I flag says who sent it; a message with our own role is forged or
 	 * reflected. */
-	if (!x || x->dead || !ipaddr_eq(&remote->addr, &x->remote.addr) ||
+	if (!x || x->dead ||
+	    (!ipaddr_eq(&remote->addr, &x->remote.addr) && !ike_natt_may_move(x)) ||
 	    !!(m->hdr.flags & IKEV2_FLAG_I) != (sa->role == IKE_ROLE_RESPONDER)) {
 		ike->st.invalid_packets++;
 		log_ratelimited(LOG_LVL_INFO, "IKE: %s %s %u for no IKE SA of ours, dropped",
@@ -727,7 +727,7 @@ out:
 void ike_natt_keepalive_arm(struct ike_xsa *x)
 {
 	x->keepalive_at = x->sa->nat_local && x->local.port == IKE_NATT_PORT
-				  ? x->ike->now + IKE_KEEPALIVE_MS
+				  ? x->ike->now + ike_natt_keepalive_ms(x->ike)
 				  : 0;
 }
 
@@ -743,7 +743,7 @@ static void natt_keepalive_tick(struct ike_xsa *x, uint64_t now)
 	}
 	ike_send(x, ka, sizeof(ka));
 	x->ike->st.keepalives++;
-	x->keepalive_at = now + IKE_KEEPALIVE_MS;
+	x->keepalive_at = now + ike_natt_keepalive_ms(x->ike);
 }
 
 static void xsa_tick(struct ike_xsa *x, uint64_t now)

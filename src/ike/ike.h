@@ -66,6 +66,10 @@ struct ike_io {
 	 * negotiation failed (held packets are dropped, or sent in clear when the action is
 	 * `soft` and the peer never answered: clear_ok). May be NULL. */
 	void (*acquire_done)(void *arg, uint32_t acquire_id, bool ok, bool clear_ok);
+	/* The peer, behind a NAT, now sends from another address or port (its NAT mapping
+	 * changed; an authenticated IKE request said so, RFC 7296 2.23): pair id's ESP in UDP
+	 * goes to remote from now on, with the same SAs. May be NULL. */
+	void (*child_move)(void *arg, uint32_t id, const struct ike_endpoint *remote);
 };
 
 /* Engine settings; the policy model must be compiled (spd_compile) and outlive the engine or
@@ -80,6 +84,9 @@ struct ike_config {
 	size_t cookie_threshold;   /* half-open SAs before COOKIEs are demanded; 0 = default */
 	size_t half_open_per_peer; /* 0 = default */
 	uint64_t dpd_delay_ms;	   /* 0 = default */
+
+	/* NAT keepalive period (RFC 3948 4); 0 = default 20 s */
+	uint64_t natt_keepalive_ms;
 	/* Certificate authentication (`auth cert`): the signing helper that holds the private
 	 * keys (ike/signer.h, started by the daemon before it reads any packet) and the key file
 	 * paths in the order the helper loaded them; a method's key_path selects its key. NULL/0:

@@ -220,6 +220,17 @@ void ike_xsa_kick(struct ike_xsa *x);
 void ike_xsa_established(struct ike_xsa *x);
 /* Arm NAT keepalives when a NAT is in front of us and the SA is on port 4500. */
 void ike_natt_keepalive_arm(struct ike_xsa *x);
+
+/* ike_natt.c: where the peer is once NAT traversal is under way (RFC 7296 2.23) */
+/* The NAT keepalive period: the configured one or IKE_KEEPALIVE_MS. */
+uint64_t ike_natt_keepalive_ms(const struct ike *ike);
+/* May an authenticated message of x come from another address or port than x->remote? Only
+ * when the peer is behind a NAT and we are not (RFC 7296 2.23). */
+bool ike_natt_may_move(const struct ike_xsa *x);
+/* An authenticated request arrived on local from remote: take the endpoints (the move to
+ * port 4500, or a NAT mapping that changed: the Child SAs follow through io.child_move). */
+void ike_natt_peer_seen(struct ike_xsa *x, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote);
 void ike_rand(void *p, size_t n);
 uint32_t ike_spi_alloc(struct ike *ike);
 void ike_send(struct ike_xsa *x, const uint8_t *msg, size_t len);

@@ -25,6 +25,9 @@ struct pbuf {
 	size_t size;
 	size_t off;
 	size_t len;
+	/* ESP in UDP (RFC 3948): the peer's UDP port when it is not the socket's own (a NAT in
+	 * front of the peer maps its 4500 to another port, RFC 7296 2.23); 0 = the socket's. */
+	uint16_t udp_dport;
 };
 
 static inline void pbuf_init(struct pbuf *pb, void *storage, size_t size, size_t headroom)
@@ -33,6 +36,7 @@ static inline void pbuf_init(struct pbuf *pb, void *storage, size_t size, size_t
 	pb->size = size;
 	pb->off = headroom <= size ? headroom : size;
 	pb->len = 0;
+	pb->udp_dport = 0;
 }
 
 static inline uint8_t *pbuf_data(const struct pbuf *pb)

@@ -188,6 +188,8 @@ enum sa_drop esp_encap_iv(struct sa *sa, struct pbuf *pb, uint64_t now, const ui
 		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
 	if (esp_seal(sa, &alg, esp, o.payload + o.pad + ESP_TRAILER_LEN, seq) < 0)
 		return xf_drop(sa, NULL, SA_DROP_UNSUPPORTED);
+	/* RFC 3948 2.1: the UDP header is the socket's; only the peer's port is the SA's. */
+	pb->udp_dport = sa->udp_encap ? sa->encap_dport : 0;
 	return SA_DROP_NONE;
 }
 

@@ -67,6 +67,9 @@ struct node {
 	int acq_ok, acq_fail, soft_clear;
 	size_t nsent;
 	struct dgram *sent[SENT_MAX]; /* everything this node sent, in order */
+	size_t nmoved;		      /* child_move calls, the last one's pair and endpoint */
+	uint32_t moved_id;
+	struct ike_endpoint moved_to;
 };
 
 static struct node nodes[3];
@@ -78,6 +81,9 @@ static int drop_count;	   /* how many more to drop (-1: all) */
  * sent to nat_pub reaches it. */
 static int nat_node = -1;
 static struct ipaddr nat_pub;
+/* Nonzero: the NAT maps nat_node's port 4500 to this public port; datagrams to nat_pub on
+ * any other port find no mapping and are lost (as after the NAT forgot an entry). */
+static uint16_t nat_port;
 static char tmpdir[64];
 
 /* ---- harness ---- */
@@ -113,11 +119,18 @@ static void io_send(void *arg, const struct ike_endpoint *local, const struct ik
 			d->to = i;
 	d->src = *local;
 	d->dst = *remote;
-	if (n->idx == nat_node)
+	if (n->idx == nat_node) {
 		d->src.addr = nat_pub;
+		if (nat_port && d->src.port == 4500)
+			d->src.port = nat_port;
+	}
 	if (nat_node >= 0 && ipaddr_eq(&nat_pub, &remote->addr)) {
 		d->to = nat_node;
 		d->dst.addr = nodes[nat_node].addr;
+		if (nat_port && d->dst.port != 500)
+			d->to = d->dst.port == nat_port ? nat_node : -1;
+		if (nat_port && d->dst.port == nat_port)
+			d->dst.port = 4500;
 	}
 	d->len = len;
 	memcpy(d->b, msg, len);
@@ -157,6 +170,15 @@ static void io_child_down(void *arg, uint32_t id)
 	for (size_t i = 0; i < n->nup; i++)
 		if (n->ch[i].c.id == id)
 			n->ch[i].down = true;
+}
+
+static void io_child_move(void *arg, uint32_t id, const struct ike_endpoint *remote)
+{
+	struct node *n = arg;
+
+	n->nmoved++;
+	n->moved_id = id;
+	n->moved_to = *remote;
 }
 
 static void io_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
@@ -264,6 +286,7 @@ static void node_start(int i, const char *conf, const char *addr, const struct i
 			     .send = io_send,
 			     .child_up = io_child_up,
 			     .child_down = io_child_down,
+			     .child_move = io_child_move,
 			     .acquire_done = io_acquire_done };
 	struct ike_config cfg = { 0 };
 
@@ -358,6 +381,7 @@ static int setup(void **state)
 	drop_from = -1;
 	drop_count = 0;
 	nat_node = -1;
+	nat_port = 0;
 	log_set_level(LOG_LVL_ERR);
 	return 0;
 }
@@ -1475,6 +1499,160 @@ static void test_natt_keepalive(void **state)
 	assert_int_equal(qn, 0);
 }
 
+/* A tunnel-mode rule r1 with filter line f, key file psk, tunnel peer and local address. */
+static const char *conf_tunnel(char *buf, size_t n, const char *f, const char *psk,
+			       const char *peer, const char *local)
+{
+	snprintf(buf, n,
+		 "filter-list fl {\n\t%s\n}\naction act {\n\tnegotiate\n\tmethod esp "
+		 "aes-gcm-128\n}\npolicy p {\n\trule r1 {\n\t\tfilters fl\n\t\taction act\n"
+		 "\t\tauth psk \"@/%s\"\n\t\tmode tunnel %s local %s\n\t}\n}\nuse policy p\n",
+		 f, psk, peer, local);
+	return buf;
+}
+
+struct remote_ctx {
+	size_t n;
+	struct ike_endpoint remote;
+};
+
+static void remote_visit(const struct ike_sa_view *v, void *arg)
+{
+	struct remote_ctx *c = arg;
+
+	c->n++;
+	c->remote = v->remote;
+}
+
+/* The one IKE SA of node i: its peer endpoint. */
+static struct ike_endpoint sa_remote(int i)
+{
+	struct remote_ctx c = { 0 };
+
+	ike_foreach_sa(nodes[i].ike, remote_visit, &c, 0);
+	assert_int_equal(c.n, 1);
+	return c.remote;
+}
+
+/* A behind a NAT that maps its port 4500 to 40000, tunnel mode: B's pair sends ESP in UDP to
+ * the NAT's port 40000 (RFC 7296 2.23), A's to 4500. */
+static void natt_establish(uint64_t dpd_ms)
+{
+	struct ike_config ca = { .dpd_delay_ms = dpd_ms, .natt_keepalive_ms = 3000 };
+	const struct kchild *a, *b;
+	char ta[1024], tb[1024];
+
+	nat_node = 0;
+	nat_port = 40000;
+	assert_int_equal(ipaddr_parse(&nat_pub, "10.1.0.99"), 0);
+	/* Tunnel mode from A (10.1.0.1) behind a NAT (public 10.1.0.99) to B; B's rule names
+	 * the NAT's public address as its tunnel peer and A's own (inner) address. */
+	node_start(0,
+		   conf_tunnel(ta, sizeof(ta), "me -> 10.1.0.2 tcp port 80 mirrored", "a.psk",
+			       "10.1.0.2", "10.1.0.1"),
+		   "10.1.0.1", &ca);
+	node_start(1,
+		   conf_tunnel(tb, sizeof(tb), "me -> 10.1.0.1 tcp sport 80 mirrored", "b.psk",
+			       "10.1.0.99", "10.1.0.2"),
+		   "10.1.0.2", NULL);
+	establish();
+	a = &nodes[0].ch[0];
+	b = &nodes[1].ch[0];
+	assert_int_equal(a->c.out.mode, SA_MODE_TUNNEL);
+	assert_true(a->c.out.udp_encap && b->c.out.udp_encap);
+	assert_int_equal(a->c.out.encap_sport, 4500);
+	assert_int_equal(a->c.out.encap_dport, 4500);
+	assert_int_equal(b->c.out.encap_sport, 4500);
+	assert_int_equal(b->c.out.encap_dport, 40000);
+	assert_int_equal(b->c.in.encap_sport, 40000);
+	assert_true(ipaddr_eq(&b->c.out.dst, &nat_pub));
+	assert_int_equal(sa_remote(1).port, 40000);
+	/* the keepalive period is the configured one */
+	assert_int_equal(ike_next_deadline(nodes[0].ike), 3000);
+}
+
+/* The NAT forgets A's mapping and gives it port 40001: A's next liveness check (RFC 7296
+ * 2.4) arrives from there, authenticated, and B (not behind a NAT) moves the IKE SA and the
+ * Child SA to it (RFC 7296 2.23), same SPIs. Before that, a tampered copy of the request and
+ * a replayed old request from yet another port move nothing. */
+static void test_natt_mapping_change(void **state)
+{
+	struct dgram dpd, forged;
+	const struct dgram *r;
+	char before[1][40], after[1][40];
+	uint32_t bid;
+	size_t nb;
+
+	(void)state;
+	natt_establish(5000);
+	bid = nodes[1].ch[0].c.id;
+	assert_int_equal(count_sas(nodes[1].ike, before, NULL), 1);
+	nat_port = 40001;
+	ike_child_traffic(nodes[0].ike, nodes[0].ch[0].c.id, 1000);
+	ike_tick(nodes[0].ike, 6000); /* keepalive (not queued) and the DPD request */
+	assert_int_equal(qn, 1);
+	dpd = queue[0];
+	qn = 0;
+	assert_int_equal(dpd.src.port, 40001);
+	assert_true(ipaddr_eq(&dpd.src.addr, &nat_pub));
+
+	/* tampered (last ICV octet) from port 40002: dropped, nothing moves, no answer */
+	forged = dpd;
+	forged.src.port = 40002;
+	forged.b[forged.len - 1] ^= 0x01;
+	nb = nodes[1].nsent;
+	ike_input(nodes[1].ike, &forged.dst, &forged.src, forged.b, forged.len, 6000);
+	assert_int_equal(nodes[1].nsent, nb);
+	assert_int_equal(nodes[1].nmoved, 0);
+	assert_int_equal(sa_remote(1).port, 40000);
+	/* A's first IKE_AUTH request replayed from port 40002: the cached answer goes back to
+	 * where it came from (RFC 7296 2.1), the SA stays where it was */
+	ike_input(nodes[1].ike, &nodes[0].sent[1]->dst, &forged.src, nodes[0].sent[1]->b,
+		  nodes[0].sent[1]->len, 6000);
+	assert_int_equal(nodes[1].nmoved, 0);
+	assert_int_equal(sa_remote(1).port, 40000);
+	qn = 0;
+
+	/* the authentic request from the new mapping: B follows */
+	ike_input(nodes[1].ike, &dpd.dst, &dpd.src, dpd.b, dpd.len, 6000);
+	assert_int_equal(nodes[1].nmoved, 1);
+	assert_int_equal(nodes[1].moved_id, bid);
+	assert_int_equal(nodes[1].moved_to.port, 40001);
+	assert_true(ipaddr_eq(&nodes[1].moved_to.addr, &nat_pub));
+	assert_int_equal(sa_remote(1).port, 40001);
+	r = nodes[1].sent[nodes[1].nsent - 1];
+	assert_int_equal(r->dst.port, 40001);
+	/* the answer reaches A through the new mapping; nothing was renegotiated */
+	pump(6000);
+	assert_int_equal(nodes[0].nmoved, 0);
+	assert_int_equal(count_sas(nodes[1].ike, after, NULL), 1);
+	assert_string_equal(before[0], after[0]);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[1].ndown, 0);
+}
+
+/* A is behind the NAT: an authenticated request of B's from another port does not move A's
+ * SA (RFC 7296 2.23: a host behind a NAT SHOULD NOT follow, one packet could break it). */
+static void test_natt_no_move_behind_nat(void **state)
+{
+	const struct dgram *d;
+	struct ike_endpoint src;
+
+	(void)state;
+	natt_establish(0);
+	assert_int_equal(ike_down_child(nodes[1].ike, nodes[1].ch[0].c.id, 1000), 0);
+	d = nodes[1].sent[nodes[1].nsent - 1];
+	src = d->src;
+	src.port = 4501;
+	ike_input(nodes[0].ike, &(struct ike_endpoint){ .addr = nodes[0].addr, .port = 4500 }, &src,
+		  d->b, d->len, 1000);
+	assert_int_equal(nodes[0].ndown, 1); /* the request itself was taken */
+	assert_int_equal(nodes[0].nmoved, 0);
+	assert_int_equal(sa_remote(0).port, 4500);
+	qn = 0;
+}
+
 /* The acquire contract: unknown traffic refused, a repeated acquire joins the first, soft
  * actions allow clear text when the peer never answered. */
 static void test_acquire_rules(void **state)
@@ -2014,6 +2192,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_keepalive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_natt_mapping_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_natt_no_move_behind_nat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_and_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_up_and_foreach, setup, teardown),
