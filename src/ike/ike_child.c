@@ -407,6 +407,7 @@ uint16_t ike_child_respond(struct ike_xsa *x, const struct spd_rule *rule, struc
 	struct dh *dh = NULL;
 	char why[PROP_WHY_MAX], ra[IPADDR_STRLEN];
 	struct child_neg n;
+	struct ike_natt_ts nt = { 0 };
 	uint32_t spi = ike_spi_alloc(ike);
 	bool pfs;
 	int rc;
@@ -448,6 +449,8 @@ uint16_t ike_child_respond(struct ike_xsa *x, const struct spd_rule *rule, struc
 			return IKEV2_N_INVALID_SYNTAX;
 		}
 	}
+	if (rule->mode == SPD_MODE_TRANSPORT)
+		ike_natt_ts_in(x, &ti, &tr, &nt);
 	rc = ts_from_rule(ike->cfg.spd, rule, &x->local.addr, &x->remote.addr, &pol);
 	if (!rc)
 		rc = ts_narrow(&pol, &ti, &tr, &oi, &or_, NULL);
@@ -492,6 +495,7 @@ uint16_t ike_child_respond(struct ike_xsa *x, const struct spd_rule *rule, struc
 		if (dh)
 			put_ke(w, dh);
 	}
+	ike_natt_ts_out(&nt, &oi, &or_);
 	put_ts_pair(w, &oi, &or_);
 	dh_free(dh);
 	return 0;

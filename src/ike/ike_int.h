@@ -231,6 +231,17 @@ bool ike_natt_may_move(const struct ike_xsa *x);
  * port 4500, or a NAT mapping that changed: the Child SAs follow through io.child_move). */
 void ike_natt_peer_seen(struct ike_xsa *x, const struct ike_endpoint *local,
 			const struct ike_endpoint *remote);
+/* RFC 7296 2.23.1, transport mode with a NAT between the hosts: their selectors name private
+ * addresses. The responder takes the addresses IKE sees instead (TSi: the peer's when a NAT
+ * is in front of it; TSr: ours when one is in front of us) for narrowing and for its SAs,
+ * and answers with the originals (ike_natt_ts_out), which the initiator offered. */
+struct ike_natt_ts {
+	bool has_i, has_r;
+	struct ipaddr i, r; /* the originals */
+};
+void ike_natt_ts_in(const struct ike_xsa *x, struct ts_list *ti, struct ts_list *tr,
+		    struct ike_natt_ts *o);
+void ike_natt_ts_out(const struct ike_natt_ts *o, struct ts_list *ti, struct ts_list *tr);
 void ike_rand(void *p, size_t n);
 uint32_t ike_spi_alloc(struct ike *ike);
 void ike_send(struct ike_xsa *x, const uint8_t *msg, size_t len);

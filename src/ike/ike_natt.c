@@ -8,6 +8,7 @@
  * are not: a host behind a NAT that followed such packets would let anyone break its SA
  * with one replayed packet. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "ike/ike_int.h"
 #include "lib/log.h"
@@ -69,4 +70,57 @@ void ike_natt_peer_seen(struct ike_xsa *x, const struct ike_endpoint *local,
 	x->remote = *remote;
 	x->sa->peer_port = remote->port;
 	natt_children_follow(x);
+}
+
+/* One list: single-host selectors of want's family that name another host become want; the
+ * first one replaced is remembered in *orig. */
+static bool natt_ts_swap(struct ts_list *l, const struct ipaddr *want, struct ipaddr *orig)
+{
+	bool swapped = false;
+
+	for (size_t k = 0; k < l->n; k++) {
+		struct ts *t = &l->ts[k];
+
+		if (!ipaddr_eq(&t->start, &t->end) || t->start.af != want->af ||
+		    ipaddr_eq(&t->start, want))
+			continue;
+		if (!swapped)
+			*orig = t->start;
+		swapped = true;
+		t->start = t->end = *want;
+	}
+	return swapped;
+}
+
+void ike_natt_ts_in(const struct ike_xsa *x, struct ts_list *ti, struct ts_list *tr,
+		    struct ike_natt_ts *o)
+{
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN], ra[IPADDR_STRLEN];
+
+	memset(o, 0, sizeof(*o));
+	if (x->sa->nat_peer)
+		o->has_i = natt_ts_swap(ti, &x->remote.addr, &o->i);
+	if (x->sa->nat_local)
+		o->has_r = natt_ts_swap(tr, &x->local.addr, &o->r);
+	if (o->has_i)
+		log_info("CHILD_SA from %s: transport mode through a NAT (RFC 7296 2.23.1): TSi %s "
+			 "taken as %s; inner TCP/UDP checksums are recomputed after decapsulation "
+			 "(RFC 3948 3.1.2)",
+			 ipaddr_fmt(&x->remote.addr, ra), ipaddr_fmt(&o->i, a),
+			 ipaddr_fmt(&x->remote.addr, b));
+	if (o->has_r)
+		log_info("CHILD_SA from %s: transport mode through a NAT (RFC 7296 2.23.1): TSr %s "
+			 "taken as our %s",
+			 ipaddr_fmt(&x->remote.addr, ra), ipaddr_fmt(&o->r, a),
+			 ipaddr_fmt(&x->local.addr, b));
+}
+
+void ike_natt_ts_out(const struct ike_natt_ts *o, struct ts_list *ti, struct ts_list *tr)
+{
+	struct ipaddr unused;
+
+	if (o->has_i)
+		natt_ts_swap(ti, &o->i, &unused);
+	if (o->has_r)
+		natt_ts_swap(tr, &o->r, &unused);
 }

@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "sa/replay.h"
 #include "wire/esp.h"
+#include "wire/l4csum.h"
 #include "wire/ip.h"
 #include "xform/xf_int.h"
 #include "xform/xform.h"
@@ -265,6 +266,10 @@ static void esp_in_strip(const struct sa *sa, struct pbuf *pb, const struct esp_
 	pkt[e->ii.proto_off] = e->next_hdr;
 	pbuf_trim(pb, pb->len - (e->esp_off + e->inner_len));
 	ip_set_length(pkt, pb->len);
+	/* RFC 3948 3.1.2: through a NAT the IP header no longer holds the addresses the sender's
+	 * TCP/UDP checksum covered; the ICV has proven the payload, so compute it anew. */
+	if (sa->udp_encap)
+		l4csum_fix(pkt, pb->len);
 }
 
 /* Everything up to and including the ICV check and replay update. */

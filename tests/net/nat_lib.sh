@@ -109,3 +109,28 @@ nat_espinudp() {
 nat_keepalives() {
 	pcap_count "$1" "src host $2 and udp dst port 4500 and udp[4:2] = 9 and udp[8] = 0xff"
 }
+
+# nat_pair CLIENT_CONF SERVER_CONF [VAR=VALUE...]: espritd in S, then in C with the
+# VAR=VALUE settings in its environment only (timer knobs); PIDSV/PIDC, control sockets CS/SS,
+# logs $TMP/server.log and $TMP/client.log. Ends the test when one does not start.
+nat_pair() {
+	local kv
+	espritd_start "$S" "$2" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
+	PIDSV=$ESPRITD_PID
+	for kv in "${@:3}"; do
+		export "${kv?}"
+	done
+	espritd_start "$C" "$1" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
+	PIDC=$ESPRITD_PID
+	for kv in "${@:3}"; do
+		unset "${kv%%=*}"
+	done
+	CS=$TMP/client.sock
+	SS=$TMP/server.sock
+}
+
+# nat_psk: a random preshared key in the 0600 file $TMP/psk.
+nat_psk() {
+	openssl rand -hex 24 >"$TMP/psk"
+	chmod 600 "$TMP/psk"
+}

@@ -27,20 +27,12 @@ source "$(dirname "$0")/nat_lib.sh"
 net_init nat curl openssl cmp nginx conntrack
 ESPRIT="$ESPRIT_BUILD/esprit"
 nat_topology 43
-openssl rand -hex 24 >"$TMP/psk"
-chmod 600 "$TMP/psk"
+nat_psk
 nat_tunnel_conf "$A_C -> $A_S tcp port 80 mirrored" "$A_S" "$A_C" >"$TMP/client.conf"
 # S knows the client by the NAT's public address (the tunnel peer) and its private one (inside).
 nat_tunnel_conf "$A_S -> $NET_C tcp sport 80 mirrored" "$A_PUB" "$A_S" >"$TMP/server.conf"
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-export ESPRIT_NATT_KEEPALIVE_MS=1000 ESPRIT_DPD_DELAY_MS=2000
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
-PIDC=$ESPRITD_PID
-unset ESPRIT_NATT_KEEPALIVE_MS ESPRIT_DPD_DELAY_MS
-CS=$TMP/client.sock
-SS=$TMP/server.sock
+nat_pair "$TMP/client.conf" "$TMP/server.conf" ESPRIT_NATT_KEEPALIVE_MS=1000 ESPRIT_DPD_DELAY_MS=2000
 
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"
