@@ -1468,12 +1468,24 @@ static void test_natt_keepalive(void **state)
 	assert_int_equal(ipaddr_parse(&nat_pub, "10.1.0.99"), 0);
 	node_start(0, conf_a, "10.1.0.1", NULL);
 	node_start(1, conf_b, "10.1.0.2", NULL);
-	/* The IKE SA comes up on 4500 (transport mode behind a NAT, whose selectors name the
-	 * private address, is refused by B: TS_UNACCEPTABLE; keepalives are the IKE SA's) */
+	/* The IKE SA comes up on 4500 with a transport-mode Child SA: A's selectors name its
+	 * private address, B takes the NAT's (RFC 7296 2.23.1) for its SAs and selectors and
+	 * answers with A's own, which A accepts */
 	acquire(0, 80, 0);
 	pump(0);
 	assert_int_equal(count_sas(nodes[0].ike, NULL, &st), 1);
 	assert_string_equal(st, "ESTABLISHED");
+	assert_int_equal(nodes[0].acq_ok, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[1].ch[0].c.out.mode, SA_MODE_TRANSPORT);
+	assert_true(ipaddr_eq(&nodes[1].ch[0].c.sel[0].remote, &nat_pub));
+	assert_true(ipaddr_eq(&nodes[1].ch[0].c.out.dst, &nat_pub));
+	assert_true(ipaddr_eq(&nodes[0].ch[0].c.sel[0].local, &nodes[0].addr));
+	assert_true(nodes[0].ch[0].c.out.udp_encap && nodes[1].ch[0].c.in.udp_encap);
+	assert_int_equal(nodes[0].ch[0].c.out.spi, nodes[1].ch[0].c.in.spi);
+	assert_memory_equal(nodes[0].ch[0].c.out.encr_key, nodes[1].ch[0].c.in.encr_key,
+			    nodes[0].ch[0].c.out.encr_key_len);
 	assert_int_equal(nodes[0].sent[1]->src.port, 4500);
 	assert_int_equal(nodes[0].sent[1]->dst.port, 4500);
 	assert_int_equal(ike_next_deadline(nodes[0].ike), 20000);
