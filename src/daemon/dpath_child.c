@@ -155,6 +155,11 @@ int dpath_child_move(struct dpath *d, uint32_t id, const struct ipaddr *peer, ui
 	if (!c->out->udp_encap || !port || peer->af != c->out->dst.af)
 		return -ENOTSUP;
 	new_addr = !ipaddr_eq(peer, &c->out->dst);
+	/* Transport mode: the selectors name the peer's (NAT's) address itself (RFC 7296
+	 * 2.23.1); they move with it. */
+	for (size_t i = 0; new_addr && c->out->mode == SA_MODE_TRANSPORT && i < c->nsel; i++)
+		if (ipaddr_eq(&c->sel[i].remote, &c->out->dst))
+			c->sel[i].remote = *peer;
 	log_info("child %" PRIu32 " (%s): peer moved from %s port %u to %s port %u (NAT mapping "
 		 "changed), SPIs 0x%08" PRIx32 "/0x%08" PRIx32 " kept",
 		 id, c->rule, ipaddr_fmt(&c->out->dst, a), c->out->encap_dport, ipaddr_fmt(peer, b),
