@@ -45,16 +45,19 @@ nat_veth() {
 	fi
 }
 
-# nat_ports LO HI: R masquerades UDP leaving rs to source ports LO-HI (other protocols keep
-# theirs). Replaces the table atomically; existing conntrack entries keep their mappings.
+# nat_ports LO HI [ADDR]: R masquerades UDP leaving rs to source ports LO-HI (other protocols
+# keep theirs), or with ADDR translates its source to ADDR:LO-HI (a NAT whose public address
+# changes). Replaces the table atomically; existing conntrack entries keep their mappings.
 nat_ports() {
+	local udp="masquerade to :$1-$2"
+	[ -n "${3:-}" ] && udp="snat to $3:$1-$2"
 	in_ns "$R" nft -f - <<NFT
 table ip natt_test
 delete table ip natt_test
 table ip natt_test {
 	chain post {
 		type nat hook postrouting priority srcnat; policy accept;
-		oifname "rs" meta l4proto udp masquerade to :$1-$2
+		oifname "rs" meta l4proto udp $udp
 		oifname "rs" masquerade
 	}
 }

@@ -14,7 +14,8 @@
 # 0xFF keepalives (ESPRIT_NATT_KEEPALIVE_MS=1000). Mapping change: the client's liveness check
 # (ESPRIT_DPD_DELAY_MS) arrives from the new port, S logs the move and re-points the Child SA;
 # a second download works with the same SPIs, no new IKE SA, the sequence numbers of S's
-# outbound SA carry on; S's ESP in UDP goes to the new port. Both daemons exit cleanly.
+# outbound SA carry on; S's ESP in UDP goes to the new port. Then R translates to a second
+# public address: S follows to it as well. Both daemons exit cleanly.
 # shellcheck disable=SC2317 # helpers below run through check and wait_for
 set -uo pipefail
 # shellcheck source=tests/net/lib.sh
@@ -120,6 +121,24 @@ echo "after the change: $n_in ESP in UDP from the NAT, $n_new ESP in UDP from S 
 check "S's ESP in UDP goes to the NAT's new port" [ "$n_new" -ge 300 ]
 check "no raw ESP, no plaintext on S's wire after the change" \
 	[ "$(pcap_count "$TMP/wire2.pcap" "ip proto 50 or tcp or host $A_C")" -eq 0 ]
+
+# ---- the NAT's public address changes too -------------------------------------------------
+# R gets a second public address and translates the client's UDP to it: the server's IKE SA
+# and Child SA move to another address (a bypass route for it too), same SPIs.
+A_PUB2=${A_PUB%.*}.3
+in_ns "$R" ip addr add "$A_PUB2/24" dev rs
+nat_ports 40000 40999 "$A_PUB2"
+nat_forget
+check "download after the NAT's address changed is byte-identical" \
+	nat_download "$C" "http://$A_S/data.bin" "$TMP/ngx/www/data.bin"
+echo "server's IKE SA: $(ike_sas), outbound SA: encap $(out_encap)"
+check "server logs the peer's move to the NAT's new address" \
+	grep -Eq "peer behind a NAT moved from $A_PUB port 30[0-9]{3} to $A_PUB2 port 40[0-9]{3}" \
+	"$TMP/server.log"
+A_PUB=$A_PUB2
+check "server's IKE SA peer is the NAT's new address" ike_peer_is "40[0-9]{3}"
+check "same Child SA SPIs on the server after the address change" same "$spis_s" spis "$SS"
+check "same IKE SA on the server after the address change" same "$ike0" ike_spis
 
 espritd_stop_all "$C:$PIDC" "$S:$PIDSV"
 net_finish "$TMP/client.log" "$TMP/server.log"
