@@ -78,6 +78,8 @@ enum ast_kind {
 	AST_RULE_ACTION,    /* a: action name */
 	AST_MODE_TRANSPORT, /* */
 	AST_MODE_TUNNEL,    /* a: remote endpoint; b: local endpoint or NULL */
+	AST_LOCAL_ID,	    /* a: identity (rule or policy) */
+	AST_REMOTE_ID,	    /* a: identity */
 	AST_INACTIVE,
 	/* manual SA: name: direction; a: protocol; b: SPI; c: source, c->next: destination;
 	 * flag: tunnel; body: the options below */

@@ -1,12 +1,15 @@
 /* `ike-method` words: one IKE SA suite written as dash-separated transform names, in the
  * spelling strongSwan's ike proposals use (aes256gcm16-prfsha384-ecp384), so one string serves
  * both ends of an interop setup (docs/interop.md). */
+#include <ctype.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/conf_value.h"
 #include "crypto/cipher.h"
+#include "ike/cert.h"
 #include "lib/util.h"
 #include "wire/ikev2.h"
 
@@ -111,4 +114,82 @@ int conf_ike_method_parse(const char *s, struct spd_ike_method *m, size_t *off, 
 	}
 	*off = 0;
 	return ike_method_complete(m, why, whylen);
+}
+
+/* RFC 1035 2.3.1 letters, digits, hyphens and dots (plus '_', seen in the wild). */
+static bool fqdn_ok(const char *s)
+{
+	if (!*s || *s == '.' || *s == '-')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_", *s))
+			return false;
+	return true;
+}
+
+static int id_text(struct spd_id *id, uint8_t type, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > SPD_ID_MAX)
+		return -1;
+	id->type = type;
+	id->len = (uint16_t)n;
+	memcpy(id->data, s, n);
+	return 0;
+}
+
+static int id_dn(struct spd_id *id, const char *s, char *why, size_t whylen)
+{
+	size_t n;
+
+	if (cert_dn_from_text(s, id->data, sizeof(id->data), &n)) {
+		snprintf(why, whylen, "not a distinguished name (KEY=VALUE, ...)");
+		return -1;
+	}
+	id->type = IKEV2_ID_DER_ASN1_DN;
+	id->len = (uint16_t)n;
+	return 0;
+}
+
+static int id_email(struct spd_id *id, const char *s, char *why, size_t whylen)
+{
+	const char *at = strchr(s, '@');
+
+	if (!at || at == s || !fqdn_ok(at + 1) || id_text(id, IKEV2_ID_RFC822_ADDR, s)) {
+		snprintf(why, whylen, "not an e-mail address (user@fqdn)");
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 7296 3.5 ID Types */
+int conf_id_parse(const char *s, struct spd_id *id, char *why, size_t whylen)
+{
+	struct ipaddr a;
+
+	memset(id, 0, sizeof(*id));
+	if (!strncmp(s, "dn:", 3))
+		return id_dn(id, s + 3, why, whylen);
+	if (!strncmp(s, "email:", 6))
+		return id_email(id, s + 6, why, whylen);
+	if (!strncmp(s, "fqdn:", 5))
+		s += 5;
+	else if (*s == '@')
+		s++; /* strongSwan's spelling of an FQDN that is not an address */
+	else if (strchr(s, '@'))
+		return id_email(id, s, why, whylen);
+	else if (strchr(s, '='))
+		return id_dn(id, s, why, whylen);
+	else if (!ipaddr_parse(&a, s)) {
+		id->type = a.af == AF_INET ? IKEV2_ID_IPV4_ADDR : IKEV2_ID_IPV6_ADDR;
+		id->len = (uint16_t)ipaddr_len(&a);
+		memcpy(id->data, a.b, id->len);
+		return 0;
+	}
+	if (!fqdn_ok(s) || id_text(id, IKEV2_ID_FQDN, s)) {
+		snprintf(why, whylen, "not an identity (address, FQDN, user@fqdn or DN)");
+		return -1;
+	}
+	return 0;
 }

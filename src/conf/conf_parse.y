@@ -56,12 +56,13 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %token <tok> PENDING "'pending'" PERMIT "'permit'" PFS "'pfs'" POLICY "'policy'" PORT "'port'"
 %token <tok> PSK "'psk'" RULE "'rule'" SOFT "'soft'" SPORT "'sport'" TIMEOUT "'timeout'"
 %token <tok> IKE_LIFETIME "'ike-lifetime'" IKE_METHOD "'ike-method'"
+%token <tok> LOCAL_ID "'local-id'" REMOTE_ID "'remote-id'"
 %token <tok> TRANSPORT "'transport'" TUNNEL "'tunnel'" USE "'use'" YES "'yes'"
 %token <tok> SA "'sa'" SELECTOR "'selector'" SPI "'spi'" WINDOW "'window'" ENCAP "'encap'"
 
-%type <tok> name keyword addr port ports portlist words values certparts certpart spi
+%type <tok> idval name keyword addr port ports portlist words values certparts certpart spi
 %type <item> items top flist_body filter_item action_body action_item policy_body policy_item
-%type <item> rule_body rule_item auth rule sa_opts sa_opt sa_sel
+%type <item> rule_body rule_item auth ident rule sa_opts sa_opt sa_sel
 %type <filter> fopts
 %type <tok> onoff
 %type <flag> sa_mode
@@ -139,7 +140,7 @@ keyword	: ACTION | AUTH | BLOCK | CA | CERT | DEFAULT_RESPONSE | DROP | FILTER_L
 	| HOLD | INACTIVE | INCLUDE | INPASS | KDC | KERBEROS | KEY | LIFETIME | LOCAL | METHOD
 	| MIRRORED | MODE | NEGOTIATE | NO | NO_DEFAULT_EXEMPT | OFF | ON | PENDING | PERMIT
 	| PFS | POLICY | PORT | PSK | RULE | SOFT | SPORT | TIMEOUT | TRANSPORT | TUNNEL | USE
-	| IKE_LIFETIME | IKE_METHOD
+	| IKE_LIFETIME | IKE_METHOD | LOCAL_ID | REMOTE_ID
 	| YES
 	;
 
@@ -293,8 +294,15 @@ policy_item
 		$$->a = $3;
 	}
 	| auth
+	| ident
 	;
-
+/* local-id / remote-id: an address, FQDN, user@fqdn, or a DN (usually quoted) */
+ident	: LOCAL_ID idval	{ NEW($$, item_new(p, AST_LOCAL_ID, $1)); $$->a = $2; }
+	| REMOTE_ID idval	{ NEW($$, item_new(p, AST_REMOTE_ID, $1)); $$->a = $2; }
+	;
+idval	: WORD
+	| STRING
+	;
 onoff	: YES | NO | ON | OFF
 	;
 
@@ -333,6 +341,7 @@ rule_item
 		$$->b = $5;
 	}
 	| INACTIVE		{ NEW($$, item_new(p, AST_INACTIVE, $1)); }
+	| ident
 	;
 
 auth	: AUTH PSK STRING	{ NEW($$, item_new(p, AST_AUTH_PSK, $1)); $$->a = $3; }

@@ -414,6 +414,25 @@ static int rule_refs(struct loader *ld, const struct ast_item *it, const struct 
 	return rc;
 }
 
+/* local-id / remote-id, once per rule (or policy: r is its default response rule). */
+static void ident_load(struct loader *ld, struct spd_rule *r, const struct ast_item **seen,
+		       const struct ast_item *it)
+{
+	const struct ast_item *first = ld_once(seen, KINDS, it->kind, it);
+	char why[128];
+	struct spd_id id;
+
+	if (first) {
+		ld_twice(ld, it, first);
+		return;
+	}
+	if (conf_id_parse(it->a->text, &id, why, sizeof(why))) {
+		ld_err(ld, &it->a->loc, it->a->text, "%s", why);
+		return;
+	}
+	spd_rule_set_id(r, it->kind == AST_REMOTE_ID, &id);
+}
+
 static void rule_load(struct loader *ld, struct spd_policy *p, const struct ast_item *it)
 {
 	const struct ast_item *seen[KINDS] = { 0 }, *o, *first;
@@ -455,6 +474,8 @@ static void rule_load(struct loader *ld, struct spd_policy *p, const struct ast_
 			rule_tunnel(ld, r, o);
 		else if (o->kind == AST_INACTIVE)
 			spd_rule_set_active(ld->s, r, false);
+		else if (o->kind == AST_LOCAL_ID || o->kind == AST_REMOTE_ID)
+			ident_load(ld, r, seen, o);
 		else if (o->kind == AST_AUTH_PSK || o->kind == AST_AUTH_CERT ||
 			 o->kind == AST_AUTH_KERBEROS)
 			auth_add(ld, p, r, o);
@@ -485,7 +506,7 @@ static void default_response(struct loader *ld, struct spd_policy *p, const stru
 
 void ld_policy_load(struct loader *ld, const struct ast_item *it)
 {
-	const struct ast_item *o, *dr = NULL;
+	const struct ast_item *o, *dr = NULL, *seen[KINDS] = { 0 };
 	struct spd_policy *p;
 
 	p = spd_policy_find(ld->s, it->name->text);
@@ -507,6 +528,10 @@ void ld_policy_load(struct loader *ld, const struct ast_item *it)
 			}
 			dr = o;
 			default_response(ld, p, o);
+			break;
+		case AST_LOCAL_ID:
+		case AST_REMOTE_ID:
+			ident_load(ld, &p->dr, seen, o);
 			break;
 		default:
 			auth_add(ld, p, NULL, o);

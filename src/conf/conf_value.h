@@ -38,6 +38,11 @@ int conf_lifetime_parse(const char *s, enum conf_life *kind, uint64_t *val, cons
 /* "3s", "500ms" -> milliseconds, 1 ms .. 1 hour. */
 int conf_duration_parse(const char *s, uint32_t *ms, const char **why);
 
+/* `local-id` / `remote-id`: an IPv4/IPv6 literal (ID_IPV4_ADDR / ID_IPV6_ADDR), a text with
+ * '=' (a DN, ID_DER_ASN1_DN: "CN=gw.example, O=Example"), user@fqdn (ID_RFC822_ADDR), @name
+ * or a name (ID_FQDN). Explicit forms: fqdn:NAME, email:ADDR, dn:DN. */
+int conf_id_parse(const char *s, struct spd_id *id, char *why, size_t whylen);
+
 /* `ike-method` suite: dash-separated strongSwan-style names, one per transform type
  * ("aes256gcm16-prfsha384-ecp384", "aes128-sha256-x25519"). On error *off is the byte
  * offset of the offending name in s (0 for the word as a whole). */

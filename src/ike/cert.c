@@ -1,5 +1,6 @@
 /* Certificate store, peer chain verification and ID matching (see cert.h). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -597,4 +598,100 @@ enum cert_err cert_store_check_own_id(const struct cert_store *cs, uint8_t id_ty
 		return say(CERT_NO_CERT, why, whylen, "no own certificate");
 	X509_NAME_oneline(X509_get_subject_name(own.cert), own.subject, sizeof(own.subject));
 	return cert_match_id(&own, id_type, id, id_len, why, whylen);
+}
+
+/* ---- Configured identities ---------------------------------------------------------- */
+
+/* One "KEY=VALUE" component, blanks around both trimmed. */
+static bool dn_add_part(X509_NAME *nm, const char *s, size_t n)
+{
+	char part[256], *eq, *k, *v, *e;
+
+	if (n >= sizeof(part))
+		return false;
+	memcpy(part, s, n);
+	part[n] = '\0';
+	eq = strchr(part, '=');
+	if (!eq)
+		return false;
+	*eq = '\0';
+	for (k = part; *k == ' '; k++)
+		;
+	for (e = eq; e > k && e[-1] == ' '; e--)
+		e[-1] = '\0';
+	for (v = eq + 1; *v == ' '; v++)
+		;
+	for (e = v + strlen(v); e > v && e[-1] == ' '; e--)
+		e[-1] = '\0';
+	return *k && *v &&
+	       X509_NAME_add_entry_by_txt(nm, k, MBSTRING_UTF8, (const unsigned char *)v, -1, -1,
+					  0) == 1;
+}
+
+int cert_dn_from_text(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	X509_NAME *nm = X509_NAME_new();
+	unsigned char *der = NULL;
+	char sep = *s == '/' ? '/' : ',';
+	int n, rc = -EINVAL;
+
+	if (!nm)
+		return -ENOMEM;
+	if (*s == '/')
+		s++;
+	while (*s) {
+		size_t k = strcspn(s, sep == '/' ? "/" : ",");
+
+		if (!dn_add_part(nm, s, k))
+			goto out;
+		s += k + (s[k] != '\0');
+	}
+	n = X509_NAME_entry_count(nm) ? i2d_X509_NAME(nm, &der) : -1;
+	if (n > 0 && (size_t)n <= cap) {
+		memcpy(out, der, (size_t)n);
+		*len = (size_t)n;
+		rc = 0;
+	} else if (n > 0) {
+		rc = -ENOSPC;
+	}
+out:
+	OPENSSL_free(der);
+	X509_NAME_free(nm);
+	ERR_clear_error();
+	return rc;
+}
+
+static bool dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const unsigned char *pa = a, *pb = b;
+	X509_NAME *na = alen <= LONG_MAX ? d2i_X509_NAME(NULL, &pa, (long)alen) : NULL;
+	X509_NAME *nb = blen <= LONG_MAX ? d2i_X509_NAME(NULL, &pb, (long)blen) : NULL;
+	bool ok = na && nb && pa == a + alen && pb == b + blen && !X509_NAME_cmp(na, nb);
+
+	X509_NAME_free(na);
+	X509_NAME_free(nb);
+	ERR_clear_error();
+	return ok;
+}
+
+/* RFC 4945 3.1/3.2 spirit: names compare case-insensitively, DNs by their canonical form. */
+bool cert_id_equal(uint8_t type, const uint8_t *a, size_t alen, uint8_t btype, const uint8_t *b,
+		   size_t blen)
+{
+	if (type != btype)
+		return false;
+	switch (type) {
+	case IKEV2_ID_DER_ASN1_DN:
+		return dn_equal(a, alen, b, blen);
+	case IKEV2_ID_FQDN:
+	case IKEV2_ID_RFC822_ADDR:
+		if (alen != blen || !text_ok(a, alen))
+			return false;
+		for (size_t i = 0; i < alen; i++)
+			if (tolower(a[i]) != tolower(b[i]))
+				return false;
+		return true;
+	default:
+		return alen == blen && !memcmp(a, b, alen);
+	}
 }

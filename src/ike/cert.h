@@ -140,4 +140,14 @@ enum cert_err cert_match_id(const struct cert_peer *p, uint8_t id_type, const ui
 /* An ID as text for logs ("ipv4:10.1.0.1", "fqdn:fe.example", "dn:CN=fe,O=x"...). */
 void cert_id_format(uint8_t id_type, const uint8_t *id, size_t id_len, char *out, size_t cap);
 
+/* ---- Configured identities (`local-id`, `remote-id`) ------------------------------- */
+
+/* "CN=gw.example, O=Example" or "/CN=gw.example/O=Example" -> DER Name (ID_DER_ASN1_DN data).
+ * 0, -EINVAL (not KEY=VALUE parts OpenSSL knows), -ENOSPC, -ENOMEM. */
+int cert_dn_from_text(const char *s, uint8_t *out, size_t cap, size_t *len);
+/* Do two IDs name the same identity? Same type; FQDN and e-mail case-insensitively, DNs by
+ * X509_NAME_cmp (so string types do not matter), addresses octet by octet. */
+bool cert_id_equal(uint8_t type, const uint8_t *a, size_t alen, uint8_t btype, const uint8_t *b,
+		   size_t blen);
+
 #endif

@@ -6,9 +6,12 @@
  *
  * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), RealMessage | Nonce | prf(SK_p, IDx')) where
  * RealMessage is the signer's own IKE_SA_INIT message and Nonce the peer's (2.15). The
- * received value is compared in constant time (ikeauth_psk_verify). PSK identities are the
- * IKE addresses (ID_IPV4_ADDR / ID_IPV6_ADDR); a peer's ID_FQDN is accepted as a name.
- * Certificate identities are the certificate's subject DN.
+ * received value is compared in constant time (ikeauth_psk_verify). Our identity is the rule's
+ * `local-id` when set, else the IKE address (PSK) or the certificate's subject DN. A peer's
+ * identity must equal the rule's `remote-id` when set (then any ID type; with a certificate
+ * it must also be asserted by the certificate, cert_match_id); without one, a PSK peer's ID is
+ * its address or an FQDN. An initiator with a remote-id sends it as IDr (RFC 7296 1.2, 3.5:
+ * the responder identity it wants to talk to).
  *
  * The initiator uses the first usable method of its rule (in the rule's order). The
  * responder learns which rule applies from the traffic selectors in the same message
@@ -176,11 +179,26 @@ static int method_kind(uint8_t method)
 	}
 }
 
+/* A configured identity as an ID payload body. */
+static void id_conf(const struct spd_id *c, struct id_buf *b)
+{
+	memset(b->body, 0, 4);
+	b->body[0] = c->type;
+	memcpy(b->body + 4, c->data, c->len);
+	b->len = 4 + (size_t)c->len;
+	b->id = (struct ikev2_id){ .type = c->type, .data = b->body + 4, .len = c->len };
+}
+
 /* Our ID payload for method a. */
 static int id_ours(struct ike_xsa *x, const struct spd_auth *a, struct id_buf *b)
 {
+	const struct spd_id *c = x->rule ? spd_rule_id(x->rule, false) : NULL;
 	int rc;
 
+	if (c) {
+		id_conf(c, b);
+		return 0;
+	}
 	if (a->kind == SPD_AUTH_PSK) {
 		id_local(x, b);
 		return 0;
@@ -192,18 +210,20 @@ static int id_ours(struct ike_xsa *x, const struct spd_auth *a, struct id_buf *b
 	return 0;
 }
 
-/* [CERT+] [CERTREQ] AUTH for method a. */
+/* [CERT+] [IDr] AUTH for method a (RFC 7296 1.2 order; idr: the initiator's wish, or NULL). */
 static int auth_put(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
-		    const struct id_buf *id, struct ikev2_wr *w)
+		    const struct id_buf *id, const struct id_buf *idr, struct ikev2_wr *w)
 {
 	uint8_t auth[PRF_OUT_MAX];
 	struct ikev2_auth wa;
 	int rc;
 
-	if (a->kind == SPD_AUTH_CERT) {
+	if (a->kind == SPD_AUTH_CERT)
 		ike_sig_put_certs(x, a, w);
+	if (idr)
+		ikev2_put_id(w, IKEV2_PLD_IDR, &idr->id);
+	if (a->kind == SPD_AUTH_CERT)
 		return ike_sig_put_auth(x, a, signer_initiator, id->body, id->len, w);
-	}
 	rc = psk_auth(x, a, signer_initiator, id->body, id->len, NULL, 0, auth);
 	if (rc)
 		return rc;
@@ -215,17 +235,42 @@ static int auth_put(struct ike_xsa *x, const struct spd_auth *a, bool signer_ini
 	return 0;
 }
 
-/* Verify the peer's ID and AUTH with method a (of the kind the peer used). 0, or -errno with
- * the reason in why. */
-static int auth_check(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
-		      const struct ikev2_msg *m, const struct ikev2_id *id, char *why,
-		      size_t whylen)
+static bool id_is(const struct ikev2_id *id, const struct spd_id *c)
+{
+	return cert_id_equal(id->type, id->data, id->len, c->type, c->data, c->len);
+}
+
+/* The rule's remote-id, when set, is the only identity the peer may have. */
+static bool id_expected(const struct spd_rule *r, const struct ikev2_id *id, char *why,
+			size_t whylen)
+{
+	const struct spd_id *c = r ? spd_rule_id(r, true) : NULL;
+	char got[160], want[160];
+
+	if (!c || id_is(id, c))
+		return true;
+	cert_id_format(id->type, id->data, id->len, got, sizeof(got));
+	cert_id_format(c->type, c->data, c->len, want, sizeof(want));
+	/* a long DN may be cut short: the line stays readable */
+	if (snprintf(why, whylen, "peer identified as %s, rule %s expects %s", got, r->name,
+		     want) >= (int)whylen)
+		why[whylen - 1] = '\0';
+	return false;
+}
+
+/* Verify the peer's ID and AUTH with method a (of the kind the peer used) for rule r. 0, or
+ * -errno with the reason in why. */
+static int auth_check(struct ike_xsa *x, const struct spd_rule *r, const struct spd_auth *a,
+		      bool signer_initiator, const struct ikev2_msg *m, const struct ikev2_id *id,
+		      char *why, size_t whylen)
 {
 	char idtxt[64];
 
+	if (!id_expected(r, id, why, whylen))
+		return -EACCES;
 	if (a->kind == SPD_AUTH_CERT)
 		return ike_sig_verify(x, a, signer_initiator, m, id, why, whylen);
-	if (!id_peer_ok(x, id)) {
+	if (!(r && spd_rule_id(r, true)) && !id_peer_ok(x, id)) {
 		snprintf(why, whylen, "ID %s does not name the peer",
 			 id_fmt(id, idtxt, sizeof(idtxt)));
 		return -EACCES;
@@ -264,9 +309,10 @@ int ike_auth_start(struct ike_xsa *x)
 {
 	struct ikev2_notify ic = { .type = IKEV2_N_INITIAL_CONTACT };
 	const struct spd_auth *a = rule_method(x->ike, x->rule, -1);
+	const struct spd_id *want = x->rule ? spd_rule_id(x->rule, true) : NULL;
 	struct ike_sk_msg sm;
 	struct ikev2_wr b;
-	struct id_buf id;
+	struct id_buf id, idr;
 	size_t len;
 	int rc;
 
@@ -283,7 +329,9 @@ int ike_auth_start(struct ike_xsa *x)
 		return rc;
 	ike_sk_start(x, IKEV2_EXCH_IKE_AUTH, false, 0, &b, &sm);
 	ikev2_put_id(&sm.inner, IKEV2_PLD_IDI, &id.id);
-	rc = auth_put(x, a, true, &id, &sm.inner);
+	if (want)
+		id_conf(want, &idr);
+	rc = auth_put(x, a, true, &id, want ? &idr : NULL, &sm.inner);
 	if (rc)
 		return rc;
 	if (first_contact(x))
@@ -304,16 +352,28 @@ int ike_auth_start(struct ike_xsa *x)
  * against the first rule of the policy with such a method, so that the refusal is reported
  * inside an authenticated exchange. */
 static const struct spd_auth *auth_rule(struct ike_xsa *x, const struct spd_rule *ts_rule, int kind,
-					const struct spd_rule **out)
+					const struct ikev2_id *idi, const struct spd_rule **out)
 {
 	const struct spd_policy *p = x->ike->cfg.spd->active;
 	const struct spd_auth *a;
+	const struct spd_id *c;
 
 	*out = ts_rule;
 	if (kind < 0)
 		return NULL;
 	if (ts_rule || !p)
 		return rule_method(x->ike, ts_rule, kind);
+	/* keyed by identity first: the rule whose remote-id the peer claims holds its key */
+	for (size_t i = 0; i < p->nrules; i++) {
+		c = spd_rule_id(p->rules[i], true);
+		if (!p->rules[i]->active || !c || !id_is(idi, c))
+			continue;
+		a = rule_method(x->ike, p->rules[i], kind);
+		if (a) {
+			*out = p->rules[i];
+			return a;
+		}
+	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		if (!p->rules[i]->active)
 			continue;
@@ -406,14 +466,14 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 	ipaddr_fmt(&x->remote.addr, ra);
 	id_fmt(&m->idi, idtxt, sizeof(idtxt));
 	rule = ike_child_rule_for(x, m);
-	a = auth_rule(x, rule, method_kind(m->auth.method), &arule);
+	a = auth_rule(x, rule, method_kind(m->auth.method), &m->idi, &arule);
 	if (!a && rule)
 		auth_none_why(x, rule, m->auth.method, why, sizeof(why));
 	else if (!a)
 		snprintf(why, sizeof(why), "peer uses %s, no rule accepts it",
 			 ikev2_auth_method_name(m->auth.method));
 	else
-		rc = auth_check(x, a, true, m, &m->idi, why, sizeof(why));
+		rc = auth_check(x, arule, a, true, m, &m->idi, why, sizeof(why));
 	if (rc) {
 		ike->st.auth_failures++;
 		log_warn("IKE_AUTH from %s (ID %s): authentication failed: %s%s%s", ra, idtxt, why,
@@ -435,7 +495,7 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 	rc = id_ours(x, a, &id);
 	if (!rc) {
 		ikev2_put_id(&sm.inner, IKEV2_PLD_IDR, &id.id);
-		rc = auth_put(x, a, false, &id, &sm.inner);
+		rc = auth_put(x, a, false, &id, NULL, &sm.inner);
 	}
 	if (rc) {
 		ike_xsa_kill(x, "cannot compute our AUTH");
@@ -483,7 +543,7 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		snprintf(why, sizeof(why), "peer uses %s, rule has no such method",
 			 ikev2_auth_method_name(m->auth.method));
 	else
-		rc = auth_check(x, a, false, m, &m->idr, why, sizeof(why));
+		rc = auth_check(x, x->rule, a, false, m, &m->idr, why, sizeof(why));
 	if (rc) {
 		ike->st.auth_failures++;
 		log_warn("IKE_AUTH with %s (ID %s) for rule %s: authentication failed: %s", ra,

@@ -102,6 +102,23 @@ int spd_add_ike_method(struct spd *s, const struct spd_ike_method *m)
 	return 0;
 }
 
+int spd_rule_set_id(struct spd_rule *r, bool remote, const struct spd_id *id)
+{
+	if (!id->type || !id->len || id->len > SPD_ID_MAX)
+		return -EINVAL;
+	*(remote ? &r->remote_id : &r->local_id) = *id;
+	return 0;
+}
+
+const struct spd_id *spd_rule_id(const struct spd_rule *r, bool remote)
+{
+	const struct spd_id *id = remote ? &r->remote_id : &r->local_id;
+
+	if (!id->type && r->policy)
+		id = remote ? &r->policy->dr.remote_id : &r->policy->dr.local_id;
+	return id->type ? id : NULL;
+}
+
 /* ---- filter lists ---- */
 
 int spd_filter_list_new(struct spd *s, const char *name, struct spd_filter_list **out)

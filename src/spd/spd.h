@@ -238,6 +238,15 @@ struct spd_auth {
 
 enum spd_mode { SPD_MODE_TRANSPORT, SPD_MODE_TUNNEL };
 
+/* An IKE identity (`local-id`, `remote-id`; RFC 7296 3.5): the ID Type and its data as they
+ * go on the wire (IPv4/IPv6 address octets, FQDN or e-mail text without NUL, DER DN). */
+#define SPD_ID_MAX 512
+struct spd_id {
+	uint8_t type; /* IKEV2_ID_* (wire/ikev2.h); 0 = not set */
+	uint16_t len;
+	uint8_t data[SPD_ID_MAX];
+};
+
 struct spd_rule {
 	char name[SPD_NAME_MAX];
 	const struct spd_filter_list *flist; /* NULL only for the default response rule */
@@ -249,7 +258,9 @@ struct spd_rule {
 	struct ipaddr tunnel_local;  /* TUNNEL: local endpoint; af 0 = chosen by routing */
 	bool active;		     /* deactivated rules are kept but never match */
 	bool is_default_response;    /* this is the policy's default response rule */
-	size_t index;		     /* position in the policy (the DR rule: nrules) */
+	/* Identities; type 0: the policy's (its dr's), else the address or certificate DN */
+	struct spd_id local_id, remote_id;
+	size_t index; /* position in the policy (the DR rule: nrules) */
 	const struct spd_policy *policy;
 };
 
@@ -357,6 +368,11 @@ int spd_rule_add_auth(struct spd *s, struct spd_rule *r, const struct spd_auth *
 int spd_rule_set_tunnel(struct spd *s, struct spd_rule *r, const struct ipaddr *remote,
 			const struct ipaddr *local);
 int spd_rule_set_active(struct spd *s, struct spd_rule *r, bool on);
+/* The rule's own identities (copied; remote: remote-id, else local-id). -EINVAL (type 0 or
+ * empty). For a policy's defaults pass &policy->dr. */
+int spd_rule_set_id(struct spd_rule *r, bool remote, const struct spd_id *id);
+/* The identity that applies to r: its own, else its policy's; NULL when neither is set. */
+const struct spd_id *spd_rule_id(const struct spd_rule *r, bool remote);
 /* Effective auth methods of a rule: its own, else its policy's; *n = 0 means Kerberos
  * placeholder. */
 const struct spd_auth *spd_rule_auths(const struct spd_rule *r, size_t *n);

@@ -193,13 +193,85 @@ static void test_select_restricted(void **state)
 	assert_int_equal(prop_ike_set_methods(NULL, 0), 0);
 }
 
+/* RFC 7296 3.5 ID Types: 1 ID_IPV4_ADDR, 2 ID_FQDN, 3 ID_RFC822_ADDR, 5 ID_IPV6_ADDR,
+ * 9 ID_DER_ASN1_DN. */
+static void test_identities(void **state)
+{
+	static const struct {
+		const char *s;
+		int type; /* -1: refused */
+		const char *data;
+		size_t len;
+	} v[] = {
+		{ "gw.example", 2, "gw.example", 10 },
+		{ "@gw.example", 2, "gw.example", 10 },
+		{ "fqdn:10.example", 2, "10.example", 10 },
+		{ "ops@gw.example", 3, "ops@gw.example", 14 },
+		{ "email:ops@gw.example", 3, "ops@gw.example", 14 },
+		{ "10.1.2.3", 1, "\x0a\x01\x02\x03", 4 },
+		{ "2001:db8::1", 5, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16 },
+		/* DER of the Name: SEQUENCE { SET { SEQUENCE { OID 2.5.4.3, UTF8String "a" } } } */
+		{ "CN=a", 9, "\x30\x0c\x31\x0a\x30\x08\x06\x03\x55\x04\x03\x0c\x01\x61", 14 },
+		{ "dn:/CN=a", 9, "\x30\x0c\x31\x0a\x30\x08\x06\x03\x55\x04\x03\x0c\x01\x61", 14 },
+		{ "@", -1, NULL, 0 },
+		{ "ops@", -1, NULL, 0 },
+		{ "@@gw", -1, NULL, 0 },
+		{ "gw example", -1, NULL, 0 },
+		{ "XX=a", -1, NULL, 0 },
+		{ "dn:", -1, NULL, 0 },
+		{ "-gw", -1, NULL, 0 },
+	};
+	struct spd_id id;
+	char why[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int rc = conf_id_parse(v[i].s, &id, why, sizeof(why));
+
+		if (v[i].type < 0) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(id.type, v[i].type);
+		assert_int_equal(id.len, v[i].len);
+		assert_memory_equal(id.data, v[i].data, v[i].len);
+	}
+}
+
+/* Identities are once per rule and per policy; errors name the place. */
+static void test_identity_diagnostics(void **state)
+{
+	static const char *text = "policy p {\n"
+				  "\tlocal-id gw.example\n"
+				  "\tlocal-id gw2.example\n"
+				  "\trule {\n"
+				  "\t\tremote-id \"CN=a, Q=b\"\n"
+				  "\t\tfilters fl\n"
+				  "\t\taction block\n"
+				  "\t}\n"
+				  "}\n"
+				  "use policy p\n"
+				  "filter-list fl {\n\t10.0.0.1 -> 10.0.0.2\n}\n";
+	struct conf_diags d = { 0 };
+
+	(void)state;
+	assert_null(load(text, &d));
+	if (d.n != 2)
+		conf_diags_print(&d, stderr);
+	assert_int_equal(d.n, 2);
+	assert_non_null(strstr(diag(&d, 0), "mem.conf:3:2: error: "));
+	assert_string_equal(diag(&d, 1), "mem.conf:5:13: error: not a distinguished name "
+					 "(KEY=VALUE, ...) (near 'CN=a, Q=b')");
+	conf_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words),
-		cmocka_unit_test(test_diagnostics),
-		cmocka_unit_test(test_offer),
-		cmocka_unit_test(test_select_restricted),
+		cmocka_unit_test(test_words),	   cmocka_unit_test(test_diagnostics),
+		cmocka_unit_test(test_offer),	   cmocka_unit_test(test_select_restricted),
+		cmocka_unit_test(test_identities), cmocka_unit_test(test_identity_diagnostics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

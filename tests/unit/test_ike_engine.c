@@ -227,7 +227,7 @@ static void write_file(const char *name, const char *text, mode_t mode)
 	close(fd);
 }
 
-/* The configuration text with every "@" replaced by the temporary directory. */
+/* The configuration text with every "@" replaced by the temporary directory ("@@": '@'). */
 static struct spd *load(const char *conf, const char *local)
 {
 	char text[4096], *o = text;
@@ -237,6 +237,10 @@ static struct spd *load(const char *conf, const char *local)
 	struct spd *s = NULL;
 
 	for (const char *p = conf; *p; p++) {
+		if (*p == '@' && p[1] == '@') { /* "@@": a plain '@' (e-mail identities) */
+			*o++ = *p++;
+			continue;
+		}
 		if (*p == '@') {
 			o += sprintf(o, "%s", tmpdir);
 			continue;
@@ -357,16 +361,22 @@ static const char *conf_init(const char *f, const char *m)
 	return buf;
 }
 
-/* A respond-only configuration whose default response rule uses action lines m. */
-static const char *conf_resp(const char *m)
+/* A respond-only configuration whose default response rule uses action lines m; policy lines
+ * ids (identities) go before it. */
+static const char *conf_resp_ids(const char *m, const char *ids)
 {
 	static char buf[1024];
 
 	snprintf(buf, sizeof(buf),
 		 "action act {\n\tnegotiate\n%s}\npolicy q {\n\tauth psk \"@/b.psk\"\n"
-		 "\tdefault-response action act\n}\nuse policy q\n",
-		 m);
+		 "%s\tdefault-response action act\n}\nuse policy q\n",
+		 m, ids);
 	return buf;
+}
+
+static const char *conf_resp(const char *m)
+{
+	return conf_resp_ids(m, "");
 }
 
 static int setup(void **state)
@@ -560,11 +570,12 @@ static size_t count_sas(struct ike *ike, char names[][40], const char **state)
 
 /* A and B (with conf_b_text) negotiate and must fail: no Child SA anywhere, the acquire
  * fails. Returns the log. */
-static const char *negotiate_fails(const char *conf_b_text)
+/* Nodes 0 and 1 with these configurations do not get a Child SA; returns their log. */
+static const char *negotiate_fails_with(const char *conf_a_text, const char *conf_b_text)
 {
 	const char *log;
 
-	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(0, conf_a_text, "10.1.0.1", NULL);
 	node_start(1, conf_b_text, "10.1.0.2", NULL);
 	cap_begin();
 	acquire(0, 80, 0);
@@ -574,6 +585,11 @@ static const char *negotiate_fails(const char *conf_b_text)
 	assert_int_equal(nodes[1].nup, 0);
 	assert_int_equal(nodes[0].acq_fail, 1);
 	return log;
+}
+
+static const char *negotiate_fails(const char *conf_b_text)
+{
+	return negotiate_fails_with(conf_a, conf_b_text);
 }
 
 /* ---- tests ---- */
@@ -2174,6 +2190,102 @@ static void test_ike_method_responder_restricts(void **state)
 	assert_int_equal(m.ke.group, 20);
 }
 
+/* ---- local-id / remote-id (issue 5: identities) ---- */
+
+/* conf_a's rule r1 with identity lines added */
+static const char *conf_a_ids(const char *ids)
+{
+	static char buf[2048];
+	const char *mark = "\t\tmode transport\n";
+	const char *at = strstr(conf_a, mark);
+
+	assert_non_null(at);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - conf_a), conf_a, ids, at);
+	return buf;
+}
+
+/* a respond-only configuration (conf_b's methods) with policy-level identity lines */
+static const char *conf_b_ids(const char *ids)
+{
+	return conf_resp_ids("\tmethod esp aes-gcm-128\n", ids);
+}
+
+/* RFC 7296 3.5: FQDN identities both ways with a PSK; each end logs the peer's ID. */
+static void test_ike_id_fqdn(void **state)
+{
+	const char *log;
+
+	(void)state;
+	node_start(0, conf_a_ids("\t\tlocal-id a.example\n\t\tremote-id b.example\n"), "10.1.0.1",
+		   NULL);
+	node_start(1, conf_b_ids("\tlocal-id \"@@b.example\"\n\tremote-id a.example\n"), "10.1.0.2",
+		   NULL);
+	cap_begin();
+	establish();
+	log = cap_end();
+	assert_non_null(strstr(log, "IKE_SA with 10.1.0.2 (ID b.example) established, rule r1"));
+	assert_non_null(strstr(log, "IKE_SA with 10.1.0.1 (ID a.example) established"));
+}
+
+/* The responder expects another identity: AUTHENTICATION_FAILED, no SA, and the log line
+ * names both identities. */
+static void test_ike_id_remote_mismatch(void **state)
+{
+	const char *log;
+
+	(void)state;
+	log = negotiate_fails_with(conf_a_ids("\t\tlocal-id a.example\n"),
+				   conf_b_ids("\tremote-id user@@c.example\n"));
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
+	assert_non_null(strstr(log, "peer identified as fqdn:a.example, rule default-response "
+				    "expects email:user@c.example"));
+	assert_non_null(strstr(log, "the peer refused our pre-shared key"));
+}
+
+/* The initiator expects another identity than the responder presents: it refuses the
+ * response (no Child SA) and says why. Without local-id the responder's ID is its address. */
+static void test_ike_id_initiator_mismatch(void **state)
+{
+	const char *log;
+
+	(void)state;
+	node_start(0, conf_a_ids("\t\tremote-id b.example\n"), "10.1.0.1", NULL);
+	node_start(1, conf_b, "10.1.0.2", NULL);
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	log = cap_end();
+	/* the responder finished its half first (RFC 7296 2.21.2 asks the initiator to tell
+	 * it; the engine does not yet), so only the initiator is checked here */
+	assert_int_equal(nodes[0].nup, 0);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 1);
+	assert_non_null(strstr(log, "peer identified as ipv4:10.1.0.2, rule r1 expects "
+				    "fqdn:b.example"));
+}
+
+/* A DN and an e-mail identity: accepted when they equal the remote-id (DNs compare as names,
+ * so the spelling with '/' is the same identity). */
+static void test_ike_id_dn_email(void **state)
+{
+	const char *log;
+
+	(void)state;
+	node_start(0,
+		   conf_a_ids("\t\tlocal-id \"CN=a.example, O=Esprit Test\"\n"
+			      "\t\tremote-id ops@@b.example\n"),
+		   "10.1.0.1", NULL);
+	node_start(1,
+		   conf_b_ids("\tlocal-id email:ops@@b.example\n"
+			      "\tremote-id \"/CN=a.example/O=Esprit Test\"\n"),
+		   "10.1.0.2", NULL);
+	cap_begin();
+	establish();
+	log = cap_end();
+	assert_non_null(strstr(log, "(ID dn:/CN=a.example/O=Esprit Test) established"));
+	assert_non_null(strstr(log, "(ID email:ops@b.example) established"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2215,6 +2327,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_method_none_in_common, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_method_responder_restricts, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_fqdn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_remote_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_initiator_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_dn_email, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
