@@ -65,6 +65,13 @@ broken unknown-algorithm 3:13 aes-gcm-999 \
 broken missing-brace 4:1 use \
 	'filter-list l {\n\tme -> 10.1.0.2 tcp port 80\n\nuse policy client-respond-only\n'
 broken unknown-policy 1:12 nosuch 'use policy nosuch\n'
+# ike-method: the column is the unknown transform's, inside the word
+broken unknown-ike-transform 1:24 'prfsha385-ecp384' \
+	'ike-method aes256gcm16-prfsha385-ecp384\nuse policy client-respond-only\n'
+broken ike-method-two-groups 1:29 'x25519' \
+	'ike-method aes128gcm-ecp256-x25519\nuse policy client-respond-only\n'
+broken bad-remote-id 2:12 'CN=a, XX=b' \
+	'policy p {\n\tremote-id "CN=a, XX=b"\n}\nuse policy p\n'
 
 # Several errors in one file: all reported, in order.
 f="$TMP/multi.conf"
