@@ -2192,16 +2192,21 @@ static void test_ike_method_responder_restricts(void **state)
 
 /* ---- local-id / remote-id (issue 5: identities) ---- */
 
-/* conf_a's rule r1 with identity lines added */
-static const char *conf_a_ids(const char *ids)
+/* base (conf_a or conf_a_cert) with identity lines added to its rule r1 */
+static const char *rule_ids(const char *base, const char *ids)
 {
 	static char buf[2048];
 	const char *mark = "\t\tmode transport\n";
-	const char *at = strstr(conf_a, mark);
+	const char *at = strstr(base, mark);
 
 	assert_non_null(at);
-	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - conf_a), conf_a, ids, at);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - base), base, ids, at);
 	return buf;
+}
+
+static const char *conf_a_ids(const char *ids)
+{
+	return rule_ids(conf_a, ids);
 }
 
 /* a respond-only configuration (conf_b's methods) with policy-level identity lines */
@@ -2286,6 +2291,68 @@ static void test_ike_id_dn_email(void **state)
 	assert_non_null(strstr(log, "(ID email:ops@b.example) established"));
 }
 
+/* With certificates (RFC 4945 3.1, 3.2): identities other than the DN must be asserted by the
+ * certificate's subjectAltName; remote-id is checked first, then the certificate. Every end
+ * entity of the test PKI has DNS:fe.example and email:fe@example.com. */
+static const char *cert_ids(const char *a_ids, const char *b_ids)
+{
+	static char b[1024];
+
+	pki_once();
+	snprintf(b, sizeof(b),
+		 "policy q {\n\tauth cert ca \"%%/ca.pem\" cert \"%%/ee_ed_chain.pem\" key "
+		 "\"%%/ee_ed.key\"\n%s\tdefault-response yes\n}\nuse policy q\n",
+		 b_ids);
+	node_start_cert(0, rule_ids(conf_a_cert, a_ids), "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, b, "10.1.0.2", "ee_ed.key");
+	cap_begin();
+	acquire(0, 80, 0);
+	pump(0);
+	return cap_end();
+}
+
+static void test_ike_id_cert_san(void **state)
+{
+	const char *log;
+
+	(void)state;
+	log = cert_ids("\t\tlocal-id fe@@example.com\n\t\tremote-id fe.example\n",
+		       "\tlocal-id fe.example\n\tremote-id fe@@example.com\n");
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_non_null(strstr(log, "(ID email:fe@example.com) established"));
+	assert_non_null(strstr(log, "(ID fe.example) established"));
+}
+
+/* remote-id matches what the peer claims, but its certificate does not assert it */
+static void test_ike_id_cert_not_in_san(void **state)
+{
+	const char *log;
+
+	(void)state;
+	log = cert_ids("\t\tlocal-id gw.example\n", "\tremote-id gw.example\n");
+	assert_int_equal(nodes[0].nup, 0);
+	assert_int_equal(nodes[1].nup, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
+	assert_non_null(strstr(log, "fqdn:gw.example does not match certificate"));
+}
+
+/* a DN remote-id is compared as a name with the peer's default ID, its subject */
+static void test_ike_id_cert_dn(void **state)
+{
+	const char *log;
+
+	(void)state;
+	log = cert_ids("", "\tremote-id \"CN=ee_p256, O=esprit\"\n");
+	assert_int_equal(nodes[1].nup, 1);
+	node_stop(0);
+	node_stop(1);
+	log = cert_ids("", "\tremote-id \"CN=ee_other, O=esprit\"\n");
+	assert_int_equal(nodes[1].nup, 0);
+	assert_non_null(strstr(log, "peer identified as dn:/CN=ee_p256/O=esprit, rule "
+				    "default-response expects dn:/CN=ee_other/O=esprit"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2331,6 +2398,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_id_remote_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_initiator_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_dn_email, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_cert_san, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_cert_not_in_san, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_cert_dn, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
