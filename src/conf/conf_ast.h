@@ -54,6 +54,12 @@ enum ast_kind {
 	AST_ACTION,	       /* name; body: action items */
 	AST_POLICY,	       /* name; body: policy items */
 	AST_USE,	       /* name */
+	/* global IKE words (conf_knobs.c) */
+	AST_IKE_FRAGMENTATION,	  /* flag: yes/on */
+	AST_IKE_FRAGMENT_SIZE,	  /* a: octets */
+	AST_NAT_KEEPALIVE,	  /* a: duration */
+	AST_DPD_DELAY,		  /* a: duration */
+	AST_IKE_COOKIE_THRESHOLD, /* a: half-open IKE SAs */
 	/* filter list */
 	AST_FILTER, /* filter */
 	/* action */

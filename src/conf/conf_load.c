@@ -499,6 +499,13 @@ static void globals_load(struct loader *ld, const struct ast_item *it)
 	case AST_IKE_METHOD:
 		ike_method_load(ld, it);
 		break;
+	case AST_IKE_FRAGMENTATION:
+	case AST_IKE_FRAGMENT_SIZE:
+	case AST_NAT_KEEPALIVE:
+	case AST_DPD_DELAY:
+	case AST_IKE_COOKIE_THRESHOLD:
+		ld_knob_load(ld, it);
+		break;
 	case AST_USE:
 		if (ld->use_seen) {
 			ld_twice(ld, it, ld->use_seen);

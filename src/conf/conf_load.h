@@ -28,6 +28,7 @@ struct loader {
 	const struct ast_item *nde_seen; /* no-default-exempt */
 	const struct ast_item *use_seen; /* use policy */
 	const struct spd_policy *use;
+	const struct ast_item *knob_seen[AST_IKE_COOKIE_THRESHOLD + 1]; /* global IKE words */
 	struct conf_sa *sas; /* manual SAs, handed to o.manual_sa after loading */
 	size_t nsas;
 };
@@ -42,6 +43,8 @@ const struct ast_item *ld_once(const struct ast_item **seen, size_t nseen, enum 
 			       const struct ast_item *it);
 int ld_twice(struct loader *ld, const struct ast_item *it, const struct ast_item *first);
 
+/* Global IKE timer and size words (conf_knobs.c). */
+void ld_knob_load(struct loader *ld, const struct ast_item *it);
 void ld_action_load(struct loader *ld, const struct ast_item *it);
 void ld_policy_load(struct loader *ld, const struct ast_item *it);
 /* `sa` statements (conf_sa.c): check and collect; deliver after a clean load; wipe. */

@@ -57,6 +57,9 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %token <tok> PSK "'psk'" RULE "'rule'" SOFT "'soft'" SPORT "'sport'" TIMEOUT "'timeout'"
 %token <tok> IKE_LIFETIME "'ike-lifetime'" IKE_METHOD "'ike-method'"
 %token <tok> LOCAL_ID "'local-id'" REMOTE_ID "'remote-id'"
+%token <tok> IKE_FRAGMENTATION "'ike-fragmentation'" IKE_FRAGMENT_SIZE "'ike-fragment-size'"
+%token <tok> NAT_KEEPALIVE "'nat-keepalive'" DPD_DELAY "'dpd-delay'"
+%token <tok> IKE_COOKIE_THRESHOLD "'ike-cookie-threshold'"
 %token <tok> TRANSPORT "'transport'" TUNNEL "'tunnel'" USE "'use'" YES "'yes'"
 %token <tok> SA "'sa'" SELECTOR "'selector'" SPI "'spi'" WINDOW "'window'" ENCAP "'encap'"
 
@@ -64,7 +67,7 @@ static void filter_opt_twice(struct conf_parser *p, const struct ast_tok *kw);
 %type <item> items top flist_body filter_item action_body action_item policy_body policy_item
 %type <item> rule_body rule_item auth ident rule sa_opts sa_opt sa_sel
 %type <filter> fopts
-%type <tok> onoff
+%type <tok> onoff knobval
 %type <flag> sa_mode
 
 %%
@@ -85,6 +88,20 @@ top	: INCLUDE STRING	{ NEW($$, item_new(p, AST_INCLUDE, $1)); $$->a = $2; }
 	}
 	| KDC addr		{ NEW($$, item_new(p, AST_KDC, $1)); $$->a = $2; }
 	| IKE_METHOD WORD	{ NEW($$, item_new(p, AST_IKE_METHOD, $1)); $$->a = $2; }
+	| IKE_FRAGMENTATION onoff {
+		NEW($$, item_new(p, AST_IKE_FRAGMENTATION, $1));
+		$$->flag = $2->text[0] == 'y' || !strcmp($2->text, "on");
+	}
+	| IKE_FRAGMENT_SIZE knobval {
+		NEW($$, item_new(p, AST_IKE_FRAGMENT_SIZE, $1));
+		$$->a = $2;
+	}
+	| NAT_KEEPALIVE knobval	{ NEW($$, item_new(p, AST_NAT_KEEPALIVE, $1)); $$->a = $2; }
+	| DPD_DELAY knobval	{ NEW($$, item_new(p, AST_DPD_DELAY, $1)); $$->a = $2; }
+	| IKE_COOKIE_THRESHOLD knobval {
+		NEW($$, item_new(p, AST_IKE_COOKIE_THRESHOLD, $1));
+		$$->a = $2;
+	}
 	| FILTER_LIST name '{' flist_body '}' {
 		NEW($$, item_new(p, AST_FILTER_LIST, $1));
 		$$->name = $2;
@@ -141,10 +158,16 @@ keyword	: ACTION | AUTH | BLOCK | CA | CERT | DEFAULT_RESPONSE | DROP | FILTER_L
 	| MIRRORED | MODE | NEGOTIATE | NO | NO_DEFAULT_EXEMPT | OFF | ON | PENDING | PERMIT
 	| PFS | POLICY | PORT | PSK | RULE | SOFT | SPORT | TIMEOUT | TRANSPORT | TUNNEL | USE
 	| IKE_LIFETIME | IKE_METHOD | LOCAL_ID | REMOTE_ID
+	| IKE_FRAGMENTATION | IKE_FRAGMENT_SIZE | NAT_KEEPALIVE | DPD_DELAY | IKE_COOKIE_THRESHOLD
 	| YES
 	;
 
 addr	: WORD
+	;
+
+/* a number or a duration such as 20s (checked by the loader) */
+knobval	: WORD
+	| NUMBER
 	;
 
 /* ---- filter-list NAME { SRC -> DST [PROTO] [sport P] [port P] [mirrored] } ---------------- */

@@ -281,24 +281,48 @@ static int helper_start(struct helper *h, const struct keyset *ks)
 	return 0;
 }
 
-/* Timer knobs from the environment (tests, and NATs that forget mappings quickly):
- * ESPRIT_NATT_KEEPALIVE_MS (RFC 3948 4, default 20 s) and ESPRIT_DPD_DELAY_MS (RFC 7296 2.4
- * liveness check after that much one-way traffic, default 30 s; behind a NAT this is also
- * what tells the peer our new mapping, RFC 7296 2.23). 0 = default; 100 ms to 1 h. */
-static uint64_t env_ms(const char *name)
+/* Environment overrides of the esprit.conf words (tests, espritd(8)); the environment beats
+ * the file. ESPRIT_NATT_KEEPALIVE_MS / ESPRIT_DPD_DELAY_MS: 100 ms to 1 h;
+ * ESPRIT_IKE_FRAGMENT_SIZE: 256 to 65535; ESPRIT_IKE_FRAGMENTATION=no|yes. Unset, empty or
+ * out of range: the file's value. */
+static uint64_t env_num(const char *name, uint64_t lo, uint64_t hi, uint64_t file)
 {
 	const char *v = getenv(name);
 	char *end;
-	unsigned long long ms;
+	unsigned long long n;
 
 	if (!v || !*v)
-		return 0;
-	ms = strtoull(v, &end, 10);
-	if (*end || ms < 100 || ms > 3600000) {
-		log_warn("%s=%s ignored (100 to 3600000 ms)", name, v);
-		return 0;
+		return file;
+	n = strtoull(v, &end, 10);
+	if (*end || n < lo || n > hi) {
+		log_warn("%s=%s ignored (%llu to %llu)", name, v, (unsigned long long)lo,
+			 (unsigned long long)hi);
+		return file;
 	}
-	return ms;
+	return n;
+}
+
+static bool env_no_frag(bool file)
+{
+	const char *v = getenv("ESPRIT_IKE_FRAGMENTATION");
+
+	if (!v || !*v)
+		return file;
+	return !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off");
+}
+
+static void ike_knobs_fill(struct ike_config *ic, const struct spd *s)
+{
+	struct spd_ike_knobs k = { 0 };
+
+	if (s)
+		k = s->ike_knobs;
+	ic->natt_keepalive_ms =
+		env_num("ESPRIT_NATT_KEEPALIVE_MS", 100, 3600000, k.natt_keepalive_ms);
+	ic->dpd_delay_ms = env_num("ESPRIT_DPD_DELAY_MS", 100, 3600000, k.dpd_delay_ms);
+	ic->frag_size = (uint16_t)env_num("ESPRIT_IKE_FRAGMENT_SIZE", 256, 65535, k.frag_size);
+	ic->no_frag = env_no_frag(k.no_frag);
+	ic->cookie_threshold = k.cookie_threshold;
 }
 
 static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
@@ -312,9 +336,8 @@ static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)
 				       .nlocal = n,
 				       .signer = k->sg.s,
 				       .signer_keys = (const char *const *)k->sg.keys,
-				       .nsigner_keys = k->sg.n,
-				       .natt_keepalive_ms = env_ms("ESPRIT_NATT_KEEPALIVE_MS"),
-				       .dpd_delay_ms = env_ms("ESPRIT_DPD_DELAY_MS") };
+				       .nsigner_keys = k->sg.n };
+	ike_knobs_fill(&k->icfg, c->spd);
 }
 
 /* The helper of the running configuration while a reload tries a new one. */

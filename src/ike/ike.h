@@ -95,7 +95,7 @@ struct ike_config {
 	const char *const *signer_keys;
 	size_t nsigner_keys;
 	/* RFC 7383 fragmentation: IP datagram size of a fragment, 0 = 576 (IPv4) / 1280 (IPv6)
-	 * or ESPRIT_IKE_FRAGMENT_SIZE; no_frag: do not offer it (ike/ike_frag.h) */
+	 * (esprit.conf ike-fragment-size); no_frag: do not offer it (ike/ike_frag.h) */
 	uint16_t frag_size;
 	bool no_frag;
 };

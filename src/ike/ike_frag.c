@@ -13,28 +13,16 @@
 
 /* ---- configuration and negotiation ---- */
 
-static bool env_off(void)
-{
-	const char *v = getenv("ESPRIT_IKE_FRAGMENTATION");
-
-	return v && (!strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"));
-}
-
+/* The daemon fills cfg.frag_size / no_frag from esprit.conf (ike-fragment-size,
+ * ike-fragmentation) or its environment overrides. */
 void ike_frag_config(struct ike *ike)
 {
-	const char *v = getenv("ESPRIT_IKE_FRAGMENT_SIZE");
-	unsigned long sz = ike->cfg.frag_size;
-	char *end;
+	unsigned sz = ike->cfg.frag_size;
 
-	if (!sz && v && *v) {
-		sz = strtoul(v, &end, 10);
-		if (*end || sz > 65535)
-			sz = 0;
-	}
 	if (sz && sz < IKE_FRAG_SIZE_MIN)
 		sz = IKE_FRAG_SIZE_MIN;
 	ike->frag_size = (uint16_t)sz;
-	ike->frag_off = ike->cfg.no_frag || env_off();
+	ike->frag_off = ike->cfg.no_frag;
 }
 
 /* RFC 7383 2.3: an empty notify, Protocol ID and SPI Size 0. */

@@ -16,9 +16,9 @@
  * IPv4 and 1280 over IPv6 (RFC 7383 2.5.1: the sizes every IPv4 host must accept and every
  * IPv6 link carries, so no path needs IP fragmentation). strongSwan uses 1280 for both; an
  * IPv4 path narrower than 1280 is rare, but 576 never fails and costs a few more datagrams in
- * the one or two exchanges that need them. ike_config.frag_size (or the environment variable
- * ESPRIT_IKE_FRAGMENT_SIZE) sets one size for both families; the IP and UDP headers and the
- * 4-octet non-ESP marker on port 4500 are taken off it.
+ * the one or two exchanges that need them. ike_config.frag_size (esprit.conf's ike-fragment-size,
+ * or ESPRIT_IKE_FRAGMENT_SIZE in espritd's environment) sets one size for both families; the IP and
+ * UDP headers and the 4-octet non-ESP marker on port 4500 are taken off it.
  *
  * Receiving: one message at a time per IKE SA. Every fragment is authenticated (its ICV, or
  * the AEAD tag) before it is stored; limits before any work: at most IKE_FRAG_MAX fragments

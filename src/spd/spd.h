@@ -188,6 +188,17 @@ struct spd_ike_method {
 };
 #define SPD_IKE_METHODS_MAX 8
 
+/* Global IKE timer and size words of esprit.conf(5) (ike-fragmentation, ike-fragment-size,
+ * nat-keepalive, dpd-delay, ike-cookie-threshold). 0 / false: the engine's default. The
+ * daemon hands them to the engine in struct ike_config. */
+struct spd_ike_knobs {
+	bool no_frag;		    /* ike-fragmentation no */
+	uint16_t frag_size;	    /* IP datagram size of an IKE fragment */
+	uint32_t natt_keepalive_ms; /* RFC 3948 4 */
+	uint32_t dpd_delay_ms;	    /* RFC 7296 2.4 liveness check after one-way traffic */
+	uint32_t cookie_threshold;  /* RFC 7296 2.6 half-open IKE SAs before COOKIEs */
+};
+
 enum spd_action_kind {
 	SPD_ACT_PERMIT,	   /* pass in clear */
 	SPD_ACT_BLOCK,	   /* drop */
@@ -307,6 +318,7 @@ struct spd {
 	/* `ike-method` statements in order; none: the built-in IKE suite (ike/proposal.h) */
 	struct spd_ike_method ike_methods[SPD_IKE_METHODS_MAX];
 	size_t nike_methods;
+	struct spd_ike_knobs ike_knobs;
 	/* compiled state (spd_compile) */
 	struct spd_sfilter *sfilters; /* sorted by order */
 	size_t nsfilters;

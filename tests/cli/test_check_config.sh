@@ -72,6 +72,19 @@ broken ike-method-two-groups 1:29 'x25519' \
 	'ike-method aes128gcm-ecp256-x25519\nuse policy client-respond-only\n'
 broken bad-remote-id 2:12 'CN=a, XX=b' \
 	'policy p {\n\tremote-id "CN=a, XX=b"\n}\nuse policy p\n'
+# global IKE words: range-checked, the column is the value's
+broken frag-size-small 2:19 255 \
+	'use policy client-respond-only\nike-fragment-size 255\n'
+broken keepalive-no-unit 1:15 20 \
+	'nat-keepalive 20\nuse policy client-respond-only\n'
+broken dpd-delay-long 1:11 2h 'dpd-delay 2h\nuse policy client-respond-only\n'
+broken cookie-threshold-zero 1:22 0 \
+	'ike-cookie-threshold 0\nuse policy client-respond-only\n'
+broken fragmentation-maybe 1:19 maybe \
+	'ike-fragmentation maybe\nuse policy client-respond-only\n'
+f="$TMP/knobs.conf"
+printf 'ike-fragmentation yes\nike-fragment-size 1280\nnat-keepalive 20s\ndpd-delay 30s\nike-cookie-threshold 64\nuse policy client-respond-only\n' >"$f"
+expect_rc "global IKE words accepted" 0 "$ESPRIT" check-config -n "$f"
 
 # Several errors in one file: all reported, in order.
 f="$TMP/multi.conf"
