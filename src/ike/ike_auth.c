@@ -506,6 +506,28 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 		ike_response_send(x, m->hdr.msgid, len);
 }
 
+/* RFC 7296 2.21.2: an initiator that rejects the responder's AUTH or ID tells it in a separate
+ * INFORMATIONAL exchange (the one exception to not starting exchanges on errors), so that the
+ * responder's half-made IKE SA does not linger until DPD finds it. The Delete of the IKE SA
+ * (1.4.1) beside the notify makes a peer that only logs the notify drop the SA too. Sent
+ * once: our own IKE SA is gone right after, so nothing waits for the answer. */
+static void auth_tell_peer(struct ike_xsa *x)
+{
+	struct ikev2_notify n = { .type = IKEV2_N_AUTHENTICATION_FAILED };
+	struct ikev2_delete d = { .proto = IKEV2_PROTO_IKE };
+	struct ike_sk_msg sm;
+	struct ikev2_wr b;
+	size_t len;
+
+	if (x->req != IKE_REQ_NONE || !x->keyed)
+		return;
+	ike_sk_start(x, IKEV2_EXCH_INFORMATIONAL, false, 0, &b, &sm);
+	ikev2_put_notify(&sm.inner, &n);
+	ikev2_put_delete(&sm.inner, &d);
+	if (!ike_sk_seal(x, &sm, &len) && !ike_request_send(x, IKE_REQ_DEL_IKE, len))
+		log_info("INFORMATIONAL: AUTHENTICATION_FAILED and Delete of the IKE SA sent");
+}
+
 void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 {
 	struct ike *ike = x->ike;
@@ -549,6 +571,7 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		log_warn("IKE_AUTH with %s (ID %s) for rule %s: authentication failed: %s", ra,
 			 idtxt, x->rule ? x->rule->name : "-", why);
 		ike_backoff_fail(ike, x->rule, &x->remote.addr, "authentication failed");
+		auth_tell_peer(x);
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}

@@ -2260,13 +2260,21 @@ static void test_ike_id_initiator_mismatch(void **state)
 	acquire(0, 80, 0);
 	pump(0);
 	log = cap_end();
-	/* the responder finished its half first (RFC 7296 2.21.2 asks the initiator to tell
-	 * it; the engine does not yet), so only the initiator is checked here */
 	assert_int_equal(nodes[0].nup, 0);
 	assert_int_equal(nodes[0].acq_fail, 1);
 	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 1);
 	assert_non_null(strstr(log, "peer identified as ipv4:10.1.0.2, rule r1 expects "
 				    "fqdn:b.example"));
+	/* RFC 7296 2.21.2: the responder had finished its half (IKE SA and Child SA); the
+	 * initiator tells it in an INFORMATIONAL, and it drops both at once, without waiting
+	 * for a liveness check */
+	assert_non_null(strstr(log, "AUTHENTICATION_FAILED and Delete of the IKE SA sent"));
+	assert_non_null(strstr(log, "the peer deleted the IKE SA"));
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[1].ndown, 1);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->ike_active, 0);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 0);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 0);
 }
 
 /* A DN and an e-mail identity: accepted when they equal the remote-id (DNs compare as names,
