@@ -168,6 +168,7 @@ static const struct {
 	{ "ike_ke", "ke", false },
 	{ "ike_age", "age", true },
 	{ "ike_rekey_left", "rekey_seconds_left", true },
+	{ "ike_expire_left", "expire_seconds_left", true },
 };
 
 /* A record runs from its first line to the next record of either kind. */
@@ -189,8 +190,9 @@ static void text_ike_one(const struct ctlmsg_reply *r, size_t a, size_t b)
 	       ctlc_str(r, a, b, "ike_encr"), ctlc_str(r, a, b, "ike_prf"),
 	       ctlc_str(r, a, b, "ike_integ"), ctlc_str(r, a, b, "ike_ke"));
 	printf("  %-11s %s\n", "child ids", ctlc_str(r, a, b, "ike_children"));
-	printf("  %-11s age %s s, rekey in %s s\n", "life", ctlc_str(r, a, b, "ike_age"),
-	       ctlc_str(r, a, b, "ike_rekey_left"));
+	printf("  %-11s age %s s, rekey in %s s, expires in %s s\n", "life",
+	       ctlc_str(r, a, b, "ike_age"), ctlc_str(r, a, b, "ike_rekey_left"),
+	       ctlc_str(r, a, b, "ike_expire_left"));
 }
 
 static void json_ike_one(struct json *j, const struct ctlmsg_reply *r, size_t a, size_t b)

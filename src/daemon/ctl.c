@@ -359,7 +359,8 @@ static void ike_sa_xforms(struct out *o, const char *xf)
 
 /* One record per IKE SA after the SA records, for `esprit sa`: SPIs, state, role, rule,
  * endpoints (port 4500 once NAT-T moved there), transforms, age and time to the rekey in
- * seconds ("-" until established / when none is due), the ids of its Child SA pairs. */
+ * seconds ("-" until established / when none is due), the same for the hard lifetime, the ids of
+ * its Child SA pairs. */
 static void sa_ike_one(const struct ike_sa_view *v, void *arg)
 {
 	struct out *o = arg;
@@ -384,6 +385,11 @@ static void sa_ike_one(const struct ike_sa_view *v, void *arg)
 		out_add(o, "ike_rekey_left %" PRIu64 "\n", v->rekey_in_ms / 1000);
 	else
 		out_add(o, "ike_rekey_left -\n");
+	/* the hard lifetime (ike-lifetime): the IKE SA is deleted then if not rekeyed */
+	if (v->expire_in_ms)
+		out_add(o, "ike_expire_left %" PRIu64 "\n", v->expire_in_ms / 1000);
+	else
+		out_add(o, "ike_expire_left -\n");
 	out_add(o, "ike_children%s", n ? "" : " -");
 	for (size_t i = 0; i < n; i++)
 		out_add(o, " %" PRIu32, v->child_ids[i]);

@@ -1204,6 +1204,7 @@ void ike_foreach_sa(const struct ike *ike, void (*fn)(const struct ike_sa_view *
 		v.established_ms = x->established_ms;
 		soft = x->sa->soft_at_ms;
 		v.rekey_in_ms = soft > now ? soft - now : 0;
+		v.expire_in_ms = x->sa->hard_at_ms > now ? x->sa->hard_at_ms - now : 0;
 		for (c = ike->children; c; c = c->next) {
 			if (c->xsa != x)
 				continue;

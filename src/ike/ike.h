@@ -170,6 +170,7 @@ struct ike_sa_view {
 	struct ike_endpoint local, remote;
 	char xforms[96]; /* "AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE25519" */
 	uint64_t established_ms, rekey_in_ms;
+	uint64_t expire_in_ms; /* until the hard lifetime deletes it; 0: none armed */
 	size_t nchild;
 	uint32_t child_ids[16];
 };

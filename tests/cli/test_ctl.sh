@@ -125,12 +125,12 @@ SA_KEYS="${SA}"
 IKE1='ike_sa 0123456789abcdef:fedcba9876543210 ESTABLISHED initiator web 10.9.0.1:4500 [2001:db8::2]:4500 AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384 2\n'
 IKE1+='ike_spi_i 0x0123456789abcdef\nike_spi_r 0xfedcba9876543210\nike_state ESTABLISHED\nike_role initiator\nike_rule web\n'
 IKE1+='ike_local 10.9.0.1:4500\nike_remote [2001:db8::2]:4500\nike_encr AES_GCM_16_256\nike_prf PRF_HMAC_SHA2_384\nike_integ -\n'
-IKE1+='ike_ke ECP_384\nike_age 42\nike_rekey_left 3100\nike_children 5 7\n'
+IKE1+='ike_ke ECP_384\nike_age 42\nike_rekey_left 3100\nike_expire_left 3558\nike_children 5 7\n'
 SA+="$IKE1"
 SA+='ike_sa 1111111111111111:0000000000000000 INIT_DONE responder - 10.9.0.1:500 10.9.0.3:500 - 0\n'
 SA+='ike_spi_i 0x1111111111111111\nike_spi_r 0x0000000000000000\nike_state INIT_DONE\nike_role responder\nike_rule -\n'
 SA+='ike_local 10.9.0.1:500\nike_remote 10.9.0.3:500\nike_encr -\nike_prf -\nike_integ -\nike_ke -\nike_age -\n'
-SA+='ike_rekey_left -\nike_children -\n'
+SA+='ike_rekey_left -\nike_expire_left -\nike_children -\n'
 serve "$SA"
 expect_rc "sa" 0 "$ESPRIT" sa --control "$SOCK"
 served
@@ -152,9 +152,10 @@ has "sa: IKE SA header" "$OUT" '^IKE SA 0x0123456789abcdef:0xfedcba9876543210  E
 has "sa: IKE SA endpoints with NAT-T ports" "$OUT" '^  endpoints +10\.9\.0\.1:4500 -> \[2001:db8::2\]:4500$'
 has "sa: IKE SA transforms" "$OUT" '^  transforms +ENCR AES_GCM_16_256, PRF PRF_HMAC_SHA2_384, INTEG -, KE ECP_384$'
 has "sa: IKE SA child ids" "$OUT" '^  child ids +5 7$'
-has "sa: IKE SA age and rekey" "$OUT" '^  life +age 42 s, rekey in 3100 s$'
+has "sa: IKE SA age, rekey and hard lifetime" "$OUT" '^  life +age 42 s, rekey in 3100 s, expires in 3558 s$'
 has "sa: half-open IKE SA" "$OUT" '^IKE SA 0x1111111111111111:0x0000000000000000  INIT_DONE responder  rule -$'
 has "sa: half-open IKE SA has no transforms yet" "$OUT" '^  transforms +ENCR -, PRF -, INTEG -, KE -$'
+has "sa: half-open IKE SA has no lifetimes yet" "$OUT" '^  life +age - s, rekey in - s, expires in - s$'
 [ "$(grep -c '^IKE SA ' <<<"$OUT")" = 2 ] && ok "sa: two IKE SAs" || bad "sa: $(grep -c '^IKE SA ' <<<"$OUT") IKE SAs"
 [ "$(grep -B1 '^IKE SA 0x0123' <<<"$OUT" | head -1)" = "" ] && ok "sa: a blank line before the first IKE SA" ||
 	bad "sa: no blank line before the IKE SAs: $OUT"
@@ -167,10 +168,10 @@ served
 	"(['ike_sas', 'sas'], 3, '0x00001001', 7, 88, None, ['10.9.0.1/32 10.9.0.2/32 proto 6 lport 0 rport 80'], [{'reason': 'replay', 'count': 2}, {'reason': 'ICV failure', 'count': 1}], 64, 'ah', None)" ] &&
 	ok "sa --json values" || bad "sa --json: $OUT"
 [ "$(json_get "$OUT" 'd["ike_sas"][0]')" = \
-	"{'spi_i': '0x0123456789abcdef', 'spi_r': '0xfedcba9876543210', 'state': 'ESTABLISHED', 'role': 'initiator', 'rule': 'web', 'local': '10.9.0.1:4500', 'remote': '[2001:db8::2]:4500', 'encr': 'AES_GCM_16_256', 'prf': 'PRF_HMAC_SHA2_384', 'integ': None, 'ke': 'ECP_384', 'age': 42, 'rekey_seconds_left': 3100, 'child_ids': [5, 7]}" ] &&
+	"{'spi_i': '0x0123456789abcdef', 'spi_r': '0xfedcba9876543210', 'state': 'ESTABLISHED', 'role': 'initiator', 'rule': 'web', 'local': '10.9.0.1:4500', 'remote': '[2001:db8::2]:4500', 'encr': 'AES_GCM_16_256', 'prf': 'PRF_HMAC_SHA2_384', 'integ': None, 'ke': 'ECP_384', 'age': 42, 'rekey_seconds_left': 3100, 'expire_seconds_left': 3558, 'child_ids': [5, 7]}" ] &&
 	ok "sa --json: the IKE SA" || bad "sa --json IKE SA: $OUT"
-[ "$(json_get "$OUT" '(len(d["ike_sas"]), d["ike_sas"][1]["rule"], d["ike_sas"][1]["encr"], d["ike_sas"][1]["age"], d["ike_sas"][1]["rekey_seconds_left"], d["ike_sas"][1]["child_ids"])')" = \
-	"(2, None, None, None, None, [])" ] && ok "sa --json: the half-open IKE SA" || bad "sa --json half-open: $OUT"
+[ "$(json_get "$OUT" '(len(d["ike_sas"]), d["ike_sas"][1]["rule"], d["ike_sas"][1]["encr"], d["ike_sas"][1]["age"], d["ike_sas"][1]["rekey_seconds_left"], d["ike_sas"][1]["expire_seconds_left"], d["ike_sas"][1]["child_ids"])')" = \
+	"(2, None, None, None, None, None, [])" ] && ok "sa --json: the half-open IKE SA" || bad "sa --json half-open: $OUT"
 serve "esprit-ctl 1\\n$IKE1"
 expect_rc "sa with IKE SAs only" 0 "$ESPRIT" sa --control "$SOCK"
 served

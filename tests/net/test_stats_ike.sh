@@ -8,7 +8,8 @@
 # Checks, on both hosts: `esprit status --json` says IKE on, one IKE SA (state ESTABLISHED,
 # this host's role) and two IKE SAs' worth of Child SAs (sas_ike 2, sas_manual 0);
 # `esprit sa --json` lists both SAs with origin = the rule name and a child id, the inbound one
-# with its replay window; `esprit stats --json` has the Main Mode section: one active IKE SA,
+# with its replay window; the IKE SA's expire_seconds_left (and the text "expires in") is
+# ike-lifetime 600s less its age; `esprit stats --json` has the Main Mode section: one active IKE SA,
 # IKE Main Mode 1 (IKE SAs established), IKE Quick Mode 1 (Child SAs established), Key
 # Additions 2 (two keys per pair), Key Deletions 0, no authentication failures; the client
 # counted one acquire; Confidential Bytes Sent on the server exceed the file; the human
@@ -94,18 +95,24 @@ for h in "client:$C:initiator" "server:$S:responder"; do
 	check "$name: sa lists two SAs with origin web and one child id" \
 		[ "$(jget "$TMP/$name.sa" '(len(d["sas"]), sorted(set(s["origin"] for s in d["sas"])), len(set(s["child_id"] for s in d["sas"])), min(s["child_id"] for s in d["sas"]) > 0)')" = "(2, ['web'], 1, True)" ]
 	check "$name: sa --json lists one IKE SA as the IKE_SA_INIT on the wire says (SPIs, transforms), $role, endpoints on 500" \
-		[ "$(jget "$TMP/$name.sa" '[{k: v for k, v in s.items() if k not in ("age", "rekey_seconds_left", "child_ids")} for s in d["ike_sas"]]')" = \
+		[ "$(jget "$TMP/$name.sa" '[{k: v for k, v in s.items() if k not in ("age", "rekey_seconds_left", "expire_seconds_left", "child_ids")} for s in d["ike_sas"]]')" = \
 		"[$(if [ "$name" = client ]; then wire_ike initiator "$A_C" "$A_S"; else wire_ike responder "$A_S" "$A_C"; fi)]" ]
 	check "$name: the IKE SA's child ids are those of its Child SAs" \
 		[ "$(jget "$TMP/$name.sa" '[s["child_ids"] for s in d["ike_sas"]] == [sorted(set(c["child_id"] for c in d["sas"]))]')" = True ]
 	age=$(jget "$TMP/$name.sa" 'd["ike_sas"][0]["age"]')
 	left=$(jget "$TMP/$name.sa" 'd["ike_sas"][0]["rekey_seconds_left"]')
-	echo "$name: IKE SA age $age s, rekey in $left s (ike-lifetime 600s: rekey at 510-540 s)"
+	expire=$(jget "$TMP/$name.sa" 'd["ike_sas"][0]["expire_seconds_left"]')
+	echo "$name: IKE SA age $age s, rekey in $left s, expires in $expire s (ike-lifetime 600s: rekey at 510-540 s)"
 	check "$name: the IKE SA's age is at most the time since the first packet" \
 		in_range "$age" 0 $((SECONDS - T0))
 	check "$name: the IKE SA rekeys within 85-90 % of ike-lifetime 600s, less its age" \
 		in_range "$left" $((510 - SECONDS + T0 - 1)) 540
+	# the hard lifetime is ike-lifetime itself (no jitter), counted from establishment
+	check "$name: the IKE SA expires at ike-lifetime 600s, less its age" \
+		in_range "$expire" $((600 - SECONDS + T0 - 1)) 600
 	e sa >"$TMP/$name.sa.txt"
+	check "$name: sa text shows the hard lifetime" \
+		grep -Eq "^  life +age [0-9]+ s, rekey in [0-9]+ s, expires in [0-9]+ s$" "$TMP/$name.sa.txt"
 	check "$name: sa text shows the IKE SA block" \
 		grep -Eq "^IKE SA $(jget "$TMP/$name.sa" '"%s:%s" % (d["ike_sas"][0]["spi_i"], d["ike_sas"][0]["spi_r"])')  ESTABLISHED $role  rule web$" "$TMP/$name.sa.txt"
 	check "$name: the inbound SA has a replay window" \
