@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # IKEv2 fragmentation (RFC 7383) interop: espritd <-> strongSwan 5.9.8 with RSA-3072
 # certificates, both limited to 600-octet IP datagrams for IKE (strongSwan:
-# charon.fragment_size = 600; espritd: ESPRIT_IKE_FRAGMENT_SIZE=600), so neither IKE_AUTH
+# charon.fragment_size = 600; espritd: ike-fragment-size 600 in esprit.conf), so neither IKE_AUTH
 # message fits in one datagram.
 #
 #   ns E (espritd)                                   ns S (charon, its own /run and vici)
@@ -49,6 +49,7 @@ check "openssl made the RSA-3072 certificates" bash -c \
 	"$(declare -f rsa3072); rsa3072 '$TMP/esprit.pem' && rsa3072 '$TMP/swan.pem'"
 
 cat >"$TMP/esprit.conf" <<CONF
+ike-fragment-size $FRAG
 filter-list to-swan {
 	me -> $A_S mirrored
 }
@@ -76,7 +77,7 @@ swan_conn_cert "$SW" swan "$A_S" "$A_E" "$A_S" "O=esprit interop, CN=esprit" "$S
 		send_cert = always"
 
 swan_start "$SW"
-ESPRIT_IKE_FRAGMENT_SIZE=$FRAG swan_espritd "$TMP/esprit.conf"
+swan_espritd "$TMP/esprit.conf"
 ok "charon (pid $SWAN_PID) and espritd (pid $EPID) running"
 swan_http 200000
 capture_start "$E" ve "$TMP/wire.pcap"

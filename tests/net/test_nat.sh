@@ -11,8 +11,8 @@
 # Checks: NAT detected on both sides (logs); the download through the tunnel is byte-identical;
 # S's wire shows the client only as UDP from R's public address: IKE_SA_INIT on 500, then
 # IKE and ESP in UDP on 4500, no raw ESP, no plaintext TCP; idle, the client sends one-octet
-# 0xFF keepalives (ESPRIT_NATT_KEEPALIVE_MS=1000). Mapping change: the client's liveness check
-# (ESPRIT_DPD_DELAY_MS) arrives from the new port, S logs the move and re-points the Child SA;
+# 0xFF keepalives (nat-keepalive 1s in its esprit.conf). Mapping change: the client's liveness
+# check (dpd-delay 2s) arrives from the new port, S logs the move and re-points the Child SA;
 # a second download works with the same SPIs, no new IKE SA, the sequence numbers of S's
 # outbound SA carry on; S's ESP in UDP goes to the new port. Then R translates to a second
 # public address: S follows to it as well. Both daemons exit cleanly.
@@ -30,10 +30,11 @@ ESPRIT="$ESPRIT_BUILD/esprit"
 nat_topology 43
 nat_psk
 nat_tunnel_conf "$A_C -> $A_S tcp port 80 mirrored" "$A_S" "$A_C" >"$TMP/client.conf"
+printf 'nat-keepalive 1s\ndpd-delay 2s\n' >>"$TMP/client.conf"
 # S knows the client by the NAT's public address (the tunnel peer) and its private one (inside).
 nat_tunnel_conf "$A_S -> $NET_C tcp sport 80 mirrored" "$A_PUB" "$A_S" >"$TMP/server.conf"
 
-nat_pair "$TMP/client.conf" "$TMP/server.conf" ESPRIT_NATT_KEEPALIVE_MS=1000 ESPRIT_DPD_DELAY_MS=2000
+nat_pair "$TMP/client.conf" "$TMP/server.conf"
 
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"

@@ -10,7 +10,7 @@
 # (in front of it) and by strongSwan (at the peer), a download is byte-identical, strongSwan's
 # IKE SA shows the NAT's public address and a NAT port; S's wire has no raw ESP and no plaintext.
 # Mapping change: the router drops its UDP mappings and maps to another range; esprit's
-# liveness check (ESPRIT_DPD_DELAY_MS=2000) comes from the new port, charon moves its IKE SA and
+# liveness check (dpd-delay 2s in esprit.conf) comes from the new port, charon moves its IKE SA and
 # Child SA there (the port shows in --list-sas; kernel-libipsec cannot update an installed SA,
 # so charon 5.9.8 rekeys the Child SA, which esprit takes), and the next download works under
 # the same IKE SA.
@@ -89,10 +89,9 @@ secrets {
 }
 CONF
 swan_start "$SW"
-export ESPRIT_DPD_DELAY_MS=2000
+printf 'dpd-delay 2s\n' >>"$TMP/esprit.conf"
 espritd_start "$C" "$TMP/esprit.conf" "$TMP/esprit.log" || ike_start_failed "$TMP/esprit.log"
 EPID=$ESPRITD_PID
-unset ESPRIT_DPD_DELAY_MS
 ESOCK=$TMP/esprit.sock
 # swan_http uses namespace S and address A_S, as set by nat_topology
 swan_http 1000000
