@@ -323,6 +323,11 @@ static void ike_knobs_fill(struct ike_config *ic, const struct spd *s)
 	ic->frag_size = (uint16_t)env_num("ESPRIT_IKE_FRAGMENT_SIZE", 256, 65535, k.frag_size);
 	ic->no_frag = env_no_frag(k.no_frag);
 	ic->cookie_threshold = k.cookie_threshold;
+	/* 0: the engine's default */
+	log_info("IKE: fragmentation %s, fragment size %u, nat-keepalive %" PRIu64
+		 " ms, dpd-delay %" PRIu64 " ms, cookie threshold %zu (0: default)",
+		 ic->no_frag ? "off" : "on", ic->frag_size, ic->natt_keepalive_ms, ic->dpd_delay_ms,
+		 ic->cookie_threshold);
 }
 
 static void ike_cfg_fill(struct ikd *k, const struct dcfg *c)

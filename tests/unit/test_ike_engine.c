@@ -1194,6 +1194,19 @@ static uint64_t ike_rekey_in(int i, uint64_t now)
 	return in;
 }
 
+static void expire_in_visit(const struct ike_sa_view *v, void *arg)
+{
+	*(uint64_t *)arg = v->expire_in_ms;
+}
+
+static uint64_t ike_expire_in(int i, uint64_t now)
+{
+	uint64_t in = 0;
+
+	ike_foreach_sa(nodes[i].ike, expire_in_visit, &in, now);
+	return in;
+}
+
 /* The IKE SA lifetime: 8 h by default (Windows' main mode), the action's ike-lifetime when
  * set; the IKE SA rekeys by itself at 85-90 % of it and keeps its Child SA (issue 5, fix 4). */
 static void test_ike_lifetime(void **state)
@@ -1212,6 +1225,10 @@ static void test_ike_lifetime(void **state)
 	assert_true(in >= 8 * 3600000ull * 85 / 100 && in <= 8 * 3600000ull * 90 / 100);
 	in = ike_rekey_in(0, 0);
 	assert_true(in >= 8500 && in <= 9000);
+	/* the hard lifetime is the lifetime itself, counted from establishment (at 0) */
+	assert_int_equal(ike_expire_in(1, 0), 8 * 3600000ull);
+	assert_int_equal(ike_expire_in(0, 0), 10000);
+	assert_int_equal(ike_expire_in(0, 4000), 6000);
 	assert_int_equal(count_sas(nodes[1].ike, before, NULL), 1);
 	for (t = 500; t <= 9000 && !ike_get_stats(nodes[0].ike)->rekeys_ike; t += 500) {
 		ike_tick(nodes[0].ike, t);
