@@ -13,7 +13,8 @@
 # IKE Main Mode 1 (IKE SAs established), IKE Quick Mode 1 (Child SAs established), Key
 # Additions 2 (two keys per pair), Key Deletions 0, no authentication failures; the client
 # counted one acquire; Confidential Bytes Sent on the server exceed the file; the human
-# `esprit stats` prints the "Main Mode (IKE)" section.
+# `esprit stats` prints the "Main Mode (IKE)" section. A SIGHUP after new nat-keepalive,
+# dpd-delay and ike-fragment-size lines hands them to the engine (its log line).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ike_lib.sh"
 net_init stik curl openssl nginx tshark
@@ -126,6 +127,14 @@ done
 check "client: one acquire (the first SYN)" [ "$(jget "$TMP/client.stats" 'd["main_mode"]["ike_total_acquire"]')" = 1 ]
 check "server: Confidential Bytes Sent above the file ($SIZE)" \
 	[ "$(jget "$TMP/server.stats" 'd["quick_mode"]["confidential_bytes_sent"]')" -gt "$SIZE" ]
+
+# SIGHUP: the global IKE words of the new file reach the engine (for IKE SAs made after it)
+check "client starts with the engine's default timers" \
+	grep -q "IKE: fragmentation on, fragment size 0, nat-keepalive 0 ms, dpd-delay 0 ms" "$TMP/client.log"
+printf 'nat-keepalive 5s\ndpd-delay 7s\nike-fragment-size 1280\n' >>"$TMP/client.conf"
+kill -HUP "$PIDC"
+check "client reload hands nat-keepalive, dpd-delay and ike-fragment-size to IKE" \
+	wait_for 10 grep -q "IKE: fragmentation on, fragment size 1280, nat-keepalive 5000 ms, dpd-delay 7000 ms" "$TMP/client.log"
 
 for pn in "$C:$PIDC" "$S:$PIDSV"; do
 	kill -TERM "${pn#*:}"
