@@ -14,7 +14,8 @@
 # Additions 2 (two keys per pair), Key Deletions 0, no authentication failures; the client
 # counted one acquire; Confidential Bytes Sent on the server exceed the file; the human
 # `esprit stats` prints the "Main Mode (IKE)" section. A SIGHUP after new nat-keepalive,
-# dpd-delay and ike-fragment-size lines hands them to the engine (its log line).
+# dpd-delay, ike-fragment-size and ike-cookie-threshold lines hands them to the engine (its log
+# line).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ike_lib.sh"
 net_init stik curl openssl nginx tshark
@@ -130,11 +131,11 @@ check "server: Confidential Bytes Sent above the file ($SIZE)" \
 
 # SIGHUP: the global IKE words of the new file reach the engine (for IKE SAs made after it)
 check "client starts with the engine's default timers" \
-	grep -q "IKE: fragmentation on, fragment size 0, nat-keepalive 0 ms, dpd-delay 0 ms" "$TMP/client.log"
-printf 'nat-keepalive 5s\ndpd-delay 7s\nike-fragment-size 1280\n' >>"$TMP/client.conf"
+	grep -q "IKE: fragmentation on, fragment size 0, nat-keepalive 0 ms, dpd-delay 0 ms, cookie threshold 0 " "$TMP/client.log"
+printf 'nat-keepalive 5s\ndpd-delay 7s\nike-fragment-size 1280\nike-cookie-threshold 8\n' >>"$TMP/client.conf"
 kill -HUP "$PIDC"
-check "client reload hands nat-keepalive, dpd-delay and ike-fragment-size to IKE" \
-	wait_for 10 grep -q "IKE: fragmentation on, fragment size 1280, nat-keepalive 5000 ms, dpd-delay 7000 ms" "$TMP/client.log"
+check "client reload hands nat-keepalive, dpd-delay, ike-fragment-size and ike-cookie-threshold to IKE" \
+	wait_for 10 grep -q "IKE: fragmentation on, fragment size 1280, nat-keepalive 5000 ms, dpd-delay 7000 ms, cookie threshold 8 " "$TMP/client.log"
 
 for pn in "$C:$PIDC" "$S:$PIDSV"; do
 	kill -TERM "${pn#*:}"
