@@ -192,7 +192,7 @@ wait_for 10 in_ns "$S" "$PY3" -c 'import socket; socket.create_connection(("'$A_
 	bad "HTTP server (connection over lo must not be dropped by enforcement)"
 
 # 64 MiB capture buffer: with the default 2 MiB tcpdump dropped packets under load.
-ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -s 2048 -w "$TMP/wire.pcap" >"$TMP/tcpdump.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump.log"
@@ -348,7 +348,7 @@ sleep 0.5
 # ---- fail closed: a killed daemon leaks nothing; the next one cleans up and starts ----------
 kill -KILL "$PIDC"
 wait "$PIDC" 2>/dev/null
-ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
+ip netns exec "$S" tcpdump -i vs -n -U --immediate-mode -B 65536 -s 2048 -w "$TMP/crash.pcap" >"$TMP/tcpdump2.log" 2>&1 &
 PIDTD=$!
 PIDS+=($PIDTD)
 wait_for 5 grep -q "listening" "$TMP/tcpdump2.log"
