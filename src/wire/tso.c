@@ -37,8 +37,7 @@ int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
 	return rd_ok(&r) ? 0 : -1;
 }
 
-/* One's complement sum of big-endian 16-bit words (RFC 1071 4.1), not yet folded. */
-static uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
+uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
 {
 	size_t i;
 
@@ -49,7 +48,7 @@ static uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
 	return acc;
 }
 
-static uint16_t tso_fold(uint32_t acc)
+uint16_t tso_fold(uint32_t acc)
 {
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
@@ -101,17 +100,24 @@ int tso_init(struct tso *t, const uint8_t *pkt, size_t len, uint16_t mss)
 
 /* RFC 9293 3.1: the checksum covers a pseudo-header (RFC 8200 8.1 for IPv6), the TCP header
  * and the payload. */
+uint32_t tso_pseudo_sum(const uint8_t *pkt, uint8_t version, size_t tcp_len)
+{
+	uint32_t acc;
+
+	if (version == 4)
+		acc = tso_sum(pkt + 12, 8, 0);
+	else
+		acc = tso_sum(pkt + 8, 32, 0);
+	return acc + IPPROTO_NUM_TCP + (uint32_t)(tcp_len & 0xffff) + (uint32_t)(tcp_len >> 16);
+}
+
 static void tso_tcp_csum(uint8_t *seg, size_t len, const struct tso *t)
 {
 	size_t tcp_len = len - t->tcp_off;
 	uint32_t acc;
 
 	put_be16(seg + t->tcp_off + 16, 0);
-	if (t->version == 4)
-		acc = tso_sum(seg + 12, 8, 0);
-	else
-		acc = tso_sum(seg + 8, 32, 0);
-	acc += IPPROTO_NUM_TCP + (uint32_t)(tcp_len & 0xffff) + (uint32_t)(tcp_len >> 16);
+	acc = tso_pseudo_sum(seg, t->version, tcp_len);
 	acc = tso_sum(seg + t->tcp_off, tcp_len, acc);
 	put_be16(seg + t->tcp_off + 16, (uint16_t)~tso_fold(acc));
 }
