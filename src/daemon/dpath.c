@@ -890,6 +890,8 @@ void dpath_log_stats(const struct dpath *d)
 	log_notice("stats: tun_rx %" PRIu64 " raw_tx %" PRIu64 " raw_rx %" PRIu64
 		   " tun_tx %" PRIu64,
 		   st->tun_rx, st->raw_tx, st->raw_rx, st->tun_tx);
+	log_notice("stats: TUN writes %" PRIu64 ", coalesced %" PRIu64, st->tun_writes,
+		   st->tun_gro_writes);
 	if (st->pmtu_updates)
 		log_notice("stats: path MTU updates: %" PRIu64, st->pmtu_updates);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)

@@ -71,9 +71,11 @@ static bool gro_same_headers(const struct gro *g, const uint8_t *h, const uint8_
 		/* version, IHL, TOS; flags and fragment offset, TTL, protocol; addresses */
 		if (memcmp(h, p, 2) || memcmp(h + 6, p + 6, 4) || memcmp(h + 12, p + 12, 8))
 			return false;
-		/* Without DF the identification must go up by one per segment, as GSO would
-		 * give them again when the merged packet is forwarded. */
-		if (!s->df && s->ip_id != (uint16_t)(g->ip_id + g->nseg))
+		/* Without DF the identification must go up by one per segment (as GSO gives
+		 * them again when the merged packet is forwarded) or stay the same (the
+		 * steered TCP between two espritd hosts was seen without DF, identification
+		 * 0 throughout). With DF it does not matter. */
+		if (!s->df && s->ip_id != (uint16_t)(g->ip_id + g->nseg) && s->ip_id != g->ip_id)
 			return false;
 	} else if (memcmp(h, p, 4) || memcmp(h + 6, p + 6, 34)) {
 		/* version, traffic class, flow label; next header, hop limit, addresses */

@@ -4,7 +4,8 @@
  * checksum), so the kernel takes them in one write and one stack pass instead of one each.
  *
  * The rules are those of the kernel's own GRO (tcp_gro_receive): same addresses, ports, IP
- * header fields, ACK number, window and options (byte for byte, timestamps too), contiguous
+ * header fields, ACK number, window and options (byte for byte, timestamps too; IPv4
+ * identification going up by one or, unlike the kernel, also constant without DF), contiguous
  * sequence numbers, every segment the size of the first except a shorter last one, ACK set
  * and PSH only on the last; a segment with any other flag, no data, IP options, IPv6
  * extension headers or a bad checksum is never merged (it goes on alone, so the kernel counts
