@@ -37,11 +37,36 @@ int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
 	return rd_ok(&r) ? 0 : -1;
 }
 
+/* RFC 1071 2(A), 2(B): the sum may be taken 32 bits at a time (a carry out of the low half
+ * lands in the high half, which folds back) and in the host's byte order (the folded result is
+ * then byte-swapped): four times fewer, simpler steps than big-endian 16-bit words. This is
+ * the sum every segment costs twice (tso_next, gro's check), the largest user-space cost of
+ * both ends in perf before. */
+static uint16_t tso_sum_be(const uint8_t *p, size_t n)
+{
+	uint64_t s = 0;
+	uint32_t w;
+	uint16_t f;
+
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		memcpy(&w, p + i, 4);
+		s += w;
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f = (uint16_t)s;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	f = (uint16_t)(f << 8 | f >> 8);
+#endif
+	return f;
+}
+
 uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
 {
-	size_t i;
+	size_t i = n & ~(size_t)3;
 
-	for (i = 0; i + 1 < n; i += 2)
+	acc += tso_sum_be(p, i);
+	for (; i + 1 < n; i += 2)
 		acc += (uint32_t)get_be16(p + i);
 	if (n & 1)
 		acc += (uint32_t)p[n - 1] << 8;
