@@ -11,6 +11,7 @@
 # (tun_tx = raw_rx, no drops: merging loses and invents nothing). Then A restarts with
 # ESPRIT_TUN_GRO=0: it says coalescing is off, a transfer to it still arrives whole, and it
 # made no coalesced write while B (on) made some. Needs root (exit 77 otherwise).
+# shellcheck disable=SC2317 # the helpers below run through check()
 set -uo pipefail
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
