@@ -482,7 +482,8 @@ static void ctl_stats(struct out *o, const struct ctl_ctx *x)
 {
 	const struct dp_stats *st = &x->d->st;
 	const struct ike_stats *is = x->ike ? ike_get_stats(x->ike) : NULL;
-	const uint64_t dp[] = { st->tun_rx, st->tun_tx, st->raw_rx, st->raw_tx };
+	const uint64_t dp[] = { st->tun_rx, st->tun_tx,	    st->raw_rx,
+				st->raw_tx, st->tun_writes, st->tun_gro_writes };
 	uint64_t q[QM_MAX];
 
 	qm_compute(q, x, is);

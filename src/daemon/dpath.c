@@ -16,6 +16,7 @@
 #include "dataplane/route.h"
 #include "lib/log.h"
 #include "lib/rw.h"
+#include "wire/gro.h"
 #include "wire/ip.h"
 #include "wire/tso.h"
 
@@ -368,6 +369,52 @@ static int dp_tun_write(struct dpath *d, struct pbuf *pb)
 	return write(d->tun.fd, pbuf_data(pb), pb->len) == (ssize_t)pb->len ? 0 : -1;
 }
 
+/* Inbound coalescing (wire/gro.h): segments of one flow on one SA wait here until a packet
+ * does not fit or the receive handler returns. */
+static uint8_t dp_gro_buf[GRO_BUF_LEN];
+static struct gro dp_gro = { .buf = dp_gro_buf };
+
+/* Write the held packet: one write, however many segments (each one counted in tun_tx). */
+static void dp_gro_flush(struct dpath *d)
+{
+	const uint8_t *p;
+	unsigned nseg;
+	size_t n = gro_finish(&dp_gro, &p, &nseg);
+
+	if (!n)
+		return;
+	if (write(d->tun.fd, p, n) != (ssize_t)n) {
+		d->st.drops[DP_DROP_IN_TUN_WRITE] += nseg - 1;
+		dp_drop(d, DP_DROP_IN_TUN_WRITE);
+		return;
+	}
+	d->st.tun_tx += nseg;
+	d->st.tun_writes++;
+	d->st.tun_gro_writes += nseg > 1;
+}
+
+/* A verified inner packet to the kernel: held for coalescing, or (after what is held) alone. */
+static void dp_tun_deliver(struct dpath *d, struct pbuf *pb, const struct sa *sa)
+{
+	enum gro_res r = GRO_ALONE;
+
+	if (d->tun.gro) {
+		r = gro_add(&dp_gro, pbuf_data(pb), pb->len, sa);
+		if (r == GRO_FLUSH) {
+			dp_gro_flush(d);
+			r = gro_add(&dp_gro, pbuf_data(pb), pb->len, sa);
+		}
+	}
+	if (r == GRO_HELD)
+		return;
+	if (dp_tun_write(d, pb) < 0) {
+		dp_drop(d, DP_DROP_IN_TUN_WRITE);
+		return;
+	}
+	d->st.tun_tx++;
+	d->st.tun_writes++;
+}
+
 /* Inbound, one packet: decapsulate, then RFC 4301 5.2 step 4: the inner packet must match
  * the selectors of the SA it arrived on. */
 static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t now)
@@ -395,11 +442,7 @@ static void dp_in_one(struct dpath *d, struct pbuf *pb, uint8_t proto, uint64_t 
 		dp_drop(d, DP_DROP_IN_POLICY);
 		return;
 	}
-	if (dp_tun_write(d, pb) < 0) {
-		dp_drop(d, DP_DROP_IN_TUN_WRITE);
-		return;
-	}
-	d->st.tun_tx++;
+	dp_tun_deliver(d, pb, sa);
 }
 
 /* RFC 3948 2.2: IKE on the ESP-in-UDP port goes to the engine with its two endpoints. */
@@ -443,7 +486,7 @@ static void dp_in_coalesced(struct dpath *d, struct raw_sock *r, unsigned i, uin
 	}
 }
 
-void dpath_raw_ready(struct dpath *d, unsigned idx)
+static void dp_raw_drain(struct dpath *d, unsigned idx)
 {
 	struct raw_sock *r = d->raw[idx];
 	uint64_t now = dp_now();
@@ -471,6 +514,12 @@ void dpath_raw_ready(struct dpath *d, unsigned idx)
 		if (got < (int)DP_BATCH)
 			return;
 	}
+}
+
+void dpath_raw_ready(struct dpath *d, unsigned idx)
+{
+	dp_raw_drain(d, idx);
+	dp_gro_flush(d);
 }
 
 static int dp_make_sas(struct dpath *d, uint64_t now, unsigned *af_mask, unsigned *udp_mask)
@@ -841,6 +890,8 @@ void dpath_log_stats(const struct dpath *d)
 	log_notice("stats: tun_rx %" PRIu64 " raw_tx %" PRIu64 " raw_rx %" PRIu64
 		   " tun_tx %" PRIu64,
 		   st->tun_rx, st->raw_tx, st->raw_rx, st->tun_tx);
+	log_notice("stats: TUN writes %" PRIu64 ", coalesced %" PRIu64, st->tun_writes,
+		   st->tun_gro_writes);
 	if (st->pmtu_updates)
 		log_notice("stats: path MTU updates: %" PRIu64, st->pmtu_updates);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)

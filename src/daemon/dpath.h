@@ -36,6 +36,8 @@ enum dp_drop {
 struct dp_stats {
 	uint64_t tun_rx, tun_tx, raw_rx, raw_tx;
 	uint64_t drops[DP_DROP_MAX];
+	uint64_t tun_writes;	      /* write calls into the TUN (tun_tx counts packets) */
+	uint64_t tun_gro_writes;      /* of those, GSO writes of two or more coalesced packets */
 	uint64_t pmtu_updates;	      /* TUN route MTUs lowered by ICMP reports */
 	uint64_t out_xf[SA_DROP_MAX]; /* outbound transform drops by reason */
 	struct xf_stats xf;	      /* inbound transform counters */

@@ -77,9 +77,10 @@ static void tun_src_valid_mark(const char *name)
 		close(fd);
 }
 
-static bool tun_want_vnet(void)
+/* An A/B switch for benchmarks: on unless the variable is "0". */
+static bool tun_want(const char *var)
 {
-	const char *env = getenv("ESPRIT_TUN_OFFLOAD");
+	const char *env = getenv(var);
 
 	return !env || strcmp(env, "0");
 }
@@ -111,7 +112,8 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 		return rc;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	t->vnet = tun_want_vnet();
+	t->vnet = tun_want("ESPRIT_TUN_OFFLOAD");
+	t->gro = t->vnet && tun_want("ESPRIT_TUN_GRO");
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (t->vnet ? IFF_VNET_HDR : 0);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
@@ -134,8 +136,9 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 		return rc;
 	}
 	tun_src_valid_mark(t->name);
-	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u, segmentation offload %s)", t->name,
-		 t->ifindex, mtu, txqlen, t->vnet ? "on" : "off");
+	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u, segmentation offload %s, receive "
+		 "coalescing %s)",
+		 t->name, t->ifindex, mtu, txqlen, t->vnet ? "on" : "off", t->gro ? "on" : "off");
 	return 0;
 fail:
 	rc = -errno;

@@ -11,6 +11,7 @@ struct tun {
 	int fd;
 	int ifindex;
 	bool vnet; /* IFF_VNET_HDR with TSO4/TSO6/CSUM: a virtio_net_hdr before every packet */
+	bool gro;  /* vnet, and inbound segments may be coalesced into GSO writes (wire/gro.h) */
 	char name[IFNAMSIZ];
 };
 
@@ -19,7 +20,8 @@ struct tun {
  * over rtnetlink. 0 or -errno; on failure nothing is left open. Offloads: with IFF_VNET_HDR
  * (t->vnet), TCP segmentation and checksum offload are on, so reads may return one large TCP
  * packet to segment (wire/tso.h); environment ESPRIT_TUN_OFFLOAD=0 switches them off
- * (one finished IP packet per read, for A/B benchmarks). */
+ * (one finished IP packet per read, for A/B benchmarks). With them, writes may carry a GSO
+ * packet of coalesced inbound segments (t->gro) unless ESPRIT_TUN_GRO=0. */
 int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen);
 void tun_close(struct tun *t);
 

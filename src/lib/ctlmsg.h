@@ -119,7 +119,9 @@ struct ctlmsg_req {
 	X(tun_rx, "Packets Read From The TUN")  \
 	X(tun_tx, "Packets Written To The TUN") \
 	X(net_rx, "Protected Packets Received") \
-	X(net_tx, "Protected Packets Sent")
+	X(net_tx, "Protected Packets Sent")     \
+	X(tun_writes, "TUN Writes")             \
+	X(tun_gro_writes, "Coalesced TUN Writes")
 
 struct ctlmsg_stat {
 	const char *key, *label;

@@ -37,19 +37,51 @@ int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
 	return rd_ok(&r) ? 0 : -1;
 }
 
-/* One's complement sum of big-endian 16-bit words (RFC 1071 4.1), not yet folded. */
-static uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
+/* RFC 1071 2(A), 2(B): the sum may be taken 32 bits at a time (a carry out of the low half
+ * lands in the high half, which folds back) and in the host's byte order (the folded result is
+ * then byte-swapped): four times fewer, simpler steps than big-endian 16-bit words. This is
+ * the sum every segment costs twice (tso_next, gro's check), the largest user-space cost of
+ * both ends in perf before. */
+static uint16_t tso_sum_be(const uint8_t *p, size_t n)
 {
-	size_t i;
+	uint64_t s = 0, t = 0, q;
+	size_t i = 0;
+	uint32_t w;
+	uint16_t f;
 
-	for (i = 0; i + 1 < n; i += 2)
+	/* Two independent sums of 32-bit halves, so the additions need not wait on each other. */
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&q, p + i, 8);
+		s += q & 0xffffffffu;
+		t += q >> 32;
+	}
+	if (i + 4 <= n) {
+		memcpy(&w, p + i, 4);
+		s += w;
+	}
+	s += t;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f = (uint16_t)s;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	f = (uint16_t)(f << 8 | f >> 8);
+#endif
+	return f;
+}
+
+uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc)
+{
+	size_t i = n & ~(size_t)3;
+
+	acc += tso_sum_be(p, i);
+	for (; i + 1 < n; i += 2)
 		acc += (uint32_t)get_be16(p + i);
 	if (n & 1)
 		acc += (uint32_t)p[n - 1] << 8;
 	return acc;
 }
 
-static uint16_t tso_fold(uint32_t acc)
+uint16_t tso_fold(uint32_t acc)
 {
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
@@ -101,17 +133,24 @@ int tso_init(struct tso *t, const uint8_t *pkt, size_t len, uint16_t mss)
 
 /* RFC 9293 3.1: the checksum covers a pseudo-header (RFC 8200 8.1 for IPv6), the TCP header
  * and the payload. */
+uint32_t tso_pseudo_sum(const uint8_t *pkt, uint8_t version, size_t tcp_len)
+{
+	uint32_t acc;
+
+	if (version == 4)
+		acc = tso_sum(pkt + 12, 8, 0);
+	else
+		acc = tso_sum(pkt + 8, 32, 0);
+	return acc + IPPROTO_NUM_TCP + (uint32_t)(tcp_len & 0xffff) + (uint32_t)(tcp_len >> 16);
+}
+
 static void tso_tcp_csum(uint8_t *seg, size_t len, const struct tso *t)
 {
 	size_t tcp_len = len - t->tcp_off;
 	uint32_t acc;
 
 	put_be16(seg + t->tcp_off + 16, 0);
-	if (t->version == 4)
-		acc = tso_sum(seg + 12, 8, 0);
-	else
-		acc = tso_sum(seg + 8, 32, 0);
-	acc += IPPROTO_NUM_TCP + (uint32_t)(tcp_len & 0xffff) + (uint32_t)(tcp_len >> 16);
+	acc = tso_pseudo_sum(seg, t->version, tcp_len);
 	acc = tso_sum(seg + t->tcp_off, tcp_len, acc);
 	put_be16(seg + t->tcp_off + 16, (uint16_t)~tso_fold(acc));
 }

@@ -49,4 +49,13 @@ size_t tso_next(struct tso *t, uint8_t *out, size_t room);
  * the bytes from start to the end and store the complement. -1 if the offsets do not fit. */
 int tso_csum_finish(uint8_t *pkt, size_t len, uint16_t start, uint16_t offset);
 
+/* RFC 1071 4.1: one's complement sum of big-endian 16-bit words (an odd last octet padded
+ * with zero) added to acc, not yet folded. */
+uint32_t tso_sum(const uint8_t *p, size_t n, uint32_t acc);
+/* Fold a sum to 16 bits (end-around carry). */
+uint16_t tso_fold(uint32_t acc);
+/* The sum of the TCP pseudo-header of an IPv4 (RFC 9293 3.1) or IPv6 (RFC 8200 8.1) packet
+ * whose TCP header and data are tcp_len octets, not folded. */
+uint32_t tso_pseudo_sum(const uint8_t *pkt, uint8_t version, size_t tcp_len);
+
 #endif

@@ -35,6 +35,10 @@ MARK="fc-$(openssl rand -hex 8)" # in every request of the loop: must never be o
 mkdir -p "$TMP/nginx/www"
 echo "page" >"$TMP/nginx/www/index.html"
 head -c 2500000 /dev/urandom >"$TMP/nginx/www/big.bin"
+# curl's --limit-rate only paces its reads; the client's socket may buffer up to tcp_rmem's
+# maximum, and with coalesced TUN writes (a few large skbs instead of many small ones) the whole
+# file fitted and the download ended within a second. A 128 KiB maximum keeps it running ~10 s.
+in_ns "$C" sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072"
 chmod -R a+rX "$TMP/nginx"
 nginx_start "$S" "$TMP/nginx" "$A_S" || bad "nginx did not start: $(cat "$TMP/nginx/stderr")"
 

@@ -261,6 +261,9 @@ spis0=$(esprit_spis)
 ike0=$(swan_ike_spi)
 RATE=600k
 [ -n "${ESPRIT_SWAN_LIFETIME:-}" ] && RATE=300k
+# --limit-rate only paces curl's reads: with espritd's coalesced TUN writes the whole file fits
+# the default socket buffer and the download would end early; a 128 KiB maximum keeps it slow.
+in_ns "$E" sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072"
 in_ns "$E" curl -sS --max-time 40 --limit-rate $RATE -o "$TMP/slow.bin" \
 	"http://$URL_S:8080/data.bin" &
 CURL_PID=$!

@@ -67,7 +67,9 @@ n_priv=$(pcap_count "$TMP/wire.pcap" "host $A_C")
 echo "S's wire: $n_ike500 IKE on 500, $n_enc ESP in UDP, $n_ka keepalives, $n_raw raw ESP/AH," \
 	"$n_tcp TCP, $n_from from $A_PUB ($n_nat from NAT ports), $n_priv with the private address"
 check "IKE_SA_INIT on UDP 500 (then 4500)" in_range "$n_ike500" 1 4
-check "the download came as ESP in UDP to 4500" [ "$n_enc" -ge 100 ]
+# The client's ACKs of the 1 MB download: it acks about once per coalesced TUN write of
+# espritd (37-80 per MB seen), so the bound only proves the path was used.
+check "the download came as ESP in UDP to 4500" [ "$n_enc" -ge 20 ]
 check "everything from the client is UDP from the NAT's ports" [ "$n_from" -eq "$n_nat" ]
 check "no raw ESP/AH, no plaintext TCP, no private address on S's wire" \
 	[ "$((n_raw + n_tcp + n_priv))" -eq 0 ]

@@ -123,7 +123,9 @@ check "esprit's SPIs are strongSwan's" spis_agree
 n_enc=$(nat_espinudp "$TMP/wire.pcap" "$A_PUB")
 n_bad=$(pcap_count "$TMP/wire.pcap" "ip proto 50 or tcp or host $A_C")
 echo "S's wire: $n_enc ESP in UDP from $A_PUB, $n_bad raw ESP/TCP/private-address packets"
-check "the download came as ESP in UDP from the NAT" [ "$n_enc" -ge 100 ]
+# espritd's ACKs of the download: it acks about once per coalesced TUN write (189 seen here,
+# 64 in test_nat), so the bound only proves the path was used.
+check "the download came as ESP in UDP from the NAT" [ "$n_enc" -ge 20 ]
 check "no raw ESP, no plaintext, no private address on S's wire" [ "$n_bad" -eq 0 ]
 
 # ---- the NAT forgets the mapping ---------------------------------------------------------

@@ -43,7 +43,9 @@ check "nginx saw the client as the NAT's address" grep -q "^$A_PUB " "$TMP/ngx/a
 n_enc=$(nat_espinudp "$TMP/wire.pcap" "$A_PUB")
 n_bad=$(pcap_count "$TMP/wire.pcap" "ip proto 50 or tcp or host $A_C")
 echo "S's wire: $n_enc ESP in UDP from $A_PUB, $n_bad raw ESP/TCP/private-address packets"
-check "the download came as ESP in UDP from the NAT" [ "$n_enc" -ge 100 ]
+# The client's ACKs of the 1 MB download: it acks about once per coalesced TUN write of
+# espritd (37-80 per MB seen), so the bound only proves the path was used.
+check "the download came as ESP in UDP from the NAT" [ "$n_enc" -ge 20 ]
 check "no raw ESP, no plaintext, no private address on S's wire" [ "$n_bad" -eq 0 ]
 no_policy_drops() {
 	[ "$(ctl_counter "$CS" policy)" -eq 0 ] &&

@@ -274,12 +274,13 @@ s_tun=$(counter_of "$S" enforce "iifname")
 echo "nft: client steered $c_steer packets, server steered $s_steer bytes, server accepted from tun $s_tun," \
 	"dropped plaintext $s_drop"
 # The client sends mostly ACKs; how many depends on delayed ACKs and coalescing (485 were
-# seen for 3 MB), so the bound only proves steering happened. The exact cross-check is the
-# server's SA counter against nft's accept counter below.
-check "client steered port-80 packets into its TUN" [ "${c_steer:-0}" -ge 100 ]
+# seen for 3 MB; 80 once espritd hands the client's TCP up to 64 segments per TUN write), so
+# the bound only proves steering happened. The exact cross-check is the server's SA counter
+# against nft's accept counter below.
+check "client steered port-80 packets into its TUN" [ "${c_steer:-0}" -ge 20 ]
 check "server steered its replies (>= the file's size) into its TUN" \
 	[ "${s_steer:-0}" -ge "$SIZE" ]
-check "server accepted the decrypted packets from its TUN" [ "${s_tun:-0}" -ge 100 ]
+check "server accepted the decrypted packets from its TUN" [ "${s_tun:-0}" -ge 20 ]
 check "server's enforcement rule dropped exactly the third host's SYNs ($n_third)" \
 	[ "${s_drop:-0}" -eq "$n_third" ]
 

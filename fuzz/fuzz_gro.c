@@ -1,0 +1,91 @@
+/* libFuzzer harness for the TUN receive coalescing (src/wire/gro.c).
+ *
+ * Input: a run of records, each a 2-octet big-endian length, an owner octet (the SA the
+ * packet came on) and that many octets of packet. Each packet is offered to gro_add(), a
+ * GRO_FLUSH finishes the held packet first. Every merged packet must be cut back by wire/tso.c
+ * into exactly as many segments as went in, with all the payload; every packet offered must
+ * come out once (held ones in some finished packet, GRO_ALONE ones by the caller). Packets are
+ * copied to exact-size buffers so ASan sees any overread.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/gro.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                          \
+	do {                                                                              \
+		if (!(c)) {                                                               \
+			fprintf(stderr, "fuzz_gro: %s:%d: %s\n", __FILE__, __LINE__, #c); \
+			abort();                                                          \
+		}                                                                         \
+	} while (0)
+
+static uint8_t gbuf[GRO_BUF_LEN];
+static uint8_t full[GRO_MAX_LEN];
+static uint8_t seg[GRO_MAX_LEN];
+static const char owners[256];
+
+/* Finish what is held; returns how many segments it had. */
+static unsigned finish(struct gro *g)
+{
+	const uint8_t *out;
+	unsigned nseg, n = 0;
+	size_t len = gro_finish(g, &out, &nseg), m, payload = 0;
+	struct tso t;
+
+	if (!len)
+		return 0;
+	CHECK(len > TSO_VNET_HDR_LEN && len <= GRO_BUF_LEN && nseg >= 1);
+	len -= TSO_VNET_HDR_LEN;
+	if (nseg == 1)
+		return 1;
+	CHECK(nseg <= GRO_MAX_SEGS && out[0] == 1 && (out[1] == 1 || out[1] == 4));
+	memcpy(full, out + TSO_VNET_HDR_LEN, len);
+	CHECK(tso_init(&t, full, len, (uint16_t)(out[4] | out[5] << 8)) == 0);
+	while ((m = tso_next(&t, seg, sizeof(seg))) != 0) {
+		payload += m - t.hdr_len;
+		n++;
+	}
+	CHECK(n == nseg && payload == len - t.hdr_len);
+	return nseg;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned offered = 0, out = 0;
+	struct gro g;
+	size_t off = 0;
+
+	gro_init(&g, gbuf);
+	while (off + 3 <= size) {
+		size_t len = (size_t)data[off] << 8 | data[off + 1];
+		const void *owner = &owners[data[off + 2]];
+		enum gro_res r;
+		uint8_t *pkt;
+
+		off += 3;
+		if (len > size - off)
+			len = size - off;
+		pkt = malloc(len ? len : 1);
+		if (!pkt)
+			break;
+		memcpy(pkt, data + off, len);
+		off += len;
+		offered++;
+		r = gro_add(&g, pkt, len, owner);
+		if (r == GRO_FLUSH) {
+			out += finish(&g);
+			r = gro_add(&g, pkt, len, owner);
+			CHECK(r != GRO_FLUSH);
+		}
+		out += r == GRO_ALONE;
+		free(pkt);
+	}
+	out += finish(&g);
+	CHECK(out == offered);
+	return 0;
+}

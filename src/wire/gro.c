@@ -1,0 +1,179 @@
+/* User-space TCP receive coalescing for the TUN: see gro.h. */
+#include "wire/gro.h"
+
+#include <linux/virtio_net.h>
+#include <string.h>
+
+#include "lib/rw.h"
+#include "wire/ip.h"
+
+#define TCP_FLAG_PSH 0x08u
+#define TCP_FLAG_ACK 0x10u
+#define IPV4_FLAG_DF 0x40u /* in the octet at offset 6 */
+
+/* What gro_add() needs of one candidate segment. */
+struct gro_seg {
+	size_t tcp_off, hdr_len, payload;
+	uint32_t seq;
+	uint16_t ip_id;
+	uint8_t flags;
+	bool df;
+};
+
+/* RFC 1071 4.1: a receiver's check, the sum over pseudo-header, header and data is 0xffff. */
+static bool gro_tcp_csum_ok(const uint8_t *pkt, size_t len, size_t tcp_off)
+{
+	uint32_t acc = tso_pseudo_sum(pkt, pkt[0] >> 4, len - tcp_off);
+
+	return tso_fold(tso_sum(pkt + tcp_off, len - tcp_off, acc)) == 0xffff;
+}
+
+/* A segment the kernel's GRO would merge: IPv4 without options (header checksum right) or
+ * IPv6 without extension headers, TCP with data, ACK and at most PSH besides, checksum right. */
+static bool gro_parse(const uint8_t *pkt, size_t len, struct gro_seg *s)
+{
+	struct ip_info ii;
+	struct rd r;
+	size_t doff;
+
+	if (len > GRO_MAX_LEN || ip_parse(pkt, len, IP_WALK_ULP, &ii) != IP_OK ||
+	    ii.proto != IPPROTO_NUM_TCP || ii.l4_off != ii.hdr_len)
+		return false;
+	if (ii.version == 4 && (ii.hdr_len != IPV4_HDR_LEN || ip_checksum(pkt, IPV4_HDR_LEN)))
+		return false;
+	rd_init(&r, pkt, len);
+	rd_skip(&r, 4);
+	s->ip_id = rd_u16(&r);
+	s->df = ii.version == 4 && (rd_u8(&r) & IPV4_FLAG_DF);
+	rd_init(&r, pkt, len);
+	rd_skip(&r, ii.l4_off + 4);
+	s->seq = rd_u32(&r);
+	rd_skip(&r, 4);
+	doff = (size_t)(rd_u8(&r) >> 4) * 4;
+	s->flags = rd_u8(&r);
+	if (!rd_ok(&r) || doff < 20 || ii.l4_off + doff >= len ||
+	    (s->flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK)
+		return false;
+	s->tcp_off = ii.l4_off;
+	s->hdr_len = ii.l4_off + doff;
+	s->payload = len - s->hdr_len;
+	return gro_tcp_csum_ok(pkt, len, ii.l4_off);
+}
+
+/* Same flow and same headers but for the IPv4 identification, the lengths, checksums,
+ * sequence number and PSH. h is the held packet, whose headers are the first segment's. */
+static bool gro_same_headers(const struct gro *g, const uint8_t *h, const uint8_t *p,
+			     const struct gro_seg *s)
+{
+	size_t t = g->tcp_off;
+
+	if (h[0] >> 4 == 4) {
+		/* version, IHL, TOS; flags and fragment offset, TTL, protocol; addresses */
+		if (memcmp(h, p, 2) || memcmp(h + 6, p + 6, 4) || memcmp(h + 12, p + 12, 8))
+			return false;
+		/* Without DF the identification must go up by one per segment (as GSO gives
+		 * them again when the merged packet is forwarded) or stay the same (the
+		 * steered TCP between two espritd hosts was seen without DF, identification
+		 * 0 throughout). With DF it does not matter. */
+		if (!s->df && s->ip_id != (uint16_t)(g->ip_id + g->nseg) && s->ip_id != g->ip_id)
+			return false;
+	} else if (memcmp(h, p, 4) || memcmp(h + 6, p + 6, 34)) {
+		/* version, traffic class, flow label; next header, hop limit, addresses */
+		return false;
+	}
+	/* ports; acknowledgment number and data offset; window; urgent pointer and options */
+	return !memcmp(h + t, p + t, 4) && !memcmp(h + t + 8, p + t + 8, 5) &&
+	       !memcmp(h + t + 14, p + t + 14, 2) &&
+	       !memcmp(h + t + 18, p + t + 18, g->hdr_len - t - 18);
+}
+
+static bool gro_fits(const struct gro *g, const uint8_t *pkt, const struct gro_seg *s,
+		     const void *owner)
+{
+	const uint8_t *h = g->buf + TSO_VNET_HDR_LEN;
+
+	return owner == g->owner && !g->closed && g->nseg < GRO_MAX_SEGS &&
+	       s->hdr_len == g->hdr_len && s->tcp_off == g->tcp_off && s->payload <= g->mss &&
+	       g->len + s->payload <= GRO_MAX_LEN && s->seq == g->next_seq &&
+	       gro_same_headers(g, h, pkt, s);
+}
+
+void gro_init(struct gro *g, uint8_t *buf)
+{
+	memset(g, 0, sizeof(*g));
+	g->buf = buf;
+}
+
+static void gro_start(struct gro *g, const uint8_t *pkt, size_t len, const struct gro_seg *s,
+		      const void *owner)
+{
+	memcpy(g->buf + TSO_VNET_HDR_LEN, pkt, len);
+	g->len = len;
+	g->owner = owner;
+	g->tcp_off = s->tcp_off;
+	g->hdr_len = s->hdr_len;
+	g->mss = (uint16_t)s->payload;
+	g->ip_id = s->ip_id;
+	g->nseg = 1;
+	g->next_seq = s->seq + (uint32_t)s->payload;
+	g->closed = s->flags & TCP_FLAG_PSH;
+}
+
+enum gro_res gro_add(struct gro *g, const uint8_t *pkt, size_t len, const void *owner)
+{
+	uint8_t *h = g->buf + TSO_VNET_HDR_LEN;
+	struct gro_seg s;
+
+	if (!gro_parse(pkt, len, &s))
+		return g->len ? GRO_FLUSH : GRO_ALONE;
+	if (!g->len) {
+		gro_start(g, pkt, len, &s, owner);
+		return GRO_HELD;
+	}
+	if (!gro_fits(g, pkt, &s, owner))
+		return GRO_FLUSH;
+	memcpy(h + g->len, pkt + s.hdr_len, s.payload);
+	g->len += s.payload;
+	g->nseg++;
+	g->next_seq += (uint32_t)s.payload;
+	/* The merged packet carries the last segment's PSH (tcp_gro_complete keeps it). */
+	h[g->tcp_off + 13] = s.flags;
+	g->closed = s.payload < g->mss || (s.flags & TCP_FLAG_PSH);
+	return GRO_HELD;
+}
+
+/* The virtio_net_hdr fields are little-endian (virtio 1.1 5.1.6; wr_u16 is big-endian). */
+static void gro_wr_le16(struct wr *w, size_t v)
+{
+	wr_u8(w, (uint8_t)v);
+	wr_u8(w, (uint8_t)(v >> 8));
+}
+
+size_t gro_finish(struct gro *g, const uint8_t **out, unsigned *nseg)
+{
+	uint8_t *p = g->buf + TSO_VNET_HDR_LEN;
+	size_t len = g->len, tcp_len = len - g->tcp_off;
+	bool v4 = p[0] >> 4 == 4;
+	struct wr w;
+
+	*nseg = g->nseg;
+	*out = g->buf;
+	if (!len)
+		return 0;
+	g->len = 0;
+	memset(g->buf, 0, TSO_VNET_HDR_LEN);
+	if (*nseg == 1)
+		return TSO_VNET_HDR_LEN + len;
+	(void)ip_set_length(p, len); /* fits: len <= GRO_MAX_LEN */
+	/* virtio NEEDS_CSUM: the checksum field holds the pseudo-header sum, the kernel (or
+	 * GSO when it forwards) adds the rest. */
+	put_be16(p + g->tcp_off + 16, tso_fold(tso_pseudo_sum(p, v4 ? 4 : 6, tcp_len)));
+	wr_init(&w, g->buf, TSO_VNET_HDR_LEN);
+	wr_u8(&w, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	wr_u8(&w, v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
+	gro_wr_le16(&w, g->hdr_len);
+	gro_wr_le16(&w, g->mss);
+	gro_wr_le16(&w, g->tcp_off);
+	gro_wr_le16(&w, 16); /* RFC 9293 3.1: the checksum is at octet 16 of the header */
+	return TSO_VNET_HDR_LEN + len;
+}
