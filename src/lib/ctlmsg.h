@@ -21,6 +21,7 @@
  * the SA records are followed by one record per IKE SA, starting at a line "ike_sa" (the same
  * summary as in `status`) with keys ike_spi_i, ike_spi_r, ike_state, ike_role, ike_rule,
  * ike_local, ike_remote, ike_encr, ike_prf, ike_integ, ike_ke, ike_age, ike_rekey_left,
+ * ike_expire_left,
  * ike_children; a record of either kind ends at the next "sa" or "ike_sa" line. Counters are
  * unsigned decimal; limits that do not apply are "-".
  *
