@@ -131,6 +131,15 @@ void ike_info_request(struct ike_xsa *x, struct ikev2_msg *m)
 	if (!ike_sk_seal(x, &sm, &len))
 		ike_response_send(x, m->hdr.msgid, len);
 	if (del_ike) {
+		/* RFC 7296 2.21.2: an initiator that refuses our AUTH (or our ID) says so with
+		 * AUTHENTICATION_FAILED beside the Delete; for the administrator that is an
+		 * authentication failure, not an ordinary Delete. */
+		if (ike_notify_find(m, IKEV2_N_AUTHENTICATION_FAILED)) {
+			x->ike->st.auth_failures++;
+			log_warn("INFORMATIONAL: the peer refused our authentication "
+				 "(AUTHENTICATION_FAILED, rule %s)",
+				 x->rule ? x->rule->name : "-");
+		}
 		/* RFC 7296 1.4.1: the IKE SA and all its Child SAs are gone */
 		log_info("INFORMATIONAL: the peer deleted the IKE SA (rule %s)",
 			 x->rule ? x->rule->name : "-");

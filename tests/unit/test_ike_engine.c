@@ -2287,6 +2287,8 @@ static void test_ike_id_initiator_mismatch(void **state)
 	 * for a liveness check */
 	assert_non_null(strstr(log, "AUTHENTICATION_FAILED and Delete of the IKE SA sent"));
 	assert_non_null(strstr(log, "the peer deleted the IKE SA"));
+	assert_non_null(strstr(log, "the peer refused our authentication"));
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 1);
 	assert_int_equal(nodes[1].nup, 1);
 	assert_int_equal(nodes[1].ndown, 1);
 	assert_int_equal(ike_get_stats(nodes[1].ike)->ike_active, 0);
