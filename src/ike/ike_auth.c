@@ -258,6 +258,36 @@ static bool id_expected(const struct spd_rule *r, const struct ikev2_id *id, cha
 	return false;
 }
 
+static bool id_same(const struct spd_id *a, const struct spd_id *b)
+{
+	if (!a || !b)
+		return a == b;
+	return cert_id_equal(a->type, a->data, a->len, b->type, b->data, b->len);
+}
+
+/* IKE_AUTH proved the peer's identity against x->rule's remote-id, never against another
+ * rule's: a rule that expects someone else needs an IKE SA of its own (RFC 4301 4.4.3.3,
+ * the child's rule must be one the authenticated peer may use). */
+bool ike_auth_rule_ok(const struct ike_xsa *x, const struct spd_rule *r, char *why, size_t whylen)
+{
+	const struct spd_id *have = x->rule ? spd_rule_id(x->rule, true) : NULL;
+	const struct spd_id *want = spd_rule_id(r, true);
+	char h[160] = "none", w[160] = "none";
+
+	if (r == x->rule || id_same(have, want))
+		return true;
+	if (have)
+		cert_id_format(have->type, have->data, have->len, h, sizeof(h));
+	if (want)
+		cert_id_format(want->type, want->data, want->len, w, sizeof(w));
+	if (snprintf(why, whylen,
+		     "IKE SA authenticated for rule %s (remote-id %s), rule %s "
+		     "expects %s",
+		     x->rule ? x->rule->name : "-", h, r->name, w) >= (int)whylen)
+		why[whylen - 1] = '\0';
+	return false;
+}
+
 /* Verify the peer's ID and AUTH with method a (of the kind the peer used) for rule r. 0, or
  * -errno with the reason in why. */
 static int auth_check(struct ike_xsa *x, const struct spd_rule *r, const struct spd_auth *a,

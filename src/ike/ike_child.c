@@ -777,6 +777,7 @@ void ike_ccsa_request(struct ike_xsa *x, struct ikev2_msg *m)
 	uint8_t nr[IKE_NONCE_LEN];
 	struct ike_sk_msg sm;
 	struct ikev2_wr b;
+	char why[384];
 	uint16_t err;
 	size_t len;
 
@@ -809,6 +810,12 @@ void ike_ccsa_request(struct ike_xsa *x, struct ikev2_msg *m)
 	if (!rule) {
 		x->ike->st.negotiation_failures++;
 		log_warn("CREATE_CHILD_SA: TS_UNACCEPTABLE: the selectors match no negotiate rule");
+		ccsa_answer(x, m->hdr.msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+		return;
+	}
+	if (!old && !ike_auth_rule_ok(x, rule, why, sizeof(why))) {
+		x->ike->st.negotiation_failures++;
+		log_warn("CREATE_CHILD_SA: TS_UNACCEPTABLE: %s", why);
 		ccsa_answer(x, m->hdr.msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
 		return;
 	}

@@ -308,6 +308,9 @@ void ike_sig_free(struct ike *ike);
 int ike_auth_start(struct ike_xsa *x);
 void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m);
 void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m);
+/* May a Child SA of rule r use IKE SA x (whose peer was checked against x->rule's remote-id
+ * only)? false with the reason in why when r expects another identity. */
+bool ike_auth_rule_ok(const struct ike_xsa *x, const struct spd_rule *r, char *why, size_t whylen);
 
 /* ike_child.c */
 int ike_pchild_prepare(struct ike_xsa *x, const struct spd_rule *rule, const struct spd_pkt *pkt,

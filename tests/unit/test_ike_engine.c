@@ -2380,6 +2380,54 @@ static void test_ike_id_cert_dn(void **state)
 				    "default-response expects dn:/CN=ee_other/O=esprit"));
 }
 
+/* An IKE SA proves one identity: a CREATE_CHILD_SA on it for selectors of a rule whose
+ * remote-id names someone else must be refused, or a peer authenticated as a.example would
+ * get m.example's Child SA (with no key of that rule). */
+static void test_ike_id_child_other_rule(void **state)
+{
+	static const char *conf = "filter-list web {\n"
+				  "	any -> me tcp port 80 mirrored\n"
+				  "}\n"
+				  "filter-list mail {\n"
+				  "	any -> me tcp port 110 mirrored\n"
+				  "}\n"
+				  "action act {\n"
+				  "	negotiate\n"
+				  "	method esp aes-gcm-128\n"
+				  "}\n"
+				  "policy q {\n"
+				  "	auth psk \"@/b.psk\"\n"
+				  "	rule web {\n"
+				  "		filters web\n"
+				  "		action act\n"
+				  "		remote-id a.example\n"
+				  "		mode transport\n"
+				  "	}\n"
+				  "	rule mail {\n"
+				  "		filters mail\n"
+				  "		action act\n"
+				  "		remote-id m.example\n"
+				  "		mode transport\n"
+				  "	}\n"
+				  "}\n"
+				  "use policy q\n";
+	const char *log;
+
+	(void)state;
+	node_start(0, conf_a_ids("\t\tlocal-id a.example\n"), "10.1.0.1", NULL);
+	node_start(1, conf, "10.1.0.2", NULL);
+	establish();
+	cap_begin();
+	acquire(0, 110, 1000); /* A's rule r1 covers port 110 too: same IKE SA */
+	pump(1000);
+	log = cap_end();
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_non_null(strstr(log, "rule mail expects fqdn:m.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2428,6 +2476,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_not_in_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_dn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_child_other_rule, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
