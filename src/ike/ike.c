@@ -912,13 +912,17 @@ static int endpoints(const struct ike *ike, const struct spd_rule *r, const stru
 	return 0;
 }
 
-/* A usable IKE SA with this peer (ours or the peer's), or NULL. */
-static struct ike_xsa *xsa_for_peer(struct ike *ike, const struct ipaddr *peer)
+/* A usable IKE SA with this peer (ours or the peer's) for rule r, or NULL. One whose peer
+ * was authenticated against another remote-id does not carry r's Child SA. */
+static struct ike_xsa *xsa_for_peer(struct ike *ike, const struct ipaddr *peer,
+				    const struct spd_rule *r)
 {
 	struct ike_xsa *x, *best = NULL;
+	char why[384];
 
 	for (x = ike->sas; x; x = x->next) {
-		if (x->dead || x->replaced_by || !ipaddr_eq(&x->remote.addr, peer))
+		if (x->dead || x->replaced_by || !ipaddr_eq(&x->remote.addr, peer) ||
+		    !ike_auth_rule_ok(x, r, why, sizeof(why)))
 			continue;
 		if (x->sa->state == IKE_ST_ESTABLISHED)
 			return x;
@@ -965,7 +969,7 @@ static int64_t start_negotiation(struct ike *ike, const struct spd_rule *r,
 		a->soft_at = ike->now + (r->action->soft_ms ? r->action->soft_ms : 1);
 	ike->st.acquires++;
 
-	x = xsa_for_peer(ike, &rm.addr);
+	x = xsa_for_peer(ike, &rm.addr, r);
 	if (x && x->sa->state == IKE_ST_ESTABLISHED) {
 		struct ike_todo t = { .kind = IKE_TODO_CHILD, .rule = r, .acquire_id = a->id };
 

@@ -2428,6 +2428,51 @@ static void test_ike_id_child_other_rule(void **state)
 	assert_non_null(strstr(log, "rule mail expects fqdn:m.example"));
 }
 
+/* The initiator's side of the same rule: an IKE SA whose peer proved b.example does not carry
+ * a Child SA of a rule that expects c.example; that rule negotiates its own IKE SA, and the
+ * peer (still b.example) is refused there. */
+static void test_ike_id_reuse_other_rule(void **state)
+{
+	static const char *conf = "filter-list web {\n"
+				  "	me -> 10.1.0.2 tcp port 80 mirrored\n"
+				  "}\n"
+				  "filter-list mail {\n"
+				  "	me -> 10.1.0.2 tcp port 110 mirrored\n"
+				  "}\n"
+				  "action act {\n"
+				  "	negotiate\n"
+				  "	method esp aes-gcm-128\n"
+				  "}\n"
+				  "policy p {\n"
+				  "	auth psk \"@/a.psk\"\n"
+				  "	rule web {\n"
+				  "		filters web\n"
+				  "		action act\n"
+				  "		remote-id b.example\n"
+				  "	}\n"
+				  "	rule mail {\n"
+				  "		filters mail\n"
+				  "		action act\n"
+				  "		remote-id c.example\n"
+				  "	}\n"
+				  "}\n"
+				  "use policy p\n";
+	const char *log;
+
+	(void)state;
+	node_start(0, conf, "10.1.0.1", NULL);
+	node_start(1, conf_b_ids("\tlocal-id b.example\n"), "10.1.0.2", NULL);
+	establish();
+	cap_begin();
+	acquire(0, 110, 1000);
+	pump(1000);
+	log = cap_end();
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_non_null(strstr(log, "peer identified as fqdn:b.example, rule mail expects "
+				    "fqdn:c.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2477,6 +2522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_not_in_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_dn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_child_other_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ike_id_reuse_other_rule, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
