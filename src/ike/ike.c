@@ -606,6 +606,17 @@ static void input_response(struct ike *ike, struct ike_xsa *x, struct ikev2_msg 
 		ike_xsa_kick(x);
 }
 
+/* A retransmitted request of a keyed IKE SA: its SK (or first SKF) payload verified. */
+static bool resend_authentic(struct ike_xsa *x, const struct ikev2_msg *m, size_t len)
+{
+	struct ike_sk_plain p;
+
+	if (!x->keyed)
+		return true; /* IKE_SA_INIT: nothing to verify, answered as before */
+	return (m->has_sk || m->has_skf) &&
+	       ike_sk_open(&x->sk_in, x->ike->rx, len, &m->sk, &p) == IKE_SK_OK;
+}
+
 static void input_request(struct ike *ike, struct ike_xsa *x, struct ikev2_msg *m, size_t len,
 			  const struct ike_endpoint *local, const struct ike_endpoint *remote)
 {
@@ -616,8 +627,9 @@ static void input_request(struct ike *ike, struct ike_xsa *x, struct ikev2_msg *
 	case IKE_MSGID_NEW:
 		break;
 	case IKE_MSGID_RESEND:
-		/* RFC 7296 2.1: the same response again, not a new one. */
-		if (cached && cached->len && ike_frag_resend_ok(m))
+		/* RFC 7296 2.1: the same response again, not a new one; only to a request
+		 * whose ICV is right (a forged one would have the cache sent anywhere). */
+		if (cached && cached->len && ike_frag_resend_ok(m) && resend_authentic(x, m, len))
 			ike_send_to(ike, local, remote, cached->b, cached->len);
 		return;
 	default:

@@ -1677,6 +1677,38 @@ static void test_natt_mapping_change(void **state)
 	assert_int_equal(nodes[1].ndown, 0);
 }
 
+/* RFC 7296 2.1 answers a retransmitted request from the response cache, but only a request
+ * that is one: a peer behind a NAT may speak from any address, so whoever knows the SPIs could
+ * send a header and a forged SK payload from anywhere and have the whole cached response (all
+ * its fragments) sent there. */
+static void test_natt_resend_forged(void **state)
+{
+	struct ike_endpoint spoof;
+	struct dgram *req, *resp;
+	uint8_t bad[sizeof(req->b)];
+	size_t before;
+
+	(void)state;
+	natt_establish(0);
+	req = nodes[0].sent[1]; /* IKE_AUTH request and its response */
+	resp = nodes[1].sent[1];
+	memcpy(bad, req->b, req->len);
+	bad[req->len - 1] ^= 1; /* the ICV no longer fits */
+	spoof = (struct ike_endpoint){ .port = 4500 };
+	assert_int_equal(ipaddr_parse(&spoof.addr, "10.9.9.9"), 0);
+	before = nodes[1].nsent;
+	ike_input(nodes[1].ike, &req->dst, &spoof, bad, req->len, 5);
+	assert_int_equal(nodes[1].nsent, before);
+	/* the genuine retransmission is answered where it came from */
+	ike_input(nodes[1].ike, &req->dst, &spoof, req->b, req->len, 6);
+	assert_int_equal(nodes[1].nsent, before + 1);
+	assert_int_equal(nodes[1].sent[before]->len, resp->len);
+	assert_memory_equal(nodes[1].sent[before]->b, resp->b, resp->len);
+	assert_true(ipaddr_eq(&nodes[1].sent[before]->dst.addr, &spoof.addr));
+	qn = 0;
+	assert_int_equal(nodes[1].nup, 1);
+}
+
 /* A is behind the NAT: an authenticated request of B's from another port does not move A's
  * SA (RFC 7296 2.23: a host behind a NAT SHOULD NOT follow, one packet could break it). */
 static void test_natt_no_move_behind_nat(void **state)
@@ -2504,6 +2536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_force_encap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_mapping_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_natt_resend_forged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_no_move_behind_nat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_and_half_open, setup, teardown),
