@@ -28,6 +28,9 @@ BN_ADDR_B=10.77.0.2
 BN_INNER_A=$BN_ADDR_A
 BN_INNER_B=$BN_ADDR_B
 BN_TMP=$(mktemp -d /tmp/bench-net.XXXXXX)
+# What this run creates, named on stdout so that a caller (tests/net/test_bench_smoke.sh) can
+# check exactly these are gone afterwards, even while other runs of the harness are going on.
+echo "CREATED dir $BN_TMP"
 BN_TPIDS=() # the tunnel's processes, measured for CPU and killed on exit
 BN_PIDS=()  # helpers (iperf3 server), killed on exit
 PY3=/usr/bin/python3
@@ -85,6 +88,7 @@ bn_topo() {
 	local n
 	for n in "$BN_A" "$BN_B"; do
 		ip netns add "$n" || bn_die "cannot create namespace $n"
+		echo "CREATED netns $n"
 		ip -n "$n" link set lo up
 	done
 	ip link add va netns "$BN_A" type veth peer name vb netns "$BN_B" ||
