@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gro g;
 	size_t off = 0;
 
-	gro_init(&g, gbuf);
+	/* The first octet's low bit: UDP coalescing on or off. */
+	gro_init(&g, gbuf, size && (data[0] & 1));
 	while (off + 3 <= size) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];
 		const void *owner = &owners[data[off + 2]];

@@ -707,6 +707,8 @@ static int dp_start(struct dpath *d, const struct dcfg *cfg, bool ike)
 	if (rc == 0)
 		rc = tun_open(&d->tun, cfg->tun, cfg->mtu, DP_TUN_TXQLEN);
 	if (rc == 0)
+		gro_init(&dp_gro, dp_gro_buf, d->tun.gro_udp);
+	if (rc == 0)
 		rc = dp_steer(d, af_mask, true);
 	if (rc < 0)
 		dpath_stop(d);

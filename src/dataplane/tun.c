@@ -114,6 +114,7 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 	memset(&ifr, 0, sizeof(ifr));
 	t->vnet = tun_want("ESPRIT_TUN_OFFLOAD");
 	t->gro = t->vnet && tun_want("ESPRIT_TUN_GRO");
+	t->gro_udp = t->gro && tun_want("ESPRIT_TUN_GRO_UDP");
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (t->vnet ? IFF_VNET_HDR : 0);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
@@ -137,8 +138,9 @@ int tun_open(struct tun *t, const char *name, unsigned mtu, unsigned txqlen)
 	}
 	tun_src_valid_mark(t->name);
 	log_info("tun: %s up (ifindex %d, mtu %u, txqueuelen %u, segmentation offload %s, receive "
-		 "coalescing %s)",
-		 t->name, t->ifindex, mtu, txqlen, t->vnet ? "on" : "off", t->gro ? "on" : "off");
+		 "coalescing %s, UDP %s)",
+		 t->name, t->ifindex, mtu, txqlen, t->vnet ? "on" : "off", t->gro ? "on" : "off",
+		 t->gro_udp ? "on" : "off");
 	return 0;
 fail:
 	rc = -errno;

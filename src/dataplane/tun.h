@@ -10,8 +10,9 @@
 struct tun {
 	int fd;
 	int ifindex;
-	bool vnet; /* IFF_VNET_HDR with TSO4/TSO6/CSUM: a virtio_net_hdr before every packet */
-	bool gro;  /* vnet, and inbound segments may be coalesced into GSO writes (wire/gro.h) */
+	bool vnet;    /* IFF_VNET_HDR with TSO4/TSO6/CSUM: a virtio_net_hdr before every packet */
+	bool gro;     /* vnet, and inbound segments may be coalesced into GSO writes (wire/gro.h) */
+	bool gro_udp; /* gro, and UDP datagrams too (GSO UDP_L4) unless ESPRIT_TUN_GRO_UDP=0 */
 	char name[IFNAMSIZ];
 };
 

@@ -11,6 +11,11 @@
  * extension headers or a bad checksum is never merged (it goes on alone, so the kernel counts
  * what is wrong with it). Pure functions on buffers: the caller says which packets may share
  * a packet (the same SA) and does the writing.
+ *
+ * With udp set, consecutive UDP datagrams of one flow (same addresses, IP header fields and
+ * ports, every payload the size of the first but a shorter last, checksum right or absent
+ * over IPv4) become one packet with GSO UDP_L4 (USO): the kernel cuts it into the same
+ * datagrams again before a socket sees them (udp_rcv_segment) or when it forwards it.
  */
 #ifndef ESPRIT_WIRE_GRO_H
 #define ESPRIT_WIRE_GRO_H
@@ -37,6 +42,8 @@ struct gro {
 	unsigned nseg;
 	uint32_t next_seq; /* sequence number the next segment must carry */
 	bool closed;	   /* a shorter or PSH segment was the last: nothing may follow */
+	bool udp;	   /* UDP datagrams may be merged too (GSO UDP_L4), set by the caller */
+	uint8_t proto;	   /* of the held packet: IPPROTO_NUM_TCP or IPPROTO_NUM_UDP */
 };
 
 enum gro_res {
@@ -45,8 +52,8 @@ enum gro_res {
 	GRO_ALONE, /* not mergeable (nothing is held): write it as it is */
 };
 
-/* Start empty with the caller's GRO_BUF_LEN buffer. */
-void gro_init(struct gro *g, uint8_t *buf);
+/* Start empty with the caller's GRO_BUF_LEN buffer; udp: merge UDP datagrams too. */
+void gro_init(struct gro *g, uint8_t *buf, bool udp);
 /* Offer one whole IP packet (len octets) that arrived on owner. GRO_FLUSH only when a packet
  * is held; after gro_finish() the same packet is GRO_HELD or GRO_ALONE. */
 enum gro_res gro_add(struct gro *g, const uint8_t *pkt, size_t len, const void *owner);

@@ -204,7 +204,7 @@ static void merge_and_check(int v6, size_t k, size_t mss, size_t last)
 	struct tso t;
 	uint64_t acc = 0;
 
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	for (i = 0; i < n; i++)
 		assert_int_equal(gro_add(&g, segs[i], seglen[i], &g), GRO_HELD);
 	len = gro_finish(&g, &out, &nseg);
@@ -269,7 +269,7 @@ static void test_single(void **state)
 	static const uint8_t zero[TSO_VNET_HDR_LEN];
 
 	(void)state;
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	assert_int_equal(gro_finish(&g, &out, &nseg), 0);
 	assert_int_equal(gro_add(&g, segs[0], len, &g), GRO_HELD);
 	assert_int_equal(gro_finish(&g, &out, &nseg), TSO_VNET_HDR_LEN + len);
@@ -291,7 +291,7 @@ static void refuse(struct spec second, int owner_differs, enum gro_res want)
 
 	second.id = (uint16_t)(second.id + 1);
 	l2 = build(segs[1], &second);
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	assert_int_equal(gro_add(&g, segs[0], l1, &g), GRO_HELD);
 	assert_int_equal(gro_add(&g, segs[1], l2, owner_differs ? (void *)&other : (void *)&g),
 			 want);
@@ -342,7 +342,7 @@ static void test_alone(void **state)
 	size_t len;
 
 	(void)state;
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	len = build(segs[0], &s);
 	segs[0][len - 1] ^= 1; /* TCP checksum wrong now */
 	assert_int_equal(gro_add(&g, segs[0], len, &g), GRO_ALONE);
@@ -372,7 +372,7 @@ static void test_closed(void **state)
 	size_t l[3];
 
 	(void)state;
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	s.flags = F_ACK | F_PSH;
 	l[0] = build(segs[0], &s);
 	s.flags = F_ACK, s.seq += 1000, s.id++;
@@ -424,7 +424,7 @@ static void test_limits(void **state)
 
 	(void)state;
 	n = make_stream(0, GRO_MAX_SEGS + 1, 200, 0);
-	gro_init(&g, gbuf);
+	gro_init(&g, gbuf, false);
 	for (i = 0; i < GRO_MAX_SEGS; i++)
 		assert_int_equal(gro_add(&g, segs[i], seglen[i], &g), GRO_HELD);
 	assert_int_equal(gro_add(&g, segs[i], seglen[i], &g), GRO_FLUSH);
@@ -465,13 +465,138 @@ static void test_sum(void **state)
 	}
 }
 
+/* UDP datagram: IP header as build() (protocol 17), ports sport -> 53, n payload octets,
+ * octet k of datagram d is d * 31 + k; checksum by RFC 768 (pseudo-header with protocol 17)
+ * unless csum0, which leaves it zero. */
+static size_t build_udp(uint8_t *p, int v6, uint16_t sport, unsigned d, size_t n, int csum0)
+{
+	size_t ih = v6 ? 40 : 20, len = ih + 8 + n, ul = 8 + n;
+	uint8_t ph[40];
+	uint64_t acc = 0;
+	size_t phl;
+
+	memset(p, 0, len);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)(ul >> 8), p[5] = (uint8_t)ul;
+		p[6] = 17, p[7] = 64;
+		p[8] = 0x20, p[9] = 0x01, p[10] = 0x0d, p[11] = 0xb8, p[23] = 1;
+		p[24] = 0x20, p[25] = 0x01, p[26] = 0x0d, p[27] = 0xb8, p[39] = 2;
+	} else {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8), p[3] = (uint8_t)len;
+		p[6] = 0x40, p[8] = 64, p[9] = 17;
+		p[12] = 10, p[15] = 1, p[16] = 10, p[19] = 2;
+		set_ip4_csum(p);
+	}
+	p[ih] = (uint8_t)(sport >> 8), p[ih + 1] = (uint8_t)sport, p[ih + 3] = 53;
+	p[ih + 4] = (uint8_t)(ul >> 8), p[ih + 5] = (uint8_t)ul;
+	for (size_t k = 0; k < n; k++)
+		p[ih + 8 + k] = (uint8_t)(d * 31 + k);
+	if (csum0)
+		return len;
+	phl = pseudo(p, ul, ph);
+	ph[v6 ? 39 : 9] = 17;
+	add_words(&acc, ph, phl);
+	add_words(&acc, p + ih, ul);
+	acc = (uint16_t)~fold64(acc);
+	p[ih + 6] = (uint8_t)(acc >> 8), p[ih + 7] = (uint8_t)acc;
+	return len;
+}
+
+/* k datagrams of mss octets and a shorter last: one GSO UDP_L4 packet whose payload is theirs
+ * in order (cut at gso_size, the same payloads again). */
+static void merge_udp(int v6, size_t k, size_t mss, size_t last)
+{
+	size_t ih = v6 ? 40 : 20, n = k + (last ? 1 : 0), len, off = 0;
+	const uint8_t *out, *p;
+	uint8_t ph[40];
+	uint64_t acc = 0;
+	unsigned nseg;
+	struct gro g;
+
+	gro_init(&g, gbuf, true);
+	for (size_t i = 0; i < n; i++) {
+		seglen[i] = build_udp(segs[i], v6, 4000, (unsigned)i, i < k ? mss : last, 0);
+		assert_int_equal(gro_add(&g, segs[i], seglen[i], &g), GRO_HELD);
+	}
+	len = gro_finish(&g, &out, &nseg);
+	assert_int_equal(nseg, n);
+	assert_int_equal(len, TSO_VNET_HDR_LEN + ih + 8 + k * mss + last);
+	/* virtio 1.2 5.1.6: NEEDS_CSUM, GSO_UDP_L4 (5), hdr_len, gso_size, csum_start, offset */
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 5);
+	assert_int_equal(le16(out + 2), ih + 8);
+	assert_int_equal(le16(out + 4), mss);
+	assert_int_equal(le16(out + 6), ih);
+	assert_int_equal(le16(out + 8), 6);
+	p = out + TSO_VNET_HDR_LEN;
+	len -= TSO_VNET_HDR_LEN;
+	assert_int_equal(be16(p + (v6 ? 4 : 2)), v6 ? len - 40 : len);
+	assert_int_equal(be16(p + ih + 4), len - ih);
+	/* the checksum field holds the folded pseudo-header sum (RFC 768, protocol 17) */
+	off = pseudo(p, len - ih, ph);
+	ph[v6 ? 39 : 9] = 17;
+	add_words(&acc, ph, off);
+	off = 0;
+	assert_int_equal(be16(p + ih + 6), fold64(acc));
+	for (size_t i = 0; i < n; i++) {
+		size_t m = seglen[i] - ih - 8;
+
+		assert_memory_equal(p + ih + 8 + off, segs[i] + ih + 8, m);
+		off += m;
+	}
+}
+
+static void test_udp_merge(void **state)
+{
+	(void)state;
+	merge_udp(0, 31, 56, 32);
+	merge_udp(1, 63, 36, 0);
+	merge_udp(0, 2, 1000, 1);
+}
+
+/* What must not join a held UDP datagram, and what goes alone. */
+static void test_udp_refuse(void **state)
+{
+	size_t l1, l2;
+	struct gro g;
+
+	(void)state;
+	l1 = build_udp(segs[0], 0, 4000, 0, 64, 0);
+	gro_init(&g, gbuf, false);
+	assert_int_equal(gro_add(&g, segs[0], l1, &g), GRO_ALONE); /* UDP off */
+	gro_init(&g, gbuf, true);
+	assert_int_equal(gro_add(&g, segs[0], l1, &g), GRO_HELD);
+	l2 = build_udp(segs[1], 0, 4001, 1, 64, 0); /* other port */
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_FLUSH);
+	l2 = build_udp(segs[1], 0, 4000, 1, 65, 0); /* longer than the first */
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_FLUSH);
+	l2 = build_udp(segs[1], 0, 4000, 1, 64, 0);
+	segs[1][l2 - 1] ^= 1; /* bad checksum */
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_FLUSH);
+	l2 = build_udp(segs[1], 0, 4000, 1, 20, 1); /* no checksum over IPv4: joins, closes */
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_HELD);
+	assert_int_equal(gro_add(&g, segs[0], l1, &g), GRO_FLUSH);
+	l2 = build_udp(segs[1], 1, 4000, 1, 64, 1); /* zero checksum over IPv6 */
+	gro_init(&g, gbuf, true);
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_ALONE);
+	l2 = build_udp(segs[1], 0, 4000, 1, 0, 0); /* no data */
+	assert_int_equal(gro_add(&g, segs[1], l2, &g), GRO_ALONE);
+	/* a TCP segment after a held UDP datagram */
+	assert_int_equal(gro_add(&g, segs[0], l1, &g), GRO_HELD);
+	make_stream(0, 1, 64, 0);
+	assert_int_equal(gro_add(&g, segs[0], seglen[0], &g), GRO_FLUSH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_merge_v4), cmocka_unit_test(test_merge_v6),
-		cmocka_unit_test(test_single),	 cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_alone),	 cmocka_unit_test(test_closed),
-		cmocka_unit_test(test_limits),	 cmocka_unit_test(test_sum),
+		cmocka_unit_test(test_merge_v4),  cmocka_unit_test(test_merge_v6),
+		cmocka_unit_test(test_single),	  cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_alone),	  cmocka_unit_test(test_closed),
+		cmocka_unit_test(test_limits),	  cmocka_unit_test(test_sum),
+		cmocka_unit_test(test_udp_merge), cmocka_unit_test(test_udp_refuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
