@@ -96,7 +96,9 @@ int tso_csum_finish(uint8_t *pkt, size_t len, uint16_t start, uint16_t offset)
 	if (start >= len || at + 2 > len)
 		return -1;
 	c = (uint16_t)~tso_fold(tso_sum(pkt + start, len - start, 0));
-	put_be16(pkt + at, c);
+	/* RFC 768: a computed UDP checksum of zero is sent as all ones (zero means none over
+	 * IPv4 and is dropped over IPv6, RFC 8200 8.1); for TCP both are the same value. */
+	put_be16(pkt + at, c ? c : 0xffff);
 	return 0;
 }
 
