@@ -15,36 +15,11 @@
 set -uo pipefail
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/gro_lib.sh
+. "$(dirname "$0")/gro_lib.sh"
 
 net_init gro socat sha256sum openssl
-ESPRIT="$ESPRIT_BUILD/esprit"
-A=groa$$
-B=grob$$
-net_ns "$A"
-net_ns "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B" || exit 1
-in_ns "$A" ip addr add 10.77.0.1/24 dev va
-in_ns "$B" ip addr add 10.77.0.2/24 dev vb
-in_ns "$A" ip addr add fd00:77::1/64 dev va nodad
-in_ns "$B" ip addr add fd00:77::2/64 dev vb nodad
-in_ns "$A" ip link set va up
-in_ns "$B" ip link set vb up
-
-umask 077
-for k in k1 k2 k3 k4; do net_key "$TMP/$k" 20; done
-sas() { # sas OUT|IN: the four SAs as seen from A (OUT) or B (IN)
-	local d1=out d2=in
-	[ "$1" = IN ] && d1=in d2=out
-	cat <<CONF
-use policy client-respond-only
-sa $d1 esp spi 0x7701 transport 10.77.0.1 -> 10.77.0.2 aes-gcm-128 key file "$TMP/k1" encap udp
-sa $d2 esp spi 0x7702 transport 10.77.0.2 -> 10.77.0.1 aes-gcm-128 key file "$TMP/k2" encap udp
-sa $d1 esp spi 0x7703 transport fd00:77::1 -> fd00:77::2 aes-gcm-128 key file "$TMP/k3"
-sa $d2 esp spi 0x7704 transport fd00:77::2 -> fd00:77::1 aes-gcm-128 key file "$TMP/k4"
-CONF
-}
-sas OUT >"$TMP/a.conf"
-sas IN >"$TMP/b.conf"
+gro_pair gro 77
 unset ESPRIT_TUN_OFFLOAD ESPRIT_UDP_OFFLOAD ESPRIT_TUN_GRO
 espritd_start "$A" "$TMP/a.conf" "$TMP/a.log" || net_finish "$TMP/a.log"
 PIDA=$ESPRITD_PID
@@ -84,33 +59,19 @@ both() {
 	got=$(sha256sum <"$TMP/btoa" | cut -d' ' -f1)
 	check "IPv$f: $mb MB B -> A, SHA-256 matches" [ "$got" = "$want" ]
 }
-# dp SOCK: "tun_tx tun_writes tun_gro_writes" from one esprit stats --json
-dp() {
-	"$ESPRIT" stats --json --control "$1" | "$PY3" -c 'import json, sys
-d = json.load(sys.stdin)["datapath"]
-print(d["tun_tx"], d["tun_writes"], d["tun_gro_writes"])'
-}
 # merged SOCK: coalesced writes happened, and fewer writes than packets went into the TUN
 merged() {
 	local t w g
-	read -r t w g < <(dp "$1")
+	read -r t w g < <(gro_dp "$1")
 	echo "$1: tun_tx $t, tun_writes $w, coalesced $g"
 	[ "$g" -gt 0 ] && [ "$w" -lt "$t" ]
 }
 # unmerged SOCK: one packet per write, none coalesced
 unmerged() {
 	local t w g
-	read -r t w g < <(dp "$1")
+	read -r t w g < <(gro_dp "$1")
 	echo "$1: tun_tx $t, tun_writes $w, coalesced $g"
 	[ "$g" -eq 0 ] && [ "$w" -eq "$t" ] && [ "$t" -gt 0 ]
-}
-# exact LOG: the exit statistics say every packet received went into the TUN, none dropped
-exact() {
-	local rx tx
-	rx=$(sed -n 's/.*stats: tun_rx [0-9]* raw_tx [0-9]* raw_rx \([0-9]*\) tun_tx [0-9]*$/\1/p' "$1")
-	tx=$(sed -n 's/.*stats: tun_rx [0-9]* raw_tx [0-9]* raw_rx [0-9]* tun_tx \([0-9]*\)$/\1/p' "$1")
-	echo "$1: raw_rx $rx, tun_tx $tx"
-	[ -n "$rx" ] && [ "$rx" = "$tx" ] && ! grep -q "stats: drop inbound\|stats: inbound" "$1"
 }
 
 both 4 10.77.0.1 10.77.0.2 10.77.0.1 10.77.0.2 64
@@ -123,7 +84,7 @@ for pn in "a:$PIDA" "b:$PIDB"; do
 	wait "${pn#*:}" || rc=$?
 	check "espritd ${pn%%:*} exits 0" [ "$rc" -eq 0 ]
 	check "${pn%%:*}: packets written to the TUN = ESP packets received, no drops" \
-		exact "$TMP/${pn%%:*}.log"
+		gro_exact "$TMP/${pn%%:*}.log"
 done
 
 # The switch: A without coalescing, B with it; traffic both ways still arrives whole.

@@ -17,37 +17,12 @@
 set -uo pipefail
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/gro_lib.sh
+. "$(dirname "$0")/gro_lib.sh"
 
 net_init grou openssl
-ESPRIT="$ESPRIT_BUILD/esprit"
 BURST="$NET_DIR/udp_burst.py"
-A=groua$$
-B=groub$$
-net_ns "$A"
-net_ns "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B" || exit 1
-in_ns "$A" ip addr add 10.78.0.1/24 dev va
-in_ns "$B" ip addr add 10.78.0.2/24 dev vb
-in_ns "$A" ip addr add fd00:78::1/64 dev va nodad
-in_ns "$B" ip addr add fd00:78::2/64 dev vb nodad
-in_ns "$A" ip link set va up
-in_ns "$B" ip link set vb up
-
-umask 077
-for k in k1 k2 k3 k4; do net_key "$TMP/$k" 20; done
-sas() { # sas OUT|IN: the four SAs as seen from A (OUT) or B (IN)
-	local d1=out d2=in
-	[ "$1" = IN ] && d1=in d2=out
-	cat <<CONF
-use policy client-respond-only
-sa $d1 esp spi 0x7801 transport 10.78.0.1 -> 10.78.0.2 aes-gcm-128 key file "$TMP/k1" encap udp
-sa $d2 esp spi 0x7802 transport 10.78.0.2 -> 10.78.0.1 aes-gcm-128 key file "$TMP/k2" encap udp
-sa $d1 esp spi 0x7803 transport fd00:78::1 -> fd00:78::2 aes-gcm-128 key file "$TMP/k3"
-sa $d2 esp spi 0x7804 transport fd00:78::2 -> fd00:78::1 aes-gcm-128 key file "$TMP/k4"
-CONF
-}
-sas OUT >"$TMP/a.conf"
-sas IN >"$TMP/b.conf"
+gro_pair grou 78
 unset ESPRIT_TUN_OFFLOAD ESPRIT_UDP_OFFLOAD ESPRIT_TUN_GRO ESPRIT_TUN_GRO_UDP
 espritd_start "$A" "$TMP/a.conf" "$TMP/a.log" || net_finish "$TMP/a.log"
 PIDA=$ESPRITD_PID
@@ -72,27 +47,13 @@ flow() {
 d = json.load(open(sys.argv[1]))
 sys.exit(not (d["received"] == int(sys.argv[2]) and d["bad"] == 0))' "$TMP/$1.rx" $(($3 * 32))
 }
-# dp SOCK: "tun_tx tun_writes tun_gro_writes" from one esprit stats --json
-dp() {
-	"$ESPRIT" stats --json --control "$1" | "$PY3" -c 'import json, sys
-d = json.load(sys.stdin)["datapath"]
-print(d["tun_tx"], d["tun_writes"], d["tun_gro_writes"])'
-}
 # gro SOCK MIN MAX: coalesced writes between MIN and MAX, and fewer writes than packets if any
 gro() {
 	local t w g
-	read -r t w g < <(dp "$1")
+	read -r t w g < <(gro_dp "$1")
 	echo "$1: tun_tx $t, tun_writes $w, coalesced $g"
 	[ "$g" -ge "$2" ] && [ "$g" -le "$3" ] && [ "$t" -gt 0 ] &&
 		{ [ "$g" -eq 0 ] || [ "$w" -lt "$t" ]; }
-}
-# exact LOG: the exit statistics say every packet received went into the TUN, none dropped
-exact() {
-	local rx tx
-	rx=$(sed -n 's/.*stats: tun_rx [0-9]* raw_tx [0-9]* raw_rx \([0-9]*\) tun_tx [0-9]*$/\1/p' "$1")
-	tx=$(sed -n 's/.*stats: tun_rx [0-9]* raw_tx [0-9]* raw_rx [0-9]* tun_tx \([0-9]*\)$/\1/p' "$1")
-	echo "$1: raw_rx $rx, tun_tx $tx"
-	[ -n "$rx" ] && [ "$rx" = "$tx" ] && ! grep -q "stats: drop inbound\|stats: inbound" "$1"
 }
 
 flow IPv4 10.78.0.2 300
@@ -104,7 +65,7 @@ for p in "$PIDA" "$PIDB"; do
 	wait "$p" || rc=$?
 	check "espritd $p exits 0" [ "$rc" -eq 0 ]
 done
-check "B: packets written to the TUN = ESP packets received, no drops" exact "$TMP/b.log"
+check "B: packets written to the TUN = ESP packets received, no drops" gro_exact "$TMP/b.log"
 
 # The switch: B without UDP coalescing; the datagrams still arrive, none merged. Both restart
 # (manual SAs: fresh sequence numbers on both sides).
