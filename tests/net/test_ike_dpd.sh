@@ -5,8 +5,8 @@
 #   ns C (client, initiator, survivor)   ns W (bridge)   ns S (server, responder, nginx :80)
 #   A_C curl, espritd on a 10x clock ----------------------- A_S espritd (SIGSTOPped = cut off)
 #
-# espritd has no configuration knob for the liveness delay, so the engine's defaults apply
-# (src/ike/ike_sa.c): an empty INFORMATIONAL after 30 s without an authenticated message while
+# The test keeps the engine's defaults (no dpd-delay line; the retransmission schedule has no
+# knob at all, src/ike/ike_sa.c): an empty INFORMATIONAL after 30 s without an authenticated message while
 # traffic goes out, retransmitted after 1, 2, 4, 8, 16 s, the peer declared dead 32 s after
 # the last one: at least 93 s from the cut. To stay short, the client's espritd runs under
 # libfaketime with its clocks (CLOCK_MONOTONIC too) and its epoll timeouts 10 times faster; the
