@@ -112,28 +112,9 @@ if [ "$AUTH" = cert ]; then
 	pki_cert swan "/O=esprit interop/CN=strongswan" "IP:$A_S" "${ESPRIT_SWAN_KEYS:-ec}"
 	E_AUTH="auth cert ca \"$TMP/ca.pem\" cert \"$TMP/esprit.pem\" key \"$TMP/esprit.key\""
 fi
-cat >"$TMP/esprit.conf" <<CONF
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	$E_METHOD
+swan_esprit_conf "$E_AUTH" yes "" "$E_METHOD
 	$E_PFS
-	$E_IKELIFE
-	pending hold 32
-}
-policy interop {
-	rule swan {
-		filters to-swan
-		action swan
-		$E_AUTH
-		mode tunnel $A_S
-	}
-	default-response yes
-}
-use policy interop
-CONF
+	$E_IKELIFE" >"$TMP/esprit.conf"
 SW="$TMP/swan"
 swan_dir "$SW"
 # a second, narrower child (strongSwan's HTTP port only) for the CREATE_CHILD_SA step

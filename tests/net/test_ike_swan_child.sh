@@ -20,34 +20,14 @@ command -v unshare >/dev/null || skip "unshare not installed"
 swan_topology swc
 
 swan_psk
-cat >"$TMP/esprit.conf" <<CONF
-filter-list web {
+swan_esprit_conf "auth psk \"$TMP/psk\"" off "filter-list web {
 	me -> $A_S tcp port 8080 mirrored
-}
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	method esp aes-gcm-128
-}
-policy interop {
-	rule web {
+}" "" "" "rule web {
 		filters web
 		action swan
-		auth psk "$TMP/psk"
+		auth psk \"$TMP/psk\"
 		mode tunnel $A_S
-	}
-	rule swan {
-		filters to-swan
-		action swan
-		auth psk "$TMP/psk"
-		mode tunnel $A_S
-	}
-	default-response off
-}
-use policy interop
-CONF
+	}" >"$TMP/esprit.conf"
 SW="$TMP/swan"
 swan_dir "$SW"
 swan_child web "$A_S[tcp/8080]" "$A_E[tcp]" aes128gcm16

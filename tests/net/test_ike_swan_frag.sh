@@ -48,27 +48,8 @@ rsa3072() { openssl x509 -in "$1" -noout -text 2>/dev/null | grep -q 'Public-Key
 check "openssl made the RSA-3072 certificates" bash -c \
 	"$(declare -f rsa3072); rsa3072 '$TMP/esprit.pem' && rsa3072 '$TMP/swan.pem'"
 
-cat >"$TMP/esprit.conf" <<CONF
-ike-fragment-size $FRAG
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	method esp aes-gcm-128
-	pending hold 32
-}
-policy interop {
-	rule swan {
-		filters to-swan
-		action swan
-		auth cert ca "$TMP/ca.pem" cert "$TMP/esprit.pem" key "$TMP/esprit.key"
-		mode tunnel $A_S
-	}
-	default-response yes
-}
-use policy interop
-CONF
+swan_esprit_conf "auth cert ca \"$TMP/ca.pem\" cert \"$TMP/esprit.pem\" key \"$TMP/esprit.key\"" \
+	yes "ike-fragment-size $FRAG" >"$TMP/esprit.conf"
 SW="$TMP/swan"
 swan_dir "$SW"
 sed -i "s/^charon {/charon {\n\tfragment_size = $FRAG/" "$SW/strongswan.conf"

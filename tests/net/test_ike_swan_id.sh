@@ -23,29 +23,9 @@ command -v unshare >/dev/null || skip "unshare not installed"
 swan_topology swid
 
 swan_psk
-cat >"$TMP/esprit.conf" <<CONF
-ike-method aes256gcm16-prfsha384-x25519
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	method esp aes-gcm-128
-	pending hold 32
-}
-policy interop {
-	rule swan {
-		filters to-swan
-		action swan
-		auth psk "$TMP/psk"
-		local-id esprit.example
-		remote-id swan.example
-		mode tunnel $A_S
-	}
-	default-response off
-}
-use policy interop
-CONF
+swan_esprit_conf "auth psk \"$TMP/psk\"" off "ike-method aes256gcm16-prfsha384-x25519" "" \
+	"local-id esprit.example
+		remote-id swan.example" >"$TMP/esprit.conf"
 SW="$TMP/swan"
 swan_dir "$SW"
 # swan_ids LOCAL_ID: strongSwan's connection with FQDN IDs (it is LOCAL_ID, esprit must be

@@ -26,26 +26,7 @@ command -v unshare >/dev/null || skip "unshare not installed"
 swan_topology swn
 
 swan_psk
-cat >"$TMP/esprit.conf" <<CONF
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	method esp aes-gcm-128
-	pending hold 32
-}
-policy interop {
-	rule swan {
-		filters to-swan
-		action swan
-		auth psk "$TMP/psk"
-		mode tunnel $A_S
-	}
-	default-response off
-}
-use policy interop
-CONF
+swan_esprit_conf "auth psk \"$TMP/psk\"" off >"$TMP/esprit.conf"
 SW="$TMP/swan"
 IKE=aes256gcm16-prfsha384-ecp256
 swan_dir "$SW"

@@ -33,25 +33,7 @@ nat_topology 44
 swan_netns_prep "$S"
 swan_psk
 
-cat >"$TMP/esprit.conf" <<CONF
-filter-list to-swan {
-	me -> $A_S mirrored
-}
-action swan {
-	negotiate
-	method esp aes-gcm-128
-	pending hold 32
-}
-policy interop {
-	rule swan {
-		filters to-swan
-		action swan
-		auth psk "$TMP/psk"
-		mode tunnel $A_S
-	}
-}
-use policy interop
-CONF
+swan_esprit_conf "auth psk \"$TMP/psk\"" yes "dpd-delay 2s" >"$TMP/esprit.conf"
 SW="$TMP/swan"
 swan_dir "$SW"
 cat >"$SW/swanctl/swanctl.conf" <<CONF
@@ -89,7 +71,6 @@ secrets {
 }
 CONF
 swan_start "$SW"
-printf 'dpd-delay 2s\n' >>"$TMP/esprit.conf"
 espritd_start "$C" "$TMP/esprit.conf" "$TMP/esprit.log" || ike_start_failed "$TMP/esprit.log"
 EPID=$ESPRITD_PID
 ESOCK=$TMP/esprit.sock

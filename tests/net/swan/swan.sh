@@ -268,6 +268,39 @@ swan_psk() {
 	chmod 600 "$TMP/psk"
 }
 
+# swan_esprit_conf AUTH yes|off [GLOBAL [ACTION [RULE_EXTRA [RULES_BEFORE]]]]: esprit's side of
+# the interop tests on stdout (as ike_conf in ike_lib.sh for esprit <-> esprit): policy interop
+# with rule swan, a tunnel to A_S for everything between the two hosts (filter-list to-swan),
+# action swan negotiating ACTION (lines; default ESP AES-GCM-128) and holding what waits for
+# it, authenticated with AUTH (an `auth ...` line) and RULE_EXTRA (e.g. local-id, remote-id);
+# default-response yes or off. GLOBAL: lines before the policy (ike-method, dpd-delay, more
+# filter lists ...); RULES_BEFORE: rules matched before rule swan.
+swan_esprit_conf() {
+	cat <<CONF
+${3:-}
+filter-list to-swan {
+	me -> $A_S mirrored
+}
+action swan {
+	negotiate
+	${4:-method esp aes-gcm-128}
+	pending hold 32
+}
+policy interop {
+	${6:-}
+	rule swan {
+		filters to-swan
+		action swan
+		$1
+		${5:-}
+		mode tunnel $A_S
+	}
+	default-response $2
+}
+use policy interop
+CONF
+}
+
 # swan_espritd CONF [NAME]: espritd in namespace E with CONF; ELOG, ESOCK (its log and control
 # socket, $TMP/NAME.log and .sock, NAME default espritd) and EPID; exits 1 with the log if it
 # does not come up. Not in a subshell.
