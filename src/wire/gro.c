@@ -90,14 +90,8 @@ static bool gro_parse(const uint8_t *pkt, size_t len, bool udp, struct gro_seg *
 	s->proto = ii.proto;
 	if (ii.proto == IPPROTO_NUM_UDP)
 		return gro_parse_udp(pkt, len, &ii, s);
-	rd_init(&r, pkt, len);
-	rd_skip(&r, ii.l4_off + 4);
-	s->seq = rd_u32(&r);
-	rd_skip(&r, 4);
-	doff = (size_t)(rd_u8(&r) >> 4) * 4;
-	s->flags = rd_u8(&r);
-	if (!rd_ok(&r) || doff < 20 || ii.l4_off + doff >= len ||
-	    (s->flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK)
+	if (tso_tcp_read(pkt, len, ii.l4_off, &s->seq, &doff, &s->flags) ||
+	    ii.l4_off + doff >= len || (s->flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK)
 		return false;
 	s->tcp_off = ii.l4_off;
 	s->hdr_len = ii.l4_off + doff;

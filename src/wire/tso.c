@@ -102,6 +102,20 @@ int tso_csum_finish(uint8_t *pkt, size_t len, uint16_t start, uint16_t offset)
 	return 0;
 }
 
+int tso_tcp_read(const uint8_t *pkt, size_t len, size_t tcp_off, uint32_t *seq, size_t *doff,
+		 uint8_t *flags)
+{
+	struct rd r;
+
+	rd_init(&r, pkt, len);
+	rd_skip(&r, tcp_off + 4);
+	*seq = rd_u32(&r);
+	rd_skip(&r, 4);
+	*doff = (size_t)(rd_u8(&r) >> 4) * 4;
+	*flags = rd_u8(&r);
+	return rd_ok(&r) && *doff >= 20 ? 0 : -1;
+}
+
 int tso_init(struct tso *t, const uint8_t *pkt, size_t len, uint16_t mss)
 {
 	struct ip_info ii;
@@ -112,13 +126,7 @@ int tso_init(struct tso *t, const uint8_t *pkt, size_t len, uint16_t mss)
 	if (!mss || ip_parse(pkt, len, IP_WALK_ULP, &ii) != IP_OK || ii.proto != IPPROTO_NUM_TCP ||
 	    ii.has_routing)
 		return -1;
-	rd_init(&r, pkt, len);
-	rd_skip(&r, ii.l4_off + 4);
-	t->seq = rd_u32(&r);
-	rd_skip(&r, 4);
-	doff = (size_t)(rd_u8(&r) >> 4) * 4;
-	t->flags = rd_u8(&r);
-	if (!rd_ok(&r) || doff < 20 || ii.l4_off + doff > len)
+	if (tso_tcp_read(pkt, len, ii.l4_off, &t->seq, &doff, &t->flags) || ii.l4_off + doff > len)
 		return -1;
 	rd_init(&r, pkt, len);
 	rd_skip(&r, 4);

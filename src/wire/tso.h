@@ -39,6 +39,12 @@ struct tso {
 	size_t off; /* start of the next segment's payload */
 };
 
+/* RFC 9293 3.1: the sequence number, header length (data offset * 4) and flags of the TCP
+ * header at tcp_off. 0, or -1 if its fixed part does not fit in len or the data offset is
+ * below 5 (the caller checks that the whole header fits: gro wants data after it, tso not). */
+int tso_tcp_read(const uint8_t *pkt, size_t len, size_t tcp_off, uint32_t *seq, size_t *doff,
+		 uint8_t *flags);
+
 /* 0, or -1 if pkt is not an IPv4/IPv6 TCP packet with a sane header or mss is 0. */
 int tso_init(struct tso *t, const uint8_t *pkt, size_t len, uint16_t mss);
 /* Write the next segment to out; returns its length, 0 when there is none left or out has
