@@ -7,44 +7,47 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Fields of a record and how --json shows them: as a string, or a number (null for "-"). */
-static const struct {
-	const char *key;
-	bool num;
-} sa_fields[] = {
-	{ "spi", false },
-	{ "dir", false },
-	{ "proto", false },
-	{ "mode", false },
-	{ "family", false },
-	{ "src", false },
-	{ "dst", false },
-	{ "encap", false },
-	{ "esn", false },
-	{ "alg", false },
-	{ "encr", false },
-	{ "encr_id", true },
-	{ "encr_bits", true },
-	{ "icv_len", true },
-	{ "integ", false },
-	{ "integ_id", true },
-	{ "origin", false },
-	{ "child_id", true },
-	{ "packets", true },
-	{ "bytes", true },
-	{ "drops", true },
-	{ "seq", true },
-	{ "replay_window", true },
-	{ "replay_top", true },
-	{ "replay_drops", true },
-	{ "age", true },
-	{ "soft_seconds_left", true },
-	{ "soft_bytes_left", true },
-	{ "soft_packets_left", true },
-	{ "hard_seconds_left", true },
-	{ "hard_bytes_left", true },
-	{ "hard_packets_left", true },
-	{ "state", false },
+/* A field of a record and how --json shows it: under json (NULL: its key), as a number (null
+ * for "-") or a string ("-" as null if dash_null). */
+struct sa_field {
+	const char *key, *json;
+	bool num, dash_null;
+};
+
+static const struct sa_field sa_fields[] = {
+	{ .key = "spi" },
+	{ .key = "dir" },
+	{ .key = "proto" },
+	{ .key = "mode" },
+	{ .key = "family" },
+	{ .key = "src" },
+	{ .key = "dst" },
+	{ .key = "encap" },
+	{ .key = "esn" },
+	{ .key = "alg" },
+	{ .key = "encr" },
+	{ .key = "encr_id", .num = true },
+	{ .key = "encr_bits", .num = true },
+	{ .key = "icv_len", .num = true },
+	{ .key = "integ" },
+	{ .key = "integ_id", .num = true },
+	{ .key = "origin" },
+	{ .key = "child_id", .num = true },
+	{ .key = "packets", .num = true },
+	{ .key = "bytes", .num = true },
+	{ .key = "drops", .num = true },
+	{ .key = "seq", .num = true },
+	{ .key = "replay_window", .num = true },
+	{ .key = "replay_top", .num = true },
+	{ .key = "replay_drops", .num = true },
+	{ .key = "age", .num = true },
+	{ .key = "soft_seconds_left", .num = true },
+	{ .key = "soft_bytes_left", .num = true },
+	{ .key = "soft_packets_left", .num = true },
+	{ .key = "hard_seconds_left", .num = true },
+	{ .key = "hard_bytes_left", .num = true },
+	{ .key = "hard_packets_left", .num = true },
+	{ .key = "state" },
 };
 
 /* "drop N REASON" -> N and REASON. */
@@ -117,21 +120,31 @@ static void text_one(const struct ctlmsg_reply *r, size_t a, size_t b)
 	       ctlc_str(r, a, b, "age"));
 }
 
+/* The fields of the table that record [a, b) has, as members of the open JSON object. */
+static void json_fields(struct json *j, const struct ctlmsg_reply *r, size_t a, size_t b,
+			const struct sa_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = ctlmsg_get(r, a, b, f[i].key);
+		const char *name = f[i].json ? f[i].json : f[i].key;
+
+		if (!v)
+			continue;
+		if (f[i].num)
+			ctlc_json_num(j, name, v);
+		else if (f[i].dash_null && !strcmp(v, "-"))
+			json_null(j, name);
+		else
+			json_str(j, name, v);
+	}
+}
+
 static void json_one(struct json *j, const struct ctlmsg_reply *r, size_t a, size_t b)
 {
 	uint64_t n;
 
 	json_obj_begin(j, NULL);
-	for (size_t f = 0; f < sizeof(sa_fields) / sizeof(sa_fields[0]); f++) {
-		const char *v = ctlmsg_get(r, a, b, sa_fields[f].key);
-
-		if (!v)
-			continue;
-		if (sa_fields[f].num)
-			ctlc_json_num(j, sa_fields[f].key, v);
-		else
-			json_str(j, sa_fields[f].key, v);
-	}
+	json_fields(j, r, a, b, sa_fields, sizeof(sa_fields) / sizeof(sa_fields[0]));
 	json_arr_begin(j, "selectors");
 	for (size_t i = a; i < b; i++)
 		if (!strcmp(r->item[i].key, "selector"))
@@ -150,25 +163,22 @@ static void json_one(struct json *j, const struct ctlmsg_reply *r, size_t a, siz
 	json_obj_end(j);
 }
 
-/* Fields of an IKE SA record: protocol key, --json key, number or string. */
-static const struct {
-	const char *key, *json;
-	bool num;
-} ike_fields[] = {
-	{ "ike_spi_i", "spi_i", false },
-	{ "ike_spi_r", "spi_r", false },
-	{ "ike_state", "state", false },
-	{ "ike_role", "role", false },
-	{ "ike_rule", "rule", false },
-	{ "ike_local", "local", false },
-	{ "ike_remote", "remote", false },
-	{ "ike_encr", "encr", false },
-	{ "ike_prf", "prf", false },
-	{ "ike_integ", "integ", false },
-	{ "ike_ke", "ke", false },
-	{ "ike_age", "age", true },
-	{ "ike_rekey_left", "rekey_seconds_left", true },
-	{ "ike_expire_left", "expire_seconds_left", true },
+/* The fields of an IKE SA record: a "-" is null. */
+static const struct sa_field ike_fields[] = {
+	{ "ike_spi_i", "spi_i", .dash_null = true },
+	{ "ike_spi_r", "spi_r", .dash_null = true },
+	{ "ike_state", "state", .dash_null = true },
+	{ "ike_role", "role", .dash_null = true },
+	{ "ike_rule", "rule", .dash_null = true },
+	{ "ike_local", "local", .dash_null = true },
+	{ "ike_remote", "remote", .dash_null = true },
+	{ "ike_encr", "encr", .dash_null = true },
+	{ "ike_prf", "prf", .dash_null = true },
+	{ "ike_integ", "integ", .dash_null = true },
+	{ "ike_ke", "ke", .dash_null = true },
+	{ "ike_age", "age", .num = true },
+	{ "ike_rekey_left", "rekey_seconds_left", .num = true },
+	{ "ike_expire_left", "expire_seconds_left", .num = true },
 };
 
 /* A record runs from its first line to the next record of either kind. */
@@ -201,18 +211,7 @@ static void json_ike_one(struct json *j, const struct ctlmsg_reply *r, size_t a,
 	uint64_t id;
 
 	json_obj_begin(j, NULL);
-	for (size_t f = 0; f < sizeof(ike_fields) / sizeof(ike_fields[0]); f++) {
-		const char *v = ctlmsg_get(r, a, b, ike_fields[f].key);
-
-		if (!v)
-			continue;
-		if (ike_fields[f].num)
-			ctlc_json_num(j, ike_fields[f].json, v);
-		else if (!strcmp(v, "-"))
-			json_null(j, ike_fields[f].json);
-		else
-			json_str(j, ike_fields[f].json, v);
-	}
+	json_fields(j, r, a, b, ike_fields, sizeof(ike_fields) / sizeof(ike_fields[0]));
 	json_arr_begin(j, "child_ids");
 	/* "5 7", or "-" when it carries none. */
 	for (const char *p = kids; *p; p += strspn(p, " ")) {
