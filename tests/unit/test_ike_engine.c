@@ -35,6 +35,7 @@
 #include "ike/signer.h"
 
 #include "test_ike_cert_pki.h"
+#include "test_ike_pair.h"
 
 #define QMAX	 64
 #define KEYMAX	 96
@@ -227,60 +228,20 @@ static void write_file(const char *name, const char *text, mode_t mode)
 	close(fd);
 }
 
-/* The configuration text with every "@" replaced by the temporary directory ("@@": '@'). */
-static struct spd *load(const char *conf, const char *local)
-{
-	char text[4096], *o = text;
-	struct conf_diags d = { 0 };
-	struct spd_local l = { .plen = 24 };
-	struct conf_opts opt = { .locals = &l, .nlocals = 1, .flags = CONF_NO_RESOLVE };
-	struct spd *s = NULL;
-
-	for (const char *p = conf; *p; p++) {
-		if (*p == '@' && p[1] == '@') { /* "@@": a plain '@' (e-mail identities) */
-			*o++ = *p++;
-			continue;
-		}
-		if (*p == '@') {
-			o += sprintf(o, "%s", tmpdir);
-			continue;
-		}
-		if (*p == '%') {
-			o += sprintf(o, "%s", pki_dir);
-			continue;
-		}
-		*o++ = *p;
-	}
-	*o = 0;
-	assert_int_equal(ipaddr_parse(&l.addr, local), 0);
-	if (conf_load_buf("test.conf", text, strlen(text), &opt, &s, &d)) {
-		conf_diags_print(&d, stderr);
-		fail();
-	}
-	conf_diags_free(&d);
-	return s;
-}
-
 /* A node with certificate authentication: the signing helper (in process, as the unit
  * tests of ike/signer do) holds key `key` of the PKI. */
 static void node_start(int i, const char *conf, const char *addr, const struct ike_config *extra);
 static void node_start_cert(int i, const char *conf, const char *addr, const char *key)
 {
 	struct ike_config cfg = { 0 };
-	struct node *n = &nodes[i];
-	struct signer *sg = NULL;
 	static char keypath[3][160];
 	static const char *keyv[3][1];
-	char why[256];
 
-	snprintf(keypath[i], sizeof(keypath[i]), "%s", pki_path(key));
-	keyv[i][0] = keypath[i];
-	assert_int_equal(signer_start_inproc(&sg, keyv[i], 1, why, sizeof(why)), 0);
-	cfg.signer = sg;
+	cfg.signer = ike_pair_signer(key, keypath[i], sizeof(keypath[i]), keyv[i]);
 	cfg.signer_keys = keyv[i];
 	cfg.nsigner_keys = 1;
 	node_start(i, conf, addr, &cfg);
-	n->signer = sg;
+	nodes[i].signer = cfg.signer;
 }
 
 static void node_start(int i, const char *conf, const char *addr, const struct ike_config *extra)
@@ -299,7 +260,7 @@ static void node_start(int i, const char *conf, const char *addr, const struct i
 	memset(n, 0, sizeof(*n));
 	n->idx = i;
 	assert_int_equal(ipaddr_parse(&n->addr, addr), 0);
-	n->spd = load(conf, addr);
+	n->spd = ike_pair_load(conf, addr, tmpdir);
 	cfg.spd = n->spd;
 	cfg.local = &n->addr;
 	cfg.nlocal = 1;
@@ -1817,7 +1778,7 @@ static void reload(int i, const char *conf, uint64_t now)
 {
 	char addr[IPADDR_STRLEN];
 	struct ike_config cfg = { .local = &nodes[i].addr, .nlocal = 1 };
-	struct spd *s = load(conf, ipaddr_fmt(&nodes[i].addr, addr));
+	struct spd *s = ike_pair_load(conf, ipaddr_fmt(&nodes[i].addr, addr), tmpdir);
 
 	cfg.spd = s;
 	assert_int_equal(ike_reload(nodes[i].ike, &cfg, now), 0);
@@ -2030,38 +1991,12 @@ static void pki_once(void)
 	free(in);
 }
 
-static const char *conf_a_cert =
-	"filter-list fl {\n"
-	"	me -> 10.1.0.2 tcp port 80 mirrored\n"
-	"}\n"
-	"action act {\n"
-	"	negotiate\n"
-	"	method esp aes-gcm-256\n"
-	"}\n"
-	"policy p {\n"
-	"	rule r1 {\n"
-	"		filters fl\n"
-	"		action act\n"
-	"		auth cert ca \"%/ca.pem\" cert \"%/ee_p256_chain.pem\" key "
-	"\"%/ee_p256.key\"\n"
-	"		mode transport\n"
-	"	}\n"
-	"}\n"
-	"use policy p\n";
+static const char *conf_a_cert = IKE_PAIR_CONF_A_CERT("ee_p256_chain.pem", "ee_p256.key");
 
 /* B trusts `ca` (or, for the negative test, only `other_ca`) and signs with Ed25519. */
-static const char *conf_b_cert = "policy q {\n"
-				 "	auth cert ca \"%/ca.pem\" cert \"%/ee_ed_chain.pem\" key "
-				 "\"%/ee_ed.key\"\n"
-				 "	default-response yes\n"
-				 "}\n"
-				 "use policy q\n";
-static const char *conf_b_other = "policy q {\n"
-				  "	auth cert ca \"%/other_ca.pem\" cert \"%/ee_ed_chain.pem\" "
-				  "key \"%/ee_ed.key\"\n"
-				  "	default-response yes\n"
-				  "}\n"
-				  "use policy q\n";
+static const char *conf_b_cert = IKE_PAIR_CONF_B_CERT("ca.pem", "ee_ed_chain.pem", "ee_ed.key");
+static const char *conf_b_other =
+	IKE_PAIR_CONF_B_CERT("other_ca.pem", "ee_ed_chain.pem", "ee_ed.key");
 
 /* A (P-256 chain) negotiates with B (Ed25519 chain, B's trust anchors from conf_b_text);
  * returns the log. */

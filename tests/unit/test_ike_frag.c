@@ -25,6 +25,7 @@
 #include "wire/ikev2.h"
 
 #include "test_ike_cert_pki.h"
+#include "test_ike_pair.h"
 
 #define FRAG	300 /* IP datagram octets */
 #define UDP_MAX (FRAG - 20 - 8)
@@ -42,6 +43,7 @@ struct peer {
 	struct spd *spd;
 	struct signer *sg;
 	struct ipaddr addr;
+	char key_path[160];
 	const char *keys[1];
 	struct ike_child ch[4];
 	uint8_t out_key[4][64], in_key[4][64];
@@ -161,53 +163,8 @@ static void pump(uint64_t now)
 
 /* ---- nodes ---- */
 
-static struct spd *load(const char *conf, const char *local)
-{
-	char text[2048], *o = text;
-	struct conf_diags d = { 0 };
-	struct spd_local l = { .plen = 24 };
-	struct conf_opts opt = { .locals = &l, .nlocals = 1, .flags = CONF_NO_RESOLVE };
-	struct spd *s = NULL;
-
-	for (const char *c = conf; *c; c++)
-		if (*c == '%')
-			o += sprintf(o, "%s", pki_dir);
-		else
-			*o++ = *c;
-	*o = 0;
-	assert_int_equal(ipaddr_parse(&l.addr, local), 0);
-	if (conf_load_buf("frag.conf", text, strlen(text), &opt, &s, &d)) {
-		conf_diags_print(&d, stderr);
-		fail();
-	}
-	conf_diags_free(&d);
-	return s;
-}
-
-static const char *conf_a = "filter-list fl {\n"
-			    "	me -> 10.1.0.2 tcp port 80 mirrored\n"
-			    "}\n"
-			    "action act {\n"
-			    "	negotiate\n"
-			    "	method esp aes-gcm-256\n"
-			    "}\n"
-			    "policy p {\n"
-			    "	rule r1 {\n"
-			    "		filters fl\n"
-			    "		action act\n"
-			    "		auth cert ca \"%/ca.pem\" cert \"%/ee_rsa_chain.pem\" key "
-			    "\"%/ee_rsa.key\"\n"
-			    "		mode transport\n"
-			    "	}\n"
-			    "}\n"
-			    "use policy p\n";
-
-static const char *conf_b = "policy q {\n"
-			    "	auth cert ca \"%/ca.pem\" cert \"%/ee_p256_chain.pem\" key "
-			    "\"%/ee_p256.key\"\n"
-			    "	default-response yes\n"
-			    "}\n"
-			    "use policy q\n";
+static const char *conf_a = IKE_PAIR_CONF_A_CERT("ee_rsa_chain.pem", "ee_rsa.key");
+static const char *conf_b = IKE_PAIR_CONF_B_CERT("ca.pem", "ee_p256_chain.pem", "ee_p256.key");
 
 static void start(int i, const char *conf, const char *addr, const char *key, bool no_frag)
 {
@@ -216,13 +173,11 @@ static void start(int i, const char *conf, const char *addr, const char *key, bo
 		.arg = p, .send = io_send, .child_up = io_child_up, .child_down = io_child_down
 	};
 	struct ike_config cfg = { 0 };
-	char why[256];
 
 	memset(p, 0, sizeof(*p));
-	p->keys[0] = strdup(pki_path(key));
-	assert_int_equal(signer_start_inproc(&p->sg, p->keys, 1, why, sizeof(why)), 0);
+	p->sg = ike_pair_signer(key, p->key_path, sizeof(p->key_path), p->keys);
 	assert_int_equal(ipaddr_parse(&p->addr, addr), 0);
-	p->spd = load(conf, addr);
+	p->spd = ike_pair_load(conf, addr, pki_dir);
 	cfg.spd = p->spd;
 	cfg.local = &p->addr;
 	cfg.nlocal = 1;
@@ -243,7 +198,6 @@ static void stop(int i)
 	ike_free(p->ike);
 	signer_stop(p->sg);
 	spd_free(p->spd);
-	free((char *)p->keys[0]);
 	memset(p, 0, sizeof(*p));
 }
 
