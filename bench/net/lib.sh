@@ -10,10 +10,14 @@
 # the addresses iperf3 uses and appends the tunnel's processes to BN_TPIDS) and calls bn_main.
 # Output on stdout, one line per measurement (kpps only for udp, Gbit/s only for tcp):
 #   RESULT <name> <run> tcp <Gbit/s> <tunnel CPU %> <machine CPU %> <retransmits>
-#   RESULT <name> <run> udp <kpps received> <tunnel CPU %> <machine CPU %> <loss %>
+#   RESULT <name> <run> udp <kpps received> <tunnel CPU %> <machine CPU %> <loss %> <kpps sent>
+#          <kpps dropped by full sockets in B>
 # Tunnel CPU % is the user+system time of the tunnel's processes (both ends) over the run, 100 =
 # one core; machine CPU % is every core's busy time from /proc/stat (includes other users of the
-# machine). Environment: BN_SECONDS (default 10), BN_REPEAT (default 2), BN_NAME (result name),
+# machine). For UDP, kpps sent is iperf3's sender, and the last field counts datagrams that reached
+# a UDP socket in the server's namespace and were dropped because its receive buffer was full
+# (RcvbufErrors of /proc/net/snmp and snmp6 in B: iperf3's socket, or the tunnel's own): what the
+# tunnel carried but the receiver had no CPU time to take. Environment: BN_SECONDS (default 10), BN_REPEAT (default 2), BN_NAME (result name),
 # ESPRIT_BUILD (esprit only). Everything created is removed on exit, also on failure or Ctrl-C.
 
 set -uo pipefail
@@ -111,6 +115,13 @@ bn_proc_ticks() {
 	echo $t
 }
 
+# UDP datagrams dropped for a full receive buffer in namespace $1 (IPv4 and IPv6 sockets).
+bn_rcvbuf_drops() {
+	ip netns exec "$1" awk '$1 == "Udp:" && $6 ~ /^[0-9]+$/ { n += $6 }
+		$1 == "Udp6RcvbufErrors" { n += $2 } END { print n + 0 }' \
+		/proc/net/snmp /proc/net/snmp6
+}
+
 # busy and total jiffies of all cores
 bn_sys_ticks() {
 	awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
@@ -118,10 +129,11 @@ bn_sys_ticks() {
 
 # bn_iperf MODE RUN: one iperf3 run through the tunnel, prints the RESULT line.
 bn_iperf() {
-	local mode=$1 run=$2 hz p0 p1 s0 s1 t0 t1 w0 w1 json args=()
+	local mode=$1 run=$2 hz p0 p1 s0 s1 t0 t1 w0 w1 d0 d1 json args=()
 	hz=$(getconf CLK_TCK)
 	[ "$mode" = udp ] && args=(-u -l 64 -b 0)
 	json=$BN_TMP/iperf-$mode-$run.json
+	d0=$(bn_rcvbuf_drops "$BN_B")
 	p0=$(bn_proc_ticks)
 	read -r s0 t0 < <(bn_sys_ticks)
 	w0=$(date +%s.%N)
@@ -130,11 +142,12 @@ bn_iperf() {
 	w1=$(date +%s.%N)
 	p1=$(bn_proc_ticks)
 	read -r s1 t1 < <(bn_sys_ticks)
+	d1=$(bn_rcvbuf_drops "$BN_B")
 	"$PY3" - "$json" "$mode" "$BN_NAME" "$run" "$hz" "$p0" "$p1" "$w0" "$w1" "$s0" "$s1" \
-		"$t0" "$t1" "$(nproc)" <<'PY'
+		"$t0" "$t1" "$(nproc)" "$d0" "$d1" <<'PY'
 import json, sys
 path, mode, name, run, hz = sys.argv[1:6]
-p0, p1, w0, w1, s0, s1, t0, t1, ncpu = map(float, sys.argv[6:])
+p0, p1, w0, w1, s0, s1, t0, t1, ncpu, d0, d1 = map(float, sys.argv[6:])
 try:
     j = json.load(open(path))
 except ValueError:
@@ -152,8 +165,13 @@ else:
     got = s.get("packets", 0) - s.get("lost_packets", 0)
     val = max(got, 0) / secs / 1e3
     extra = s.get("lost_percent", 100)
-print("RESULT %s %s %s %.3f %.0f %.0f %s" % (name, run, mode, val, tun, mach,
-      ("%.0f" % extra) if mode == "tcp" else ("%.1f" % extra)))
+    sent = s.get("packets", 0) / secs / 1e3
+    drops = (d1 - d0) / secs / 1e3
+if mode == "tcp":
+    print("RESULT %s %s tcp %.3f %.0f %.0f %.0f" % (name, run, val, tun, mach, extra))
+else:
+    print("RESULT %s %s udp %.3f %.0f %.0f %.1f %.1f %.1f" % (name, run, val, tun, mach, extra,
+                                                              sent, drops))
 PY
 	if [ -s "$BN_TMP/iperf.err" ]; then
 		bn_log "iperf3 $mode: $(head -c 300 "$BN_TMP/iperf.err")"

@@ -27,12 +27,13 @@ def parse(path):
         f = line.split()
         if not f:
             continue
-        if f[0] == "RESULT" and len(f) == 8:
+        if f[0] == "RESULT" and len(f) in (8, 10):
             name, mode = f[1], f[3]
             if name not in rows:
                 rows[name] = {"tcp": [], "udp": []}
                 order.append(name)
-            rows[name][mode].append(tuple(float(x) for x in f[4:8]))
+            # UDP lines add kpps sent and kpps dropped by full sockets at the receiver
+            rows[name][mode].append(tuple(float(x) for x in (f[4:] + ["0", "0"])[:6]))
         elif f[0] in ("SKIP", "FAIL"):
             notes.append(line.strip())
     return rows, order, notes
@@ -56,6 +57,8 @@ def summary(rows):
             "mach": mean([x[2] for x in r["tcp"]]),
             "retr": mean([x[3] for x in r["tcp"]]),
             "loss": mean([x[3] for x in r["udp"]]),
+            "sent": mean([x[4] for x in r["udp"]]),
+            "drops": mean([x[5] for x in r["udp"]]),
             "n": len(r["tcp"]),
         }
     return out
@@ -67,16 +70,18 @@ def ratio(a, b):
 
 def table(s, order, md):
     anchors = [(k, t) for k, t in ANCHORS if k in s]
-    head = ["tunnel", "TCP Gbit/s", "UDP kpps", "CPU %"] + ["x " + t for _, t in anchors]
+    head = ["tunnel", "TCP Gbit/s", "UDP kpps", "UDP sent / socket drops", "CPU %"] + \
+        ["x " + t for _, t in anchors]
     lines = []
     for name in order:
         r = s[name]
+        udp_more = "%.0f / %.0f" % (r["sent"], r["drops"])
         if md:
             row = [name, "%.3f (%.3f-%.3f)" % (r["tcp"], r["tcp_min"], r["tcp_max"]),
-                   "%.1f (%.1f-%.1f)" % (r["udp"], r["udp_min"], r["udp_max"]),
+                   "%.1f (%.1f-%.1f)" % (r["udp"], r["udp_min"], r["udp_max"]), udp_more,
                    "%.0f" % r["cpu"]]
         else:
-            row = [name, "%.3f" % r["tcp"], "%.1f" % r["udp"], "%.0f" % r["cpu"]]
+            row = [name, "%.3f" % r["tcp"], "%.1f" % r["udp"], udp_more, "%.0f" % r["cpu"]]
         row += ["%s / %s" % (ratio(r["tcp"], s[k]["tcp"]), ratio(r["udp"], s[k]["udp"]))
                 for k, _ in anchors]
         lines.append(row)
@@ -125,7 +130,10 @@ def write_doc(path, s, order, notes, args):
             " per tunnel, both namespaces on the same cores" % (args.repeat, args.seconds,
                                                                args.repeat, args.seconds), ""]
     gen += [table(s, order, True)]
-    gen += ["Ratios are TCP / UDP. CPU % is the tunnel's processes on both ends during the TCP "
+    gen += ["Ratios are TCP / UDP. UDP sent / socket drops: kpps iperf3 sent, and kpps that "
+            "reached a full UDP socket in the server's namespace and were dropped there "
+            "(RcvbufErrors: carried, but not taken in time). "
+            "CPU % is the tunnel's processes on both ends during the TCP "
             "runs (100 = one core). Numbers taken on a shared machine under load from other "
             "users: compare within one run only.", ""]
     if notes:

@@ -31,7 +31,8 @@ cat "$TMP/table"
 [ $rc -eq 0 ] || sed 's/^/  /' "$TMP/log"
 check "bench/net/run exits 0" [ $rc -eq 0 ]
 
-# row NAME COLUMN: a column of the printed table (2 TCP Gbit/s, 3 UDP kpps, 4 CPU %)
+# row NAME COLUMN: a field of the printed table (2 TCP Gbit/s, 3 UDP kpps, 4 and 6 UDP sent and
+# socket drops kpps around a "/", 7 CPU %)
 row() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$TMP/table"; }
 nonzero() { awk -v x="$1" 'BEGIN { exit !(x + 0 > 0) }'; }
 for k in veth esprit-gcm-udp; do
@@ -39,9 +40,13 @@ for k in veth esprit-gcm-udp; do
 	check "$k: UDP kpps is a nonzero number ($(row $k 3))" nonzero "$(row $k 3)"
 	check "$k: one TCP and one UDP RESULT line" \
 		[ "$(grep -c "^RESULT $k 1 \(tcp\|udp\) " "$TMP/results")" -eq 2 ]
+	# iperf3 cannot receive more than it sent; the drop count is a number, zero or more
+	check "$k: UDP sent $(row $k 4) >= received $(row $k 3) kpps, socket drops $(row $k 6)" \
+		awk -v s="$(row $k 4)" -v r="$(row $k 3)" -v d="$(row $k 6)" \
+		'BEGIN { exit !(s + 0 > 0 && s + 0.5 >= r && d ~ /^[0-9]+$/) }'
 done
-check "esprit: the daemons' CPU time was measured ($(row esprit-gcm-udp 4) %)" \
-	nonzero "$(row esprit-gcm-udp 4)"
+check "esprit: the daemons' CPU time was measured ($(row esprit-gcm-udp 7) %)" \
+	nonzero "$(row esprit-gcm-udp 7)"
 check "ratio to veth printed for esprit" \
 	bash -c "awk '\$1 == \"esprit-gcm-udp\"' '$TMP/table' | grep -q '0\.[0-9][0-9] / '"
 check "nothing skipped or failed" bash -c "! grep -q '^\(SKIP\|FAIL\)' '$TMP/results'"
