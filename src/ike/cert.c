@@ -371,8 +371,27 @@ static enum cert_err map_verify_error(int err)
 	}
 }
 
+bool cert_store_trusts(const struct cert_store *cs, const uint8_t anchor[CERT_HASH_LEN])
+{
+	for (size_t i = 0; i < cs->ncas; i++)
+		if (!memcmp(cs->certreq + i * CERT_HASH_LEN, anchor, CERT_HASH_LEN))
+			return true;
+	return false;
+}
+
+/* The last certificate of a verified chain is the trust anchor it ended at (with
+ * X509_V_FLAG_PARTIAL_CHAIN possibly an intermediate we trust). */
+static bool chain_anchor(X509_STORE_CTX *ctx, uint8_t out[CERT_HASH_LEN])
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	int n = chain ? sk_X509_num(chain) : 0;
+
+	return n > 0 && spki_sha1(sk_X509_value(chain, n - 1), out);
+}
+
 static enum cert_err chain_verify(const struct cert_store *cs, X509 *ee, STACK_OF(X509) * inter,
-				  time_t now, const char *subj, char *why, size_t whylen)
+				  time_t now, const char *subj, uint8_t anchor[CERT_HASH_LEN],
+				  char *why, size_t whylen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	enum cert_err e = CERT_OK;
@@ -392,6 +411,8 @@ static enum cert_err chain_verify(const struct cert_store *cs, X509 *ee, STACK_O
 		e = map_verify_error(err);
 		say(e, why, whylen, "%s: %s (%s)", cert_err_name(e),
 		    X509_verify_cert_error_string(err), subj);
+	} else if (!chain_anchor(ctx, anchor)) {
+		e = say(CERT_NOMEM, why, whylen, "out of memory");
 	}
 	X509_STORE_CTX_free(ctx);
 	return e;
@@ -454,7 +475,7 @@ enum cert_err cert_verify_peer(const struct cert_store *cs, const struct cert_bl
 			goto out;
 		}
 	}
-	e = chain_verify(cs, ee, inter, now, subj, why, whylen);
+	e = chain_verify(cs, ee, inter, now, subj, out->anchor, why, whylen);
 	if (e == CERT_OK)
 		e = profile_check(ee, subj, &key, why, whylen);
 	if (e == CERT_OK) {

@@ -69,6 +69,7 @@ struct cert_peer {
 	EVP_PKEY *pkey; /* its public key, owned */
 	enum sigauth_key key;
 	char subject[CERT_SUBJECT_MAX]; /* one-line subject DN for logs */
+	uint8_t anchor[CERT_HASH_LEN];	/* SPKI SHA-1 of the trust anchor the chain ended at */
 };
 
 /* ---- Loading ---------------------------------------------------------------------- */
@@ -85,6 +86,9 @@ enum cert_err cert_store_set_own(struct cert_store *cs, const char *path, char *
  * signer's). *out is NULL on error. */
 enum cert_err cert_store_from_auth(const struct spd_auth *a, struct cert_store **out, char *why,
 				   size_t whylen);
+
+/* Is the anchor with this SPKI SHA-1 (cert_peer.anchor) one of the store's? */
+bool cert_store_trusts(const struct cert_store *cs, const uint8_t anchor[CERT_HASH_LEN]);
 
 /* ---- Our side ----------------------------------------------------------------------- */
 

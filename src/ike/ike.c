@@ -512,6 +512,7 @@ int ike_reload(struct ike *ike, const struct ike_config *cfg, uint64_t now)
 			continue;
 		x->rule = rule_remap(ike, x->rule);
 		x->auth = NULL;
+		ike_auth_reloaded(x);
 		x->pc.rule = rule_remap(ike, x->pc.rule);
 		for (size_t i = 0; i < x->ntodo; i++)
 			x->todo[i].rule = rule_remap(ike, x->todo[i].rule);
@@ -925,7 +926,8 @@ static int endpoints(const struct ike *ike, const struct spd_rule *r, const stru
 }
 
 /* A usable IKE SA with this peer (ours or the peer's) for rule r, or NULL. One whose peer
- * was authenticated against another remote-id does not carry r's Child SA. */
+ * was authenticated against another remote-id, or with a key or CA that r does not accept,
+ * does not carry r's Child SA. */
 static struct ike_xsa *xsa_for_peer(struct ike *ike, const struct ipaddr *peer,
 				    const struct spd_rule *r)
 {

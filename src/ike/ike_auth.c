@@ -265,17 +265,130 @@ static bool id_same(const struct spd_id *a, const struct spd_id *b)
 	return cert_id_equal(a->type, a->data, a->len, b->type, b->data, b->len);
 }
 
-/* IKE_AUTH proved the peer's identity against x->rule's remote-id, never against another
- * rule's: a rule that expects someone else needs an IKE SA of its own (RFC 4301 4.4.3.3,
- * the child's rule must be one the authenticated peer may use). */
+/* Do two PSK methods hold the same key? Both files are read as IKE_AUTH reads them (equal
+ * content in different files is the same secret); the copies are wiped at once. */
+static bool psk_same(const struct spd_auth *p, const struct spd_auth *q)
+{
+	uint8_t *k1 = NULL, *k2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	char why[256];
+	bool same = false;
+
+	if (!p->psk_path || !q->psk_path)
+		return false;
+	if (!strcmp(p->psk_path, q->psk_path))
+		return true;
+	if (secret_psk_load(p->psk_path, &k1, &l1, why, sizeof(why)) ||
+	    secret_psk_load(q->psk_path, &k2, &l2, why, sizeof(why)))
+		log_warn("IKE: %s", why);
+	else
+		same = l1 == l2 && ct_equal(k1, k2, l1);
+	secret_psk_free(k1, l1);
+	secret_psk_free(k2, l2);
+	return same;
+}
+
+/* Rule r's method that accepts what method m accepted: the same key, or for a certificate
+ * trust in the anchor ca its chain ended at. NULL if none. */
+static const struct spd_auth *rule_accepts(struct ike *ike, const struct spd_rule *r,
+					   const struct spd_auth *m, const uint8_t *ca)
+{
+	const struct spd_auth *a;
+	size_t n;
+
+	a = spd_rule_auths(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].kind != m->kind)
+			continue;
+		if (&a[i] == m ||
+		    (m->kind == SPD_AUTH_PSK ? psk_same(m, &a[i]) : ike_sig_trusts(ike, &a[i], ca)))
+			return &a[i];
+	}
+	return NULL;
+}
+
+/* Does r accept everything method m could accept (every anchor of a certificate method)? */
+static bool rule_covers(struct ike *ike, const struct spd_rule *r, const struct spd_auth *m)
+{
+	const uint8_t *ca;
+	size_t n;
+
+	if (m->kind == SPD_AUTH_PSK)
+		return rule_accepts(ike, r, m, NULL) != NULL;
+	ca = ike_sig_anchors(ike, m, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!rule_accepts(ike, r, m, ca + i * CERT_HASH_LEN))
+			return false;
+	return ca != NULL;
+}
+
+/* Would r have accepted the peer's proof? Once authenticated, the recorded one; while our
+ * IKE_AUTH is still under way, any proof x->rule may accept (the method of each kind that
+ * ike_auth_response would check with). */
+static bool proof_accepted(const struct ike_xsa *x, const struct spd_rule *r)
+{
+	const int kinds[] = { SPD_AUTH_PSK, SPD_AUTH_CERT };
+	const struct spd_auth *m;
+
+	if (x->peer_auth)
+		return rule_accepts(x->ike, r, x->peer_auth, x->peer_ca) != NULL;
+	if (x->sa->state == IKE_ST_ESTABLISHED || !x->rule)
+		return false; /* no record (reloaded): x carries only its own rule */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		m = rule_method(x->ike, x->rule, kinds[i]);
+		if (m && !rule_covers(x->ike, r, m))
+			return false;
+	}
+	return true;
+}
+
+void ike_auth_reloaded(struct ike_xsa *x)
+{
+	const struct spd_auth *old = x->peer_auth;
+
+	x->peer_auth = old && x->rule ? rule_accepts(x->ike, x->rule, old, x->peer_ca) : NULL;
+}
+
+static void rule_refused_why(const struct ike_xsa *x, const struct spd_rule *r, char *why,
+			     size_t whylen)
+{
+	const char *rn = x->rule ? x->rule->name : "-";
+
+	if (!x->peer_auth)
+		snprintf(why, whylen,
+			 "IKE SA for rule %s has no record of the peer's proof, rule %s "
+			 "needs its own",
+			 rn, r->name);
+	else if (x->peer_auth->kind == SPD_AUTH_PSK)
+		snprintf(why, whylen,
+			 "IKE SA authenticated for rule %s with pre-shared key, rule "
+			 "%s does not accept that key",
+			 rn, r->name);
+	else
+		snprintf(why, whylen,
+			 "IKE SA authenticated for rule %s with certificate, rule %s "
+			 "does not trust its CA",
+			 rn, r->name);
+}
+
+/* IKE_AUTH proved the peer's identity against x->rule's remote-id, with a key or under a CA
+ * that x->rule accepts, never against another rule's: a rule that expects someone else, or
+ * another key or CA, needs an IKE SA of its own (RFC 4301 4.4.3.3, the child's rule must be
+ * one the authenticated peer may use). */
 bool ike_auth_rule_ok(const struct ike_xsa *x, const struct spd_rule *r, char *why, size_t whylen)
 {
 	const struct spd_id *have = x->rule ? spd_rule_id(x->rule, true) : NULL;
 	const struct spd_id *want = spd_rule_id(r, true);
 	char h[160] = "none", w[160] = "none";
 
-	if (r == x->rule || id_same(have, want))
+	if (r == x->rule)
 		return true;
+	if (id_same(have, want)) {
+		if (proof_accepted(x, r))
+			return true;
+		rule_refused_why(x, r, why, whylen);
+		return false;
+	}
 	if (have)
 		cert_id_format(have->type, have->data, have->len, h, sizeof(h));
 	if (want)
@@ -323,14 +436,16 @@ static void natt_switch(struct ike_xsa *x)
 	x->sa->peer_port = IKE_NATT_PORT;
 }
 
-/* First time we talk to this peer since we started: tell it to drop old state (2.4). */
+/* First time we talk to this peer since we started: tell it to drop old state (2.4). Not
+ * when another IKE SA of ours already sent its IKE_AUTH: two rules that accept different
+ * keys negotiate side by side, and the second must not make the peer drop the first. */
 static bool first_contact(const struct ike_xsa *x)
 {
 	const struct ike_xsa *o;
 
 	for (o = x->ike->sas; o; o = o->next)
 		if (o != x && !o->dead && ipaddr_eq(&o->remote.addr, &x->remote.addr) &&
-		    o->sa->state == IKE_ST_ESTABLISHED)
+		    (o->sa->state == IKE_ST_ESTABLISHED || o->sa->state == IKE_ST_AUTH_SENT))
 			return false;
 	return true;
 }
@@ -514,6 +629,7 @@ void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m)
 	}
 	x->rule = rule ? rule : arule;
 	x->auth = a;
+	x->peer_auth = a;
 	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified");
 	ike_xsa_established(x);
 	log_info("IKE_SA with %s (ID %s) established, rule %s, %s", ra, idtxt, x->rule->name,
@@ -605,6 +721,7 @@ void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m)
 		ike_xsa_kill(x, "authentication failed");
 		return;
 	}
+	x->peer_auth = a;
 	ike_sa_set_state(x->sa, IKE_ST_ESTABLISHED, "IKE_AUTH verified");
 	ike_xsa_established(x);
 	log_info("IKE_SA with %s (ID %s) established, rule %s, %s", ra, idtxt,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "crypto/dh.h"
+#include "ike/cert.h"
 #include "ike/cookie.h"
 #include "ike/ike.h"
 #include "ike/ike_frag.h"
@@ -141,6 +142,11 @@ struct ike_xsa {
 	size_t ntodo;
 
 	const struct spd_auth *auth; /* our method in IKE_AUTH */
+	/* How the peer proved itself in IKE_AUTH: the method of x->rule (or of its policy) that
+	 * verified its AUTH and, for a certificate, the anchor its chain ended at. Another rule
+	 * may use this IKE SA only if it accepts the same proof (ike_auth_rule_ok). */
+	const struct spd_auth *peer_auth;
+	uint8_t peer_ca[CERT_HASH_LEN];
 	uint32_t peer_hashes; /* SIGNATURE_HASH_ALGORITHMS of the peer (RFC 7427 4), a mask */
 
 	bool answered;	       /* the peer answered something (soft fallback only if never) */
@@ -302,15 +308,23 @@ int ike_sig_put_auth(struct ike_xsa *x, const struct spd_auth *a, bool signer_in
  * with why filled. */
 int ike_sig_verify(struct ike_xsa *x, const struct spd_auth *a, bool signer_initiator,
 		   const struct ikev2_msg *m, const struct ikev2_id *id, char *why, size_t whylen);
+/* Does method a trust the anchor with this SPKI SHA-1 (x->peer_ca)? */
+bool ike_sig_trusts(struct ike *ike, const struct spd_auth *a, const uint8_t ca[CERT_HASH_LEN]);
+/* Method a's anchors as *n SPKI SHA-1 hashes of CERT_HASH_LEN octets (NULL if unusable). */
+const uint8_t *ike_sig_anchors(struct ike *ike, const struct spd_auth *a, size_t *n);
 void ike_sig_free(struct ike *ike);
 
 /* ike_auth.c */
 int ike_auth_start(struct ike_xsa *x);
 void ike_auth_request(struct ike_xsa *x, struct ikev2_msg *m);
 void ike_auth_response(struct ike_xsa *x, struct ikev2_msg *m);
-/* May a Child SA of rule r use IKE SA x (whose peer was checked against x->rule's remote-id
- * only)? false with the reason in why when r expects another identity. */
+/* May a Child SA of rule r use IKE SA x (whose peer proved itself to x->rule only)? false
+ * with the reason in why when r expects another identity or would not have accepted the
+ * peer's key or certificate authority. */
 bool ike_auth_rule_ok(const struct ike_xsa *x, const struct spd_rule *r, char *why, size_t whylen);
+/* After a reload (x->rule already of the new model, x->peer_auth still of the old one): the
+ * new rule's method that accepts the same proof, else none (x then carries only its rule). */
+void ike_auth_reloaded(struct ike_xsa *x);
 
 /* ike_child.c */
 int ike_pchild_prepare(struct ike_xsa *x, const struct spd_rule *rule, const struct spd_pkt *pkt,

@@ -69,7 +69,9 @@ static int rekey_keys(struct ike_xsa *old, struct ike_xsa *nx, const struct prop
 			  old->sa->keys.len.d, old->sa->xf.prf);
 	if (rc)
 		return rc;
-	nx->rule = old->rule; /* its action's ike-lifetime */
+	nx->rule = old->rule;		/* its action's ike-lifetime */
+	nx->peer_auth = old->peer_auth; /* the proof of IKE_AUTH still binds the peer */
+	memcpy(nx->peer_ca, old->peer_ca, sizeof(nx->peer_ca));
 	ike_sa_set_state(nx->sa, IKE_ST_ESTABLISHED, "made by rekeying");
 	ike_xsa_established(nx);
 	return 0;

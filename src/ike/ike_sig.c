@@ -252,8 +252,27 @@ int ike_sig_verify(struct ike_xsa *x, const struct spd_auth *a, bool signer_init
 	se = sigauth_verify(peer.pkey, m->auth.method, m->auth.data, m->auth.len, SIGHASH_OURS, oct,
 			    olen, why, whylen);
 	free(oct);
-	if (se == SIGAUTH_OK)
+	if (se == SIGAUTH_OK) {
 		log_info("IKE_AUTH: peer certificate %s verified", peer.subject);
+		memcpy(x->peer_ca, peer.anchor, sizeof(x->peer_ca));
+	}
 	cert_peer_clear(&peer);
 	return se == SIGAUTH_OK ? 0 : -EBADMSG;
+}
+
+bool ike_sig_trusts(struct ike *ike, const struct spd_auth *a, const uint8_t ca[CERT_HASH_LEN])
+{
+	struct cert_store *cs = store_for(ike, a);
+
+	return cs && cert_store_trusts(cs, ca);
+}
+
+const uint8_t *ike_sig_anchors(struct ike *ike, const struct spd_auth *a, size_t *n)
+{
+	struct cert_store *cs = store_for(ike, a);
+	size_t len = 0;
+	const uint8_t *h = cs ? cert_store_certreq(cs, &len) : NULL;
+
+	*n = len / CERT_HASH_LEN;
+	return h;
 }

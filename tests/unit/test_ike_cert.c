@@ -178,6 +178,48 @@ static void test_verify_good(void **state)
 	}
 }
 
+/* The anchor a chain ended at, as its SPKI SHA-1 (the openssl CLI's digest of the CA's public
+ * key is the truth): ca for a chain through int, int itself when a store trusts int (partial
+ * chain); a store with other CAs does not trust it. */
+static void test_verify_anchor(void **state)
+{
+	struct cert_store *s = cert_store_new(), *other = cert_store_new();
+	struct cert_peer p;
+	struct blobs bl = { 0 };
+	char why[CERT_WHY_MAX];
+	uint8_t *ca, *in;
+	size_t n;
+
+	(void)state;
+	ca = pki_read("ca.spki.sha1", &n);
+	assert_int_equal(n, CERT_HASH_LEN);
+	in = pki_read("int.spki.sha1", &n);
+	assert_int_equal(n, CERT_HASH_LEN);
+	assert_int_equal(verify("ee_p256.der", true, 0, &p, why, sizeof(why)), CERT_OK);
+	assert_memory_equal(p.anchor, ca, CERT_HASH_LEN);
+	assert_true(cert_store_trusts(cs, p.anchor));
+	assert_false(cert_store_trusts(cs, in));
+	cert_peer_clear(&p);
+
+	assert_int_equal(cert_store_add_ca(s, pki_path("int.pem"), why, sizeof(why)), CERT_OK);
+	blobs_add(&bl, "ee_p256.der");
+	assert_int_equal(cert_verify_peer(s, bl.b, bl.n, 0, &p, why, sizeof(why)), CERT_OK);
+	assert_memory_equal(p.anchor, in, CERT_HASH_LEN);
+	assert_true(cert_store_trusts(s, in));
+	assert_false(cert_store_trusts(s, ca));
+	cert_peer_clear(&p);
+	blobs_free(&bl);
+
+	assert_int_equal(cert_store_add_ca(other, pki_path("other_ca.pem"), why, sizeof(why)),
+			 CERT_OK);
+	assert_false(cert_store_trusts(other, ca));
+	assert_false(cert_store_trusts(other, in));
+	free(ca);
+	free(in);
+	cert_store_free(s);
+	cert_store_free(other);
+}
+
 static void test_verify_bad(void **state)
 {
 	struct cert_peer p;
@@ -375,10 +417,11 @@ static void test_err_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_certreq_hash), cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_from_auth),    cmocka_unit_test(test_verify_good),
-		cmocka_unit_test(test_verify_bad),   cmocka_unit_test(test_match_id),
-		cmocka_unit_test(test_own),	     cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_certreq_hash),  cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_from_auth),     cmocka_unit_test(test_verify_good),
+		cmocka_unit_test(test_verify_anchor), cmocka_unit_test(test_verify_bad),
+		cmocka_unit_test(test_match_id),      cmocka_unit_test(test_own),
+		cmocka_unit_test(test_err_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

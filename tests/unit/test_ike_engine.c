@@ -66,6 +66,7 @@ struct node {
 	uint32_t down_ids[CHMAX];
 	int64_t acq_id;
 	int acq_ok, acq_fail, soft_clear;
+	bool multi_acq; /* several acquires under way: acquire_done does not check the id */
 	size_t nsent;
 	struct dgram *sent[SENT_MAX]; /* everything this node sent, in order */
 	size_t nmoved;		      /* child_move calls, the last one's pair and endpoint */
@@ -186,7 +187,8 @@ static void io_acquire_done(void *arg, uint32_t id, bool ok, bool clear_ok)
 {
 	struct node *n = arg;
 
-	assert_int_equal(id, (uint32_t)n->acq_id);
+	if (!n->multi_acq)
+		assert_int_equal(id, (uint32_t)n->acq_id);
 	n->soft_clear += clear_ok;
 	if (ok)
 		n->acq_ok++;
@@ -2440,6 +2442,238 @@ static void test_ike_id_reuse_other_rule(void **state)
 				    "fqdn:c.example"));
 }
 
+/* ---- an IKE SA carries only Child SAs of rules that accept the peer's proof ---- */
+
+/* After the first Child SA (port 80), A asks for port 110; returns the log of that. */
+static const char *then_port_110(void)
+{
+	establish();
+	cap_begin();
+	acquire(0, 110, 1000);
+	pump(1000);
+	return cap_end();
+}
+
+/* B refused the Child SA for port 110 on the one IKE SA, and the log says why. */
+static void child_refused(const char *log, const char *why)
+{
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+	assert_int_equal(nodes[1].nup, 1);
+	assert_int_equal(nodes[0].nup, 1);
+	assert_int_equal(nodes[0].acq_fail, 1);
+	assert_non_null(strstr(log, why));
+}
+
+/* Both of A's Child SAs are up on both sides, carried by nike IKE SAs on each. */
+static void both_up(size_t nike)
+{
+	assert_int_equal(nodes[0].acq_ok, 2);
+	assert_int_equal(nodes[0].nup, 2);
+	assert_int_equal(nodes[1].nup, 2);
+	pair_matches(&nodes[0].ch[1], &nodes[1].ch[1]);
+	assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), nike);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), nike);
+}
+
+/* Two rules for the same peer, without remote-id: web (port 80) and mail (port 110) with
+ * authentication lines WEB and MAIL; DIR is the filters' "SRC -> DST" ("any -> me" for B,
+ * "me -> 10.1.0.2" for A). */
+static const char *conf_two(const char *dir, const char *web, const char *mail)
+{
+	static char buf[1024];
+
+	snprintf(
+		buf, sizeof(buf),
+		"filter-list web {\n\t%s tcp port 80 mirrored\n}\n"
+		"filter-list mail {\n\t%s tcp port 110 mirrored\n}\n"
+		"action act {\n\tnegotiate\n\tmethod esp aes-gcm-128\n}\n"
+		"policy p {\n"
+		"\trule web {\n\t\tfilters web\n\t\taction act\n\t\t%s\n\t\tmode transport\n\t}\n"
+		"\trule mail {\n\t\tfilters mail\n\t\taction act\n\t\t%s\n\t\tmode transport\n\t}\n"
+		"}\nuse policy p\n",
+		dir, dir, web, mail);
+	return buf;
+}
+
+/* B: web with PSK file b.psk, mail with authentication line MAIL. */
+static const char *conf_resp_two(const char *mail)
+{
+	return conf_two("any -> me", "auth psk \"@/b.psk\"", mail);
+}
+
+/* A: web with PSK file a.psk, mail with PSK file MAIL_PSK. */
+static const char *conf_init_two(const char *mail_psk)
+{
+	char mail[64];
+
+	snprintf(mail, sizeof(mail), "auth psk \"@/%s\"", mail_psk);
+	return conf_two("me -> 10.1.0.2", "auth psk \"@/a.psk\"", mail);
+}
+
+/* A peer that knows only web's key (A's one rule covers ports 80 and 110 with it) asks for
+ * mail's Child SA on the IKE SA it authenticated for web: refused, it never proved mail's
+ * key. */
+static void test_auth_child_other_psk(void **state)
+{
+	const char *log;
+
+	(void)state;
+	write_file("k2.psk", "a different secret for mail\n", 0600);
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start(1, conf_resp_two("auth psk \"@/k2.psk\""), "10.1.0.2", NULL);
+	log = then_port_110();
+	child_refused(log, "TS_UNACCEPTABLE: IKE SA authenticated for rule web with pre-shared "
+			   "key, rule mail does not accept that key");
+	assert_null(strstr(log, "correct horse"));
+	assert_null(strstr(log, "different secret"));
+}
+
+/* The initiator's side: its mail rule holds another key than web's, so the IKE SA of web does
+ * not carry mail's Child SA; mail gets an IKE SA of its own, authenticated with mail's key
+ * (the responder's mail rule would refuse web's), and both Child SAs are up. */
+static void test_auth_reuse_other_psk(void **state)
+{
+	const char *log;
+
+	(void)state;
+	write_file("k2.psk", "a different secret for mail\n", 0600);
+	write_file("k2b.psk", "a different secret for mail\n", 0600);
+	node_start(0, conf_init_two("k2.psk"), "10.1.0.1", NULL);
+	node_start(1, conf_resp_two("auth psk \"@/k2b.psk\""), "10.1.0.2", NULL);
+	log = then_port_110();
+	both_up(2);
+	assert_non_null(strstr(log, "IKE_SA with 10.1.0.2 (ID 10.1.0.2) established, rule mail"));
+	assert_non_null(strstr(log, "IKE_SA with 10.1.0.1 (ID 10.1.0.1) established, rule mail"));
+	assert_int_equal(ike_get_stats(nodes[0].ike)->auth_failures, 0);
+	assert_int_equal(ike_get_stats(nodes[1].ike)->auth_failures, 0);
+}
+
+/* Two files with the same key are the same secret: the rules share one IKE SA (no second
+ * IKE_AUTH), on both sides; after a reload of both (with_reload) as well, the proof being
+ * carried over to the new configuration's methods. */
+static void reuse_same_psk(bool with_reload)
+{
+	write_file("a2.psk", "correct horse battery staple\n", 0600);
+	write_file("b2.psk", "correct horse battery staple\n", 0600);
+	node_start(0, conf_init_two("a2.psk"), "10.1.0.1", NULL);
+	node_start(1, conf_resp_two("auth psk \"@/b2.psk\""), "10.1.0.2", NULL);
+	establish();
+	if (with_reload) {
+		reload(0, conf_init_two("a2.psk"), 500);
+		reload(1, conf_resp_two("auth psk \"@/b2.psk\""), 500);
+	}
+	acquire(0, 110, 1000);
+	pump(1000);
+	both_up(1);
+}
+
+static void test_auth_reuse_same_psk(void **state)
+{
+	(void)state;
+	reuse_same_psk(false);
+}
+
+static void test_auth_reuse_same_psk_reload(void **state)
+{
+	(void)state;
+	reuse_same_psk(true);
+}
+
+/* While the IKE SA for web is still being set up, an acquire for mail queues on it only if
+ * mail accepts every proof web will accept (the same key); with another key mail starts an
+ * IKE SA of its own at once. Both Child SAs come up either way. */
+static void test_auth_reuse_pending(void **state)
+{
+	static const char *init_keys[] = { "a2.psk", "k2.psk" };
+	static const char *resp_keys[] = { "auth psk \"@/b2.psk\"", "auth psk \"@/k2b.psk\"" };
+	struct spd_pkt p = flow(110);
+
+	(void)state;
+	write_file("a2.psk", "correct horse battery staple\n", 0600);
+	write_file("b2.psk", "correct horse battery staple\n", 0600);
+	write_file("k2.psk", "a different secret for mail\n", 0600);
+	write_file("k2b.psk", "a different secret for mail\n", 0600);
+	for (size_t i = 0; i < 2; i++) {
+		node_start(0, conf_init_two(init_keys[i]), "10.1.0.1", NULL);
+		node_start(1, conf_resp_two(resp_keys[i]), "10.1.0.2", NULL);
+		nodes[0].multi_acq = true;
+		acquire(0, 80, 0);
+		assert_true(ike_acquire(nodes[0].ike, &p, 0) > 0);
+		assert_int_equal(count_sas(nodes[0].ike, NULL, NULL), 1 + i);
+		pump(0);
+		both_up(1 + i);
+		node_stop(0);
+		node_stop(1);
+	}
+}
+
+/* A PSK proves nothing to a rule that wants a certificate: the responder's mail rule
+ * (certificates under ca) refuses a Child SA on the IKE SA a PSK authenticated. */
+static void test_auth_child_psk_not_cert(void **state)
+{
+	const char *log;
+
+	(void)state;
+	pki_once();
+	node_start(0, conf_a, "10.1.0.1", NULL);
+	node_start_cert(1,
+			conf_resp_two("auth cert ca \"%/ca.pem\" cert \"%/ee_ed_chain.pem\" "
+				      "key \"%/ee_ed.key\""),
+			"10.1.0.2", "ee_ed.key");
+	log = then_port_110();
+	child_refused(log, "TS_UNACCEPTABLE: IKE SA authenticated for rule web with pre-shared "
+			   "key, rule mail does not accept that key");
+}
+
+/* A: one rule (ports 80 and 110) with the P-256 chain under ca. */
+static const char *conf_a_cert2 = "filter-list fl {\n"
+				  "\tme -> 10.1.0.2 tcp port 80 mirrored\n"
+				  "\tme -> 10.1.0.2 tcp port 110 mirrored\n"
+				  "}\n"
+				  "action act {\n\tnegotiate\n\tmethod esp aes-gcm-128\n}\n"
+				  "policy p {\n\trule r1 {\n\t\tfilters fl\n\t\taction act\n"
+				  "\t\tauth cert ca \"%/ca.pem\" cert \"%/ee_p256_chain.pem\" "
+				  "key \"%/ee_p256.key\"\n"
+				  "\t\tmode transport\n\t}\n}\nuse policy p\n";
+
+/* B: web and mail both want certificates; web trusts ca, mail trusts MAIL_CA. */
+static const char *conf_b_cert2(const char *mail_ca)
+{
+	char mail[256];
+
+	snprintf(mail, sizeof(mail),
+		 "auth cert ca \"%%/%s\" cert \"%%/ee_ed_chain.pem\" key \"%%/ee_ed.key\"",
+		 mail_ca);
+	return conf_two("any -> me",
+			"auth cert ca \"%/ca.pem\" cert \"%/ee_ed_chain.pem\" key \"%/ee_ed.key\"",
+			mail);
+}
+
+/* A certificate verified under ca proves nothing to a rule that trusts only other_ca; a rule
+ * that trusts ca as well takes the Child SA on the same IKE SA. */
+static void test_auth_child_cert_ca(void **state)
+{
+	const char *log;
+
+	(void)state;
+	pki_once();
+	node_start_cert(0, conf_a_cert2, "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, conf_b_cert2("other_ca.pem"), "10.1.0.2", "ee_ed.key");
+	log = then_port_110();
+	child_refused(log, "TS_UNACCEPTABLE: IKE SA authenticated for rule web with certificate, "
+			   "rule mail does not trust its CA");
+	node_stop(0);
+	node_stop(1);
+	node_start_cert(0, conf_a_cert2, "10.1.0.1", "ee_p256.key");
+	node_start_cert(1, conf_b_cert2("ca.pem"), "10.1.0.2", "ee_ed.key");
+	establish();
+	acquire(0, 110, 1000);
+	pump(1000);
+	assert_int_equal(nodes[0].acq_ok, 2);
+	assert_int_equal(nodes[1].nup, 2);
+	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2491,6 +2725,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ike_id_cert_dn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_child_other_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ike_id_reuse_other_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_child_other_psk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_reuse_other_psk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_reuse_same_psk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_reuse_same_psk_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_reuse_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_child_psk_not_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_child_cert_ca, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
