@@ -134,8 +134,8 @@ def write_doc(path, s, order, notes, args):
             "reached a full UDP socket in the server's namespace and were dropped there "
             "(RcvbufErrors: carried, but not taken in time). "
             "CPU % is the tunnel's processes on both ends during the TCP "
-            "runs (100 = one core). Numbers taken on a shared machine under load from other "
-            "users: compare within one run only.", ""]
+            "runs (100 = one core). Compare within one run only: absolute numbers depend on the "
+            "machine's load.", ""]
     if notes:
         gen += ["Not measured: " + "; ".join(notes), ""]
     if args.png:
