@@ -2000,17 +2000,22 @@ static const char *conf_b_cert = IKE_PAIR_CONF_B_CERT("ca.pem", "ee_ed_chain.pem
 static const char *conf_b_other =
 	IKE_PAIR_CONF_B_CERT("other_ca.pem", "ee_ed_chain.pem", "ee_ed.key");
 
-/* A (P-256 chain) negotiates with B (Ed25519 chain, B's trust anchors from conf_b_text);
- * returns the log. */
-static const char *cert_negotiate(const char *conf_b_text)
+/* A (P-256 chain, configuration conf_a_text) negotiates with B (Ed25519 chain, B's trust
+ * anchors from conf_b_text); returns the log. */
+static const char *cert_negotiate_with(const char *conf_a_text, const char *conf_b_text)
 {
 	pki_once();
-	node_start_cert(0, conf_a_cert, "10.1.0.1", "ee_p256.key");
+	node_start_cert(0, conf_a_text, "10.1.0.1", "ee_p256.key");
 	node_start_cert(1, conf_b_text, "10.1.0.2", "ee_ed.key");
 	cap_begin();
 	acquire(0, 80, 0);
 	pump(0);
 	return cap_end();
+}
+
+static const char *cert_negotiate(const char *conf_b_text)
+{
+	return cert_negotiate_with(conf_a_cert, conf_b_text);
 }
 
 static void test_cert_auth(void **state)
@@ -2294,17 +2299,11 @@ static const char *cert_ids(const char *a_ids, const char *b_ids)
 {
 	static char b[1024];
 
-	pki_once();
 	snprintf(b, sizeof(b),
 		 "policy q {\n\tauth cert ca \"%%/ca.pem\" cert \"%%/ee_ed_chain.pem\" key "
 		 "\"%%/ee_ed.key\"\n%s\tdefault-response yes\n}\nuse policy q\n",
 		 b_ids);
-	node_start_cert(0, rule_ids(conf_a_cert, a_ids), "10.1.0.1", "ee_p256.key");
-	node_start_cert(1, b, "10.1.0.2", "ee_ed.key");
-	cap_begin();
-	acquire(0, 80, 0);
-	pump(0);
-	return cap_end();
+	return cert_negotiate_with(rule_ids(conf_a_cert, a_ids), b);
 }
 
 static void test_ike_id_cert_san(void **state)
@@ -2666,9 +2665,7 @@ static void test_auth_child_cert_ca(void **state)
 	node_stop(1);
 	node_start_cert(0, conf_a_cert2, "10.1.0.1", "ee_p256.key");
 	node_start_cert(1, conf_b_cert2("ca.pem"), "10.1.0.2", "ee_ed.key");
-	establish();
-	acquire(0, 110, 1000);
-	pump(1000);
+	then_port_110();
 	assert_int_equal(nodes[0].acq_ok, 2);
 	assert_int_equal(nodes[1].nup, 2);
 	assert_int_equal(count_sas(nodes[1].ike, NULL, NULL), 1);
