@@ -12,18 +12,25 @@
 #   RESULT <name> <run> tcp <Gbit/s> <tunnel CPU %> <machine CPU %> <retransmits>
 #   RESULT <name> <run> udp <kpps received> <tunnel CPU %> <machine CPU %> <loss %> <kpps sent>
 #          <kpps dropped by full sockets in B>
+#   RESULT <name> <run> udpbuf ... (the same fields): the UDP run again with 4 MiB socket buffers
+#          on both iperf3 ends (iperf3 -w 4M; bench/net/run raises net.core.rmem_max/wmem_max
+#          for the run so that the kernel grants them)
 # Tunnel CPU % is the user+system time of the tunnel's processes (both ends) over the run, 100 =
 # one core; machine CPU % is every core's busy time from /proc/stat (includes other users of the
 # machine). For UDP, kpps sent is iperf3's sender, and the last field counts datagrams that reached
 # a UDP socket in the server's namespace and were dropped because its receive buffer was full
 # (RcvbufErrors of /proc/net/snmp and snmp6 in B: iperf3's socket, or the tunnel's own): what the
-# tunnel carried but the receiver had no CPU time to take. Environment: BN_SECONDS (default 10), BN_REPEAT (default 2), BN_NAME (result name),
+# tunnel carried but the receiver had no CPU time to take. The udpbuf run shows how much of that
+# is the receiving application's buffer: iperf3's default socket buffer (208 KiB) holds about 256
+# such datagrams, a few milliseconds of traffic while four busy processes share two cores.
+# Environment: BN_SECONDS (default 10), BN_REPEAT (default 2), BN_NAME (result name),
 # ESPRIT_BUILD (esprit only). Everything created is removed on exit, also on failure or Ctrl-C.
 
 set -uo pipefail
 
 BN_SECONDS=${BN_SECONDS:-10}
 BN_REPEAT=${BN_REPEAT:-2}
+BN_UDP_BUF=4M # iperf3 -w of the udpbuf runs
 BN_SFX=$$
 BN_A=bn${BN_KIND:0:4}a$BN_SFX
 BN_B=bn${BN_KIND:0:4}b$BN_SFX
@@ -131,7 +138,10 @@ bn_sys_ticks() {
 bn_iperf() {
 	local mode=$1 run=$2 hz p0 p1 s0 s1 t0 t1 w0 w1 d0 d1 json args=()
 	hz=$(getconf CLK_TCK)
-	[ "$mode" = udp ] && args=(-u -l 64 -b 0)
+	case $mode in
+	udp) args=(-u -l 64 -b 0) ;;
+	udpbuf) args=(-u -l 64 -b 0 -w "$BN_UDP_BUF") ;;
+	esac
 	json=$BN_TMP/iperf-$mode-$run.json
 	d0=$(bn_rcvbuf_drops "$BN_B")
 	p0=$(bn_proc_ticks)
@@ -144,10 +154,10 @@ bn_iperf() {
 	read -r s1 t1 < <(bn_sys_ticks)
 	d1=$(bn_rcvbuf_drops "$BN_B")
 	"$PY3" - "$json" "$mode" "$BN_NAME" "$run" "$hz" "$p0" "$p1" "$w0" "$w1" "$s0" "$s1" \
-		"$t0" "$t1" "$(nproc)" "$d0" "$d1" <<'PY'
+		"$t0" "$t1" "$(nproc)" "$d0" "$d1" "$BN_UDP_BUF" <<'PY'
 import json, sys
 path, mode, name, run, hz = sys.argv[1:6]
-p0, p1, w0, w1, s0, s1, t0, t1, ncpu, d0, d1 = map(float, sys.argv[6:])
+p0, p1, w0, w1, s0, s1, t0, t1, ncpu, d0, d1 = map(float, sys.argv[6:17])
 try:
     j = json.load(open(path))
 except ValueError:
@@ -170,8 +180,13 @@ else:
 if mode == "tcp":
     print("RESULT %s %s tcp %.3f %.0f %.0f %.0f" % (name, run, val, tun, mach, extra))
 else:
-    print("RESULT %s %s udp %.3f %.0f %.0f %.1f %.1f %.1f" % (name, run, val, tun, mach, extra,
-                                                              sent, drops))
+    print("RESULT %s %s %s %.3f %.0f %.0f %.1f %.1f %.1f" % (name, run, mode, val, tun, mach,
+                                                             extra, sent, drops))
+    # A buffer the kernel capped (net.core.rmem_max) would make udpbuf another udp run.
+    got = j.get("start", {}).get("rcvbuf_actual", 0)
+    if mode == "udpbuf" and got < 4 << 20:
+        print("bench/net: iperf3 asked for a %s buffer and got %d octets" % (sys.argv[17], got),
+              file=sys.stderr)
 PY
 	if [ -s "$BN_TMP/iperf.err" ]; then
 		bn_log "iperf3 $mode: $(head -c 300 "$BN_TMP/iperf.err")"
@@ -193,5 +208,6 @@ bn_main() {
 	for run in $(seq 1 "$BN_REPEAT"); do
 		bn_iperf tcp "$run"
 		bn_iperf udp "$run"
+		bn_iperf udpbuf "$run"
 	done
 }

@@ -2,8 +2,9 @@
 """bench/net/report.py RESULTS [--doc MD --png PNG]: the table of bench/net/run.
 
 RESULTS holds the RESULT/SKIP/FAIL lines of the per-tunnel scripts (format in lib.sh). Prints
-one row per tunnel: mean TCP Gbit/s, mean 64-byte UDP kpps, tunnel CPU % during TCP, and the
-TCP (and UDP) ratios to plain veth and to each anchor. With --doc, the generated part of the
+one row per tunnel: mean TCP Gbit/s, mean 64-byte UDP kpps (with iperf3's default socket
+buffers and with 4 MiB ones), tunnel CPU % during TCP, and the ratios to plain veth and to each
+anchor. With --doc, the generated part of the
 Markdown file (between the bench markers; the rest is kept) is rewritten with the date, CPU,
 kernel and tool versions; with --png, gnuplot draws the two bar charts.
 """
@@ -27,10 +28,10 @@ def parse(path):
         f = line.split()
         if not f:
             continue
-        if f[0] == "RESULT" and len(f) in (8, 10):
+        if f[0] == "RESULT" and len(f) in (8, 10) and f[3] in ("tcp", "udp", "udpbuf"):
             name, mode = f[1], f[3]
             if name not in rows:
-                rows[name] = {"tcp": [], "udp": []}
+                rows[name] = {"tcp": [], "udp": [], "udpbuf": []}
                 order.append(name)
             # UDP lines add kpps sent and kpps dropped by full sockets at the receiver
             rows[name][mode].append(tuple(float(x) for x in (f[4:] + ["0", "0"])[:6]))
@@ -59,6 +60,11 @@ def summary(rows):
             "loss": mean([x[3] for x in r["udp"]]),
             "sent": mean([x[4] for x in r["udp"]]),
             "drops": mean([x[5] for x in r["udp"]]),
+            "ubuf": mean([x[0] for x in r["udpbuf"]]),
+            "ubuf_min": min([x[0] for x in r["udpbuf"]], default=0),
+            "ubuf_max": max([x[0] for x in r["udpbuf"]], default=0),
+            "ubuf_sent": mean([x[4] for x in r["udpbuf"]]),
+            "ubuf_drops": mean([x[5] for x in r["udpbuf"]]),
             "n": len(r["tcp"]),
         }
     return out
@@ -70,20 +76,23 @@ def ratio(a, b):
 
 def table(s, order, md):
     anchors = [(k, t) for k, t in ANCHORS if k in s]
-    head = ["tunnel", "TCP Gbit/s", "UDP kpps", "UDP sent / socket drops", "CPU %"] + \
-        ["x " + t for _, t in anchors]
+    head = ["tunnel", "TCP Gbit/s", "UDP kpps", "UDP sent / socket drops", "UDP kpps 4 MiB",
+            "4 MiB sent / socket drops", "CPU %"] + ["x " + t for _, t in anchors]
     lines = []
     for name in order:
         r = s[name]
         udp_more = "%.0f / %.0f" % (r["sent"], r["drops"])
+        ubuf_more = "%.0f / %.0f" % (r["ubuf_sent"], r["ubuf_drops"])
         if md:
             row = [name, "%.3f (%.3f-%.3f)" % (r["tcp"], r["tcp_min"], r["tcp_max"]),
                    "%.1f (%.1f-%.1f)" % (r["udp"], r["udp_min"], r["udp_max"]), udp_more,
+                   "%.1f (%.1f-%.1f)" % (r["ubuf"], r["ubuf_min"], r["ubuf_max"]), ubuf_more,
                    "%.0f" % r["cpu"]]
         else:
-            row = [name, "%.3f" % r["tcp"], "%.1f" % r["udp"], udp_more, "%.0f" % r["cpu"]]
-        row += ["%s / %s" % (ratio(r["tcp"], s[k]["tcp"]), ratio(r["udp"], s[k]["udp"]))
-                for k, _ in anchors]
+            row = [name, "%.3f" % r["tcp"], "%.1f" % r["udp"], udp_more, "%.1f" % r["ubuf"],
+                   ubuf_more, "%.0f" % r["cpu"]]
+        row += ["%s / %s / %s" % (ratio(r["tcp"], s[k]["tcp"]), ratio(r["udp"], s[k]["udp"]),
+                                  ratio(r["ubuf"], s[k]["ubuf"])) for k, _ in anchors]
         lines.append(row)
     if md:
         txt = "| " + " | ".join(head) + " |\n|" + " --- |" * len(head) + "\n"
@@ -126,13 +135,13 @@ def write_doc(path, s, order, notes, args):
     top = os.path.dirname(os.path.dirname(os.path.abspath(path)))
     gen = [BEGIN, "", "## Results of the last `make bench`", ""]
     gen += ["- %s: %s" % kv for kv in environment(top)]
-    gen += ["- runs: %d x %d s TCP (iperf3, one stream) and %d x %d s UDP (iperf3 -u -l 64 -b 0)"
-            " per tunnel, both namespaces on the same cores" % (args.repeat, args.seconds,
-                                                               args.repeat, args.seconds), ""]
+    gen += ["- runs: %d x %d s TCP (iperf3, one stream), %d x %d s UDP (iperf3 -u -l 64 -b 0) and"
+            " %d x %d s the same UDP with 4 MiB socket buffers (-w 4M) per tunnel, both"
+            " namespaces on the same cores" % ((args.repeat, args.seconds) * 3), ""]
     gen += [table(s, order, True)]
-    gen += ["Ratios are TCP / UDP. UDP sent / socket drops: kpps iperf3 sent, and kpps that "
-            "reached a full UDP socket in the server's namespace and were dropped there "
-            "(RcvbufErrors: carried, but not taken in time). "
+    gen += ["Ratios are TCP / UDP / UDP with 4 MiB buffers. UDP sent / socket drops: kpps iperf3 "
+            "sent, and kpps that reached a full UDP socket in the server's namespace and were "
+            "dropped there (RcvbufErrors: carried, but not taken in time). "
             "CPU % is the tunnel's processes on both ends during the TCP "
             "runs (100 = one core). Compare within one run only: absolute numbers depend on the "
             "machine's load.", ""]
@@ -155,7 +164,7 @@ def write_png(path, s, order):
         data = os.path.join(d, "data")
         with open(data, "w") as f:
             for n in order:
-                f.write('"%s" %.4f %.2f\n' % (n, s[n]["tcp"], s[n]["udp"]))
+                f.write('"%s" %.4f %.2f %.2f\n' % (n, s[n]["tcp"], s[n]["udp"], s[n]["ubuf"]))
         gp = """
 set terminal pngcairo size 1100,700 font ",10"
 set output "%s"
@@ -170,7 +179,9 @@ unset key
 set ylabel "TCP Gbit/s (log)"
 plot "%s" using 2:xtic(1) lc rgb "#3060a0"
 set ylabel "UDP 64 B kpps (log)"
-plot "%s" using 3:xtic(1) lc rgb "#a05030"
+set key top right
+plot "%s" using 3:xtic(1) title "default socket buffers" lc rgb "#a05030", \
+     "" using 4 title "4 MiB socket buffers" lc rgb "#e0a040"
 unset multiplot
 """ % (path, data, data)
         subprocess.run(["gnuplot"], input=gp, text=True, check=True)
@@ -187,7 +198,7 @@ def main():
     rows, order, notes = parse(args.results)
     s = summary(rows)
     print("== network: TCP one stream and 64-byte UDP through each tunnel "
-          "(ratios TCP / UDP)")
+          "(ratios TCP / UDP / UDP 4 MiB)")
     sys.stdout.write(table(s, order, False))
     for n in notes:
         print(n)
