@@ -194,6 +194,19 @@ static unsigned be16(const uint8_t *p)
 	return (unsigned)p[0] << 8 | p[1];
 }
 
+/* A merged packet's virtio_net_hdr (virtio 1.2 5.1.6): NEEDS_CSUM, then gso_type, hdr_len,
+ * gso_size, csum_start and csum_offset as given. */
+static void assert_vnet(const uint8_t *out, unsigned gso_type, size_t hdr_len, size_t mss,
+			size_t csum_start, unsigned csum_offset)
+{
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], gso_type);
+	assert_int_equal(le16(out + 2), hdr_len);
+	assert_int_equal(le16(out + 4), mss);
+	assert_int_equal(le16(out + 6), csum_start);
+	assert_int_equal(le16(out + 8), csum_offset);
+}
+
 static void merge_and_check(int v6, size_t k, size_t mss, size_t last)
 {
 	size_t n = make_stream(v6, k, mss, last), ih = v6 ? 40 : 20, len, off, i;
@@ -210,13 +223,7 @@ static void merge_and_check(int v6, size_t k, size_t mss, size_t last)
 	len = gro_finish(&g, &out, &nseg);
 	assert_int_equal(nseg, n);
 	assert_int_equal(len, TSO_VNET_HDR_LEN + ih + 32 + k * mss + last);
-	/* virtio 1.1 5.1.6: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset */
-	assert_int_equal(out[0], 1);
-	assert_int_equal(out[1], v6 ? 4 : 1);
-	assert_int_equal(le16(out + 2), ih + 32);
-	assert_int_equal(le16(out + 4), mss);
-	assert_int_equal(le16(out + 6), ih);
-	assert_int_equal(le16(out + 8), 16);
+	assert_vnet(out, v6 ? 4 : 1, ih + 32, mss, ih, 16); /* TCPV6 / TCPV4 */
 	p = out + TSO_VNET_HDR_LEN;
 	len -= TSO_VNET_HDR_LEN;
 	if (v6) {
@@ -523,13 +530,7 @@ static void merge_udp(int v6, size_t k, size_t mss, size_t last)
 	len = gro_finish(&g, &out, &nseg);
 	assert_int_equal(nseg, n);
 	assert_int_equal(len, TSO_VNET_HDR_LEN + ih + 8 + k * mss + last);
-	/* virtio 1.2 5.1.6: NEEDS_CSUM, GSO_UDP_L4 (5), hdr_len, gso_size, csum_start, offset */
-	assert_int_equal(out[0], 1);
-	assert_int_equal(out[1], 5);
-	assert_int_equal(le16(out + 2), ih + 8);
-	assert_int_equal(le16(out + 4), mss);
-	assert_int_equal(le16(out + 6), ih);
-	assert_int_equal(le16(out + 8), 6);
+	assert_vnet(out, 5, ih + 8, mss, ih, 6); /* GSO_UDP_L4 */
 	p = out + TSO_VNET_HDR_LEN;
 	len -= TSO_VNET_HDR_LEN;
 	assert_int_equal(be16(p + (v6 ? 4 : 2)), v6 ? len - 40 : len);
