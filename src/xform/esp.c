@@ -267,7 +267,7 @@ static void esp_in_strip(const struct sa *sa, struct pbuf *pb, const struct esp_
 	pbuf_trim(pb, pb->len - (e->esp_off + e->inner_len));
 	ip_set_length(pkt, pb->len);
 	/* RFC 3948 3.1.2: through a NAT the IP header no longer holds the addresses the sender's
-	 * TCP/UDP checksum covered; the ICV has proven the payload, so compute it anew. */
+	 * TCP/UDP/ICMPv6 checksum covered; the ICV has proven the payload, so compute it anew. */
 	if (sa->udp_encap)
 		l4csum_fix(pkt, pb->len);
 }

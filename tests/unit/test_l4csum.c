@@ -1,4 +1,4 @@
-/* l4csum_fix (RFC 3948 3.1.2: TCP/UDP checksums after ESP transport mode through a NAT)
+/* l4csum_fix (RFC 3948 3.1.2: TCP/UDP/ICMPv6 checksums after ESP transport mode through a NAT)
  * against packets built by scapy 2.5.0: the NAT rewrote the source address in the header, the
  * checksum still is the one the sender computed for its private address; the result must be
  * scapy's packet with the public address, checksum included. */
@@ -15,6 +15,7 @@
  *   IP(src=S, dst="10.43.0.2", id=7, flags="DF")/TCP(sport=40000, dport=80, seq=1, ack=2,
  *     flags="PA", window=502)/Raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
  *   IPv6(src=S, dst="fd00:43::2")/UDP(sport=5353, dport=53)/Raw(b"odd!!")
+ *   IPv6(src=S, dst="fd00:43::2")/ICMPv6EchoRequest(id=7, seq=1, data=b"ping!")
  * _want: S = the NAT's address (10.43.0.1, fd00:43::1); _in: the same with the L4 checksum of
  * the packet with S = the private address (10.43.1.2, fd00:43:1::2). */
 static const uint8_t tcp4_in[] = { 0x45, 0x00, 0x00, 0x43, 0x00, 0x07, 0x40, 0x00, 0x40, 0x06,
@@ -42,6 +43,18 @@ static const uint8_t udp6_want[] = { 0x60, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x11, 0
 				     0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 				     0x00, 0x00, 0x00, 0x02, 0x14, 0xe9, 0x00, 0x35, 0x00,
 				     0x0d, 0xfb, 0xa5, 0x6f, 0x64, 0x64, 0x21, 0x21 };
+static const uint8_t icmp6_in[] = { 0x60, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x3a, 0x40, 0xfd,
+				    0x00, 0x00, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xfd, 0x00, 0x00,
+				    0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				    0x00, 0x00, 0x00, 0x02, 0x80, 0x00, 0x85, 0x52, 0x00,
+				    0x07, 0x00, 0x01, 0x70, 0x69, 0x6e, 0x67, 0x21 };
+static const uint8_t icmp6_want[] = { 0x60, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x3a, 0x40, 0xfd,
+				      0x00, 0x00, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xfd, 0x00, 0x00,
+				      0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 0x00, 0x02, 0x80, 0x00, 0x85, 0x54, 0x00,
+				      0x07, 0x00, 0x01, 0x70, 0x69, 0x6e, 0x67, 0x21 };
 
 static void fix_case(const uint8_t *in, const uint8_t *want, size_t len)
 {
@@ -70,6 +83,13 @@ static void test_udp6_after_nat(void **state)
 	fix_case(udp6_in, udp6_want, sizeof(udp6_in));
 }
 
+/* ICMPv6's checksum covers the IPv6 pseudo-header too (RFC 4443 2.3) */
+static void test_icmp6_after_nat(void **state)
+{
+	(void)state;
+	fix_case(icmp6_in, icmp6_want, sizeof(icmp6_in));
+}
+
 /* Left alone: IPv4 UDP without checksum (RFC 768), a fragment, another protocol; refused:
  * a truncated packet. */
 static void test_left_alone(void **state)
@@ -83,7 +103,7 @@ static void test_left_alone(void **state)
 	assert_int_equal(l4csum_fix(b, sizeof(b)), 1);
 	assert_int_equal(b[36], tcp4_want[36] ^ 0xff);
 	memcpy(b, tcp4_want, sizeof(b));
-	b[9] = 1; /* ICMP */
+	b[9] = 1; /* ICMP: its checksum has no pseudo-header (RFC 792) */
 	assert_int_equal(l4csum_fix(b, sizeof(b)), 1);
 	assert_int_equal(l4csum_fix(b, 30), -1);
 }
@@ -104,9 +124,8 @@ static void test_udp4_zero_checksum(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp4_after_nat),
-		cmocka_unit_test(test_udp6_after_nat),
-		cmocka_unit_test(test_left_alone),
+		cmocka_unit_test(test_tcp4_after_nat),	   cmocka_unit_test(test_udp6_after_nat),
+		cmocka_unit_test(test_icmp6_after_nat),	   cmocka_unit_test(test_left_alone),
 		cmocka_unit_test(test_udp4_zero_checksum),
 	};
 
