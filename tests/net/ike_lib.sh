@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Helpers shared by the IKE net tests test_ike_* and test_stats_ike (source lib.sh first): the
 # one-rule IKE configuration and the PSK pair of them, a test PKI made with openssl, JSON from
-# the control socket, and the stop of every espritd with its checks.
+# the control socket, the start of the server/client pair and the stop of every espritd with its
+# checks.
 
 # ike_conf FILTER AUTH [ACTION_EXTRA] [METHOD_EXTRA]: a policy with one negotiating rule `web`
 # (ESP AES-GCM-128 with METHOD_EXTRA, e.g. its lifetime; transport) over FILTER, authenticated
@@ -89,6 +90,20 @@ sa_web() {
 ike_start_failed() {
 	bad "espritd starts (${1##*/})"
 	net_finish "$1"
+}
+
+# ike_pair_start: espritd in S with $TMP/server.conf, then in C with $TMP/client.conf (logs
+# $TMP/server.log, $TMP/client.log; PIDSV, PIDC; control sockets SS, CS). The server first, so
+# that it listens on UDP 500 before the client can initiate. Ends the test through
+# ike_start_failed when one does not start.
+# shellcheck disable=SC2034 # PIDSV, PIDC, SS and CS are read by the sourcing test
+ike_pair_start() {
+	espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
+	PIDSV=$ESPRITD_PID
+	espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
+	PIDC=$ESPRITD_PID
+	SS=$TMP/server.sock
+	CS=$TMP/client.sock
 }
 
 # in_range N LO HI: LO <= N <= HI (one command, so that `check` sees the whole condition).

@@ -69,12 +69,7 @@ ab_conf "any -> me" "$TMP/kA" "$TMP/kB" >"$TMP/server.conf"
 ab_conf "me -> $A_S" "$TMP/kA" "$TMP/kA" >"$TMP/client.conf"
 LOGS=("$TMP/client.log" "$TMP/server.log")
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
-PIDC=$ESPRITD_PID
-CS=$TMP/client.sock
-SS=$TMP/server.sock
+ike_pair_start
 
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx did not start"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"

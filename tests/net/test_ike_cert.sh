@@ -46,10 +46,7 @@ ike_conf "me -> $A_S tcp port 80 mirrored" "$(cert ca client)" >"$TMP/client.con
 ike_conf "any -> me tcp port 80 mirrored" "$(cert ca server)" >"$TMP/server.conf"
 ike_conf "me -> $A_S tcp port 80 mirrored" "$(cert rogue third)" >"$TMP/third.conf"
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 
 # ---- HTTP over SAs negotiated with certificates ---------------------------------------------
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"

@@ -28,10 +28,7 @@ SPOOF=10.12.1
 in_ns "$S" ip route add "$SPOOF.0/24" via "$A_T"
 
 ike_psk_confs ""
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 head -c 1000000 /dev/urandom >"$TMP/ngx/www/data.bin"
 
