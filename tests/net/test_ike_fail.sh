@@ -74,8 +74,7 @@ policy p {
 }
 use policy p
 CONF
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
+ike_pair_start
 nginx_start "$S" "$TMP/ngxs" "$A_S" || bad "nginx in S"
 nginx_start "$T" "$TMP/ngxt" "$A_T" || bad "nginx in T"
 echo hello >"$TMP/ngxs/www/index.html"

@@ -26,10 +26,7 @@ net_topology
 LIFE=${ESPRIT_IKE_LIFE:-3600}
 ike_psk_confs "${LIFE}s" # any client must use IPsec with the server
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 check "both daemons run IKE" grep -q "IKE on" "$TMP/client.log" "$TMP/server.log"
 check "server listens on UDP 500" bash -c "ip netns exec $S ss -Hnul | grep -q ':500 '"
 

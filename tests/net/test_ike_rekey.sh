@@ -19,10 +19,7 @@ net_topology
 
 ike_psk_confs 5s "ike-lifetime 8s"
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 nginx_start "$S" "$TMP/ngx" "$A_S" || bad "nginx"
 echo hello >"$TMP/ngx/www/index.html"
 head -c 60000000 /dev/urandom >"$TMP/ngx/www/big.bin"

@@ -33,13 +33,8 @@ sa out esp spi 0x7001 transport $A_C -> $A_T aes-gcm-128 key file "$TMP/k1" sele
 sa in esp spi 0x7002 transport $A_T -> $A_C aes-gcm-128 key file "$TMP/k2" selector tcp sport 25
 CONF
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 grep -q "IKE on" "$TMP/client.log" || skip "this espritd does not run IKE"
-CS=$TMP/client.sock
-SS=$TMP/server.sock
 
 # e NS SOCK ARGS...: esprit in NS against SOCK; stdout+stderr in $OUT, exit status returned.
 e() {

@@ -29,10 +29,7 @@ net_topology
 
 ike_psk_confs 3600s "ike-lifetime 600s"
 
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
+ike_pair_start
 if ! grep -q "IKE on" "$TMP/client.log"; then
 	skip "this espritd does not run IKE"
 fi
