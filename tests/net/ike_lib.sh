@@ -85,8 +85,10 @@ sa_web() {
 	sa_count "$1" web
 }
 
-# ike_start_failed LOG: an espritd did not start: a failure (net_finish alone would exit 0 when
-# nothing had failed yet), with its log.
+# ike_start_failed LOG: an espritd did not start: count a failure and end the test with its
+# log. After espritd_start (which counts one itself) this adds a second FAIL line; it is kept
+# for callers that waited on their own (test_ike_dpd's client under libfaketime), where
+# net_finish alone would exit 0 with nothing failed yet.
 ike_start_failed() {
 	bad "espritd starts (${1##*/})"
 	net_finish "$1"

@@ -29,20 +29,9 @@ ESPRIT="$ESPRIT_BUILD/esprit"
 	echo "no $ESPRIT"
 	exit 1
 }
-net_family "${ESPRIT_NET_FAMILY:-4}" 43
-net_alg "${ESPRIT_NET_ALG:-gcm}"
-ENCAP=""
-[ "${ESPRIT_NET_ENCAP:-}" = udp ] && ENCAP="encap udp"
-echo "variant: IPv$FAMILY, $ALG, ${ENCAP:-raw ESP}"
+net_variant 43 gcm
 net_topology
-net_sa_confs "$ENCAP" "selector tcp port 80" "selector tcp sport 80"
-
-espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-PIDC=$ESPRITD_PID
-espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-PIDSV=$ESPRITD_PID
-CS="$TMP/client.sock"
-SS="$TMP/server.sock"
+espritd_pair "selector tcp port 80" "selector tcp sport 80"
 ok "espritd runs in client and server"
 
 # esprit in namespace NS against its daemon.
