@@ -55,7 +55,7 @@ static int file_read(const char *path, char **buf, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
-		return -errno;
+		return errno ? -errno : -EIO;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EINVAL;
@@ -74,8 +74,14 @@ static int file_read(const char *path, char **buf, size_t *len)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			break;
+		if (r < 0) { /* a read error must not leave half a configuration to parse */
+			r = errno ? -errno : -EIO;
+			close(fd);
+			free(b);
+			return (int)r;
+		}
+		if (r == 0)
+			break; /* the file shrank: what is there is the configuration */
 		got += (size_t)r;
 	}
 	close(fd);
@@ -602,8 +608,8 @@ int conf_load_buf(const char *name, const char *buf, size_t len, const struct co
 int conf_load_file(const char *path, const struct conf_opts *opts, struct spd **out,
 		   struct conf_diags *diags)
 {
-	char *buf;
-	size_t len;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	*out = NULL;

@@ -449,7 +449,7 @@ static void rule_load(struct loader *ld, struct spd_policy *p, const struct ast_
 		return;
 	}
 	rc = spd_rule_new(ld->s, p, it->name ? it->name->text : NULL, l, a, &r);
-	if (rc == -EEXIST) {
+	if (rc == -EEXIST && it->name) {
 		ld_err(ld, &it->name->loc, it->name->text, "duplicate rule name in policy '%s'",
 		       p->name);
 		return;

@@ -176,15 +176,17 @@ int xcipher_check(uint16_t encr, uint16_t encr_bits, uint16_t integ, size_t encr
 	return integ_key_len == i.key_len ? 0 : -EINVAL;
 }
 
-static void desc_fill(struct xcipher *c, uint16_t encr, uint16_t integ)
+/* xcipher_check() has accepted the pair; the checks here only keep that promise explicit. */
+static int desc_fill(struct xcipher *c, uint16_t encr, uint16_t integ)
 {
 	const struct integ_row *ir = integ_find(integ);
 	struct xc_encr_info e;
 
+	if (c->has_encr ? xcipher_encr_info(encr, c->d.encr_bits, &e) < 0 : !ir)
+		return -EINVAL;
 	c->d.encr = encr;
 	c->d.integ = integ;
 	if (c->has_encr) {
-		xcipher_encr_info(encr, c->d.encr_bits, &e);
 		c->d.encr_bits = e.bits;
 		c->d.iv_len = e.iv_len;
 		c->d.icv_len = e.icv_len;
@@ -202,6 +204,7 @@ static void desc_fill(struct xcipher *c, uint16_t encr, uint16_t integ)
 		snprintf(c->d.name, sizeof(c->d.name), "%s+%s", e.name, ir->name);
 	else
 		snprintf(c->d.name, sizeof(c->d.name), "%s", c->has_encr ? e.name : ir->name);
+	return 0;
 }
 
 static int cipher_key(struct xcipher *c, const struct encr_row *r, const uint8_t *key,
@@ -333,7 +336,9 @@ int xcipher_new(struct xcipher **out, uint16_t encr, uint16_t encr_bits, uint16_
 			goto fail;
 		c->has_mac = true;
 	}
-	desc_fill(c, encr, integ);
+	rc = desc_fill(c, encr, integ);
+	if (rc < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:

@@ -575,7 +575,7 @@ void ike_child_finish(struct ike_xsa *x, struct ikev2_msg *m, bool ike_auth)
 	const struct prop_xf *dhx;
 	uint8_t gir[DH_SECRET_MAX];
 	size_t gir_len = 0;
-	char why[PROP_WHY_MAX];
+	char why[PROP_WHY_MAX] = ""; /* prop_from_wire() fails without a reason */
 	struct child_neg n;
 	struct ike_xchild *peer_made;
 	int64_t acq;
