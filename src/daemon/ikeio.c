@@ -115,7 +115,8 @@ void ikeio_send(void *arg, const struct ike_endpoint *local, const struct ike_en
 	struct msghdr mh;
 	char a[IPADDR_STRLEN];
 
-	if (!r || r->fd < 0 || (local->addr.af && local->addr.af != remote->addr.af)) {
+	/* s4500 may be missing (no data path socket); s500 is always there, maybe closed */
+	if ((natt && !r) || r->fd < 0 || (local->addr.af && local->addr.af != remote->addr.af)) {
 		io->st.tx_err++;
 		log_ratelimited(LOG_LVL_WARN, "ike: no socket to send to %s port %u",
 				ipaddr_fmt(&remote->addr, a), remote->port);

@@ -150,15 +150,18 @@ static int req_words(char **w, int n, struct ctlmsg_req *q)
 	if (n - 1 > (int)CTLMSG_ARGS_MAX)
 		return -EINVAL;
 	q->nargs = (size_t)(n - 1);
-	for (size_t a = 0; a < q->nargs; a++)
+	for (size_t a = 0; a < q->nargs; a++) {
+		if (!w[a + 1]) /* words_split() filled w up to n; kept explicit for the analyzer */
+			return -EINVAL;
 		strcpy(q->arg[a], w[a + 1]); /* no longer than the line */
+	}
 	return args_fit(q) ? 0 : -EINVAL;
 }
 
 static int req_read_line(const uint8_t *buf, size_t len, struct ctlmsg_req *q)
 {
 	char line[CTLMSG_REQ_ARGS_MAX + 1];
-	char *w[CTLMSG_ARGS_MAX + 4];
+	char *w[CTLMSG_ARGS_MAX + 4] = { 0 };
 	int n, skip = 0;
 	uint64_t version;
 	struct rd r;
