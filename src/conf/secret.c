@@ -79,6 +79,9 @@ static int psk_decode(const char *path, uint8_t *raw, size_t n, uint8_t *key, si
 	}
 	if (!n)
 		return why_set(why, whylen, -EINVAL, "PSK file '%s' is empty", path);
+	/* before the hex form too: hex_decode() would stop at the NUL and load half a key */
+	if (memchr(raw, 0, n))
+		return why_set(why, whylen, -EINVAL, "PSK file '%s' contains a NUL byte", path);
 	if (n >= 2 && raw[0] == '0' && (raw[1] == 'x' || raw[1] == 'X')) {
 		raw[n] = 0; /* raw has room: callers size it SECRET_FILE_MAX + 1 */
 		h = hex_decode(key, SECRET_PSK_MAX, (const char *)raw + 2);
@@ -90,8 +93,6 @@ static int psk_decode(const char *path, uint8_t *raw, size_t n, uint8_t *key, si
 	}
 	if (n > SECRET_PSK_MAX)
 		return why_set(why, whylen, -EFBIG, "PSK file '%s': key is too long", path);
-	if (memchr(raw, 0, n))
-		return why_set(why, whylen, -EINVAL, "PSK file '%s' contains a NUL byte", path);
 	memcpy(key, raw, n);
 	*klen = n;
 	return 0;

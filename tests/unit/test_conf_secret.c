@@ -146,6 +146,10 @@ static void test_psk_content(void **state)
 	assert_int_equal(secret_psk_check(p, why, sizeof(why)), -EINVAL);
 	p = mkfile("z.psk", "ab\0cd", 5, 0600);
 	assert_int_equal(secret_psk_check(p, why, sizeof(why)), -EINVAL);
+	/* a NUL in the hex form too: not the digits before it as the key (found by fuzz_secret) */
+	p = mkfile("y.psk", "0x0102\0ff7e", 11, 0600);
+	assert_int_equal(secret_psk_check(p, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "NUL"));
 
 	memset(big, 'k', sizeof(big));
 	expect_key(big, SECRET_PSK_MAX, big, SECRET_PSK_MAX);
