@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "fuzz_check.h"
 #include "ike/cert.h"
 #include "ike/sigauth.h"
 #include "lib/rw.h"
@@ -31,14 +32,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                           \
-	do {                                                                               \
-		if (!(c)) {                                                                \
-			fprintf(stderr, "fuzz_cert: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
 
 /* P-256 CA "CN=fuzz-ca, O=esprit", valid 2026-11-27 .. 2126-11-03 (openssl req -x509). */
 static const char anchor_pem[] =

@@ -24,19 +24,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_check.h"
 #include "conf/conf.h"
 #include "ike/ike.h"
 #include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                 \
-	do {                                                                                     \
-		if (!(c)) {                                                                      \
-			fprintf(stderr, "fuzz_ike_engine: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                                 \
-		}                                                                                \
-	} while (0)
 
 #define QMAX 16
 

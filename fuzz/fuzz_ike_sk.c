@@ -17,20 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "crypto/cipher.h"
 #include "crypto/ikekeys.h"
 #include "ike/sk.h"
 #include "wire/ikev2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                             \
-	do {                                                                                 \
-		if (!(c)) {                                                                  \
-			fprintf(stderr, "fuzz_ike_sk: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 struct suite {
 	uint16_t encr, bits, integ;

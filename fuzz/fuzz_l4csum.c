@@ -1,4 +1,4 @@
-/* libFuzzer harness for the TCP/UDP checksum recomputation (src/wire/l4csum.c).
+/* libFuzzer harness for the TCP/UDP/ICMPv6 checksum recomputation (src/wire/l4csum.c).
  *
  * Input: one IP packet. It is copied to an exact-size buffer (ASan sees any overread); when a
  * checksum was written, only those two octets may have changed, and a second pass must find
@@ -9,17 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "wire/l4csum.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                             \
-	do {                                                                                 \
-		if (!(c)) {                                                                  \
-			fprintf(stderr, "fuzz_l4csum: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
