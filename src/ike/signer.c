@@ -87,8 +87,7 @@ static int keyfile_read(const char *path, uint8_t **buf, size_t *len, char *why,
 	while (!ret && off < (size_t)st.st_size) {
 		got = read(fd, *buf + off, (size_t)st.st_size - off);
 		if (got <= 0) {
-			/* never 0 here: a zero errno would keep the loop reading into freed memory
-			 */
+			/* never 0: the loop would go on reading into freed memory */
 			ret = say(got < 0 && errno ? -errno : -EIO, why, whylen,
 				  "key file %s: read failed", path);
 			wipe(*buf, (size_t)st.st_size);
