@@ -4,7 +4,8 @@
  * loaded as a PSK. The result is checked against the format secret.h states, decoded here
  * independently: at most one trailing "\n" or "\r\n" removed; "0x" then hex digits (spaces and
  * colons between them ignored, an even number of digits, at most SECRET_PSK_MAX octets);
- * otherwise the text itself (no NUL, at most SECRET_PSK_MAX octets). A refusal must say why.
+ * otherwise the text itself (at most SECRET_PSK_MAX octets); a NUL anywhere is refused. A
+ * refusal must say why.
  */
 #include <stdbool.h>
 #include <stdint.h>
