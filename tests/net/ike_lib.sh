@@ -94,18 +94,11 @@ ike_start_failed() {
 	net_finish "$1"
 }
 
-# ike_pair_start: espritd in S with $TMP/server.conf, then in C with $TMP/client.conf (logs
-# $TMP/server.log, $TMP/client.log; PIDSV, PIDC; control sockets SS, CS). The server first, so
-# that it listens on UDP 500 before the client can initiate. Ends the test through
-# ike_start_failed when one does not start.
-# shellcheck disable=SC2034 # PIDSV, PIDC, SS and CS are read by the sourcing test
+# ike_pair_start: lib.sh's espritd_side for S, then for C (PIDSV, PIDC, SS, CS): the server
+# first, so that it listens on UDP 500 before the client can initiate.
 ike_pair_start() {
-	espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || ike_start_failed "$TMP/server.log"
-	PIDSV=$ESPRITD_PID
-	espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || ike_start_failed "$TMP/client.log"
-	PIDC=$ESPRITD_PID
-	SS=$TMP/server.sock
-	CS=$TMP/client.sock
+	espritd_side S
+	espritd_side C
 }
 
 # in_range N LO HI: LO <= N <= HI (one command, so that `check` sees the whole condition).

@@ -217,16 +217,27 @@ net_variant() {
 	echo "variant: IPv$FAMILY, $PROTO $ALG, ${ENCAP:-raw}"
 }
 
+# espritd_side C|S: espritd in the client's (server's) namespace with $TMP/client.conf
+# ($TMP/server.conf), log beside it; sets PIDC and CS (PIDSV and SS). Ends the test when it
+# does not start (espritd_start has counted the failure).
+# shellcheck disable=SC2034 # PIDC, PIDSV, CS and SS are read by the sourcing test
+espritd_side() {
+	local role=client
+	[ "$1" = S ] && role=server
+	espritd_start "${!1}" "$TMP/$role.conf" "$TMP/$role.log" || net_finish "$TMP/$role.log"
+	if [ "$1" = S ]; then
+		PIDSV=$ESPRITD_PID SS=$TMP/server.sock
+	else
+		PIDC=$ESPRITD_PID CS=$TMP/client.sock
+	fi
+}
+
 # espritd_pair SEL_CS SEL_SC: net_sa_confs with ENCAP, then espritd in C and in S (PIDC, PIDSV;
 # control sockets CS, SS). Ends the test when one does not start.
 espritd_pair() {
 	net_sa_confs "$ENCAP" "$1" "$2"
-	espritd_start "$C" "$TMP/client.conf" "$TMP/client.log" || net_finish "$TMP/client.log"
-	PIDC=$ESPRITD_PID
-	espritd_start "$S" "$TMP/server.conf" "$TMP/server.log" || net_finish "$TMP/server.log"
-	PIDSV=$ESPRITD_PID
-	CS=$TMP/client.sock
-	SS=$TMP/server.sock
+	espritd_side C
+	espritd_side S
 }
 
 # espritd_stop_pair: SIGTERM to both daemons; each must exit 0 and leave nothing behind.
