@@ -1,15 +1,17 @@
 /* Keyed ESP/AH ciphers over OpenSSL 3 EVP (see cipher.h for the shapes of the calls).
  *
  * Every EVP context is created and keyed once in xcipher_new(); per packet only the IV is
- * re-initialised (EVP_CipherInit_ex2 with NULL cipher and key), which OpenSSL does without
- * allocating. HMACs are EVP_MAC contexts keyed once (hmac.c; OpenSSL 3.0 allocates inside
- * libcrypto when it restarts them, see hmac.h).
+ * re-initialised (EVP_CipherInit_ex2 with NULL cipher and key, or for CBC decryption the IV
+ * decrypted as a block), which OpenSSL does without allocating. HMACs are EVP_MAC contexts keyed
+ * once (hmac.c; OpenSSL 3.0 allocates inside libcrypto when it restarts them, see hmac.h).
  *
  * The per-packet call sequences are the cheapest ones OpenSSL 3.0's public API offers, measured
  * (docs/benchmarks.md, "Crypto cost per packet"): the AEAD tag is read and set through an
  * OSSL_PARAM (EVP_CIPHER_CTX_get_params/set_params) rather than EVP_CIPHER_CTX_ctrl, which in
  * 3.0 only translates the ctrl into the same OSSL_PARAM call (15-30 ns a packet); CBC without
- * padding on whole blocks skips EVP_CipherFinal_ex, which has nothing left to do (~10 ns). */
+ * padding on whole blocks skips EVP_CipherFinal_ex, which has nothing left to do (~10 ns); CBC
+ * decryption sets the IV by decrypting it as a block instead of re-initialising (cbc_chain_to,
+ * about 100 ns). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -505,6 +507,27 @@ int xcipher_open(struct xcipher *c, const struct xc_piece *aad, size_t naad, con
 	return 0;
 }
 
+/* Make iv the chaining value of a CBC decryption context without re-initialising it.
+ * CBC decryption of a block is D(C[i]) xor C[i-1], so after any block C has gone through the
+ * context the next block is decrypted against C, whatever came before. Decrypting the IV as a
+ * block (output discarded) therefore leaves the context exactly where EVP_CipherInit_ex2 with
+ * that IV would, for one AES block operation instead of OpenSSL 3.0's re-initialisation, which
+ * looks the IV length up by name (about 100 ns a packet, docs/benchmarks.md "Crypto cost per
+ * packet"). Encryption cannot do this: its chaining value is an output of the cipher. */
+static bool cbc_chain_to(struct xcipher *c, const uint8_t *iv)
+{
+	uint8_t lead[16];
+	int outl;
+	bool ok;
+
+	if (c->d.iv_len > sizeof(lead))
+		return false;
+	ok = EVP_CipherUpdate(c->ctx, lead, &outl, iv, (int)c->d.iv_len) &&
+	     (size_t)outl == c->d.iv_len;
+	wipe(lead, sizeof(lead)); /* D(iv) xor the last packet's final block: not for anyone */
+	return ok;
+}
+
 static int cbc_run(struct xcipher *c, bool enc, const uint8_t *iv, uint8_t *data, size_t len)
 {
 	int outl;
@@ -516,13 +539,17 @@ static int cbc_run(struct xcipher *c, bool enc, const uint8_t *iv, uint8_t *data
 		return 0;
 	if (!iv)
 		return -EINVAL;
-	if (!EVP_CipherInit_ex2(c->ctx, NULL, NULL, iv, enc, NULL))
+	if (enc) {
+		if (!EVP_CipherInit_ex2(c->ctx, NULL, NULL, iv, enc, NULL))
+			return -EIO;
+	} else if (!cbc_chain_to(c, iv)) {
 		return -EIO;
+	}
 	if (len == 0)
 		return 0;
 	/* Padding is off and len is whole blocks, so the update emits every block (also when
 	 * decrypting: OpenSSL holds a block back only for padding) and EVP_CipherFinal_ex would
-	 * have nothing to do; the next packet's init resets the context. */
+	 * have nothing to do; the next packet starts the chain again. */
 	if (!EVP_CipherUpdate(c->ctx, data, &outl, data, (int)len) || (size_t)outl != len)
 		return -EIO;
 	return 0;

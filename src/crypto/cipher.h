@@ -19,7 +19,7 @@
  *   Integrity only (AH, RFC 4302): encr 0 and an HMAC; only xcipher_mac / _verify apply.
  *
  * Per-packet calls allocate nothing: contexts are created and keyed in xcipher_new(); each
- * packet only re-initialises the IV (cipher) or restarts the keyed MAC. A context belongs to one
+ * packet only sets the IV (cipher) or restarts the keyed MAC. A context belongs to one
  * thread at a time (an SA is pinned to one worker). An xcipher made with encrypt=true seals and
  * encrypts; one made with encrypt=false opens and decrypts; both compute and verify MACs.
  */

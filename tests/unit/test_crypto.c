@@ -286,7 +286,7 @@ static void test_cbc_vectors(void **state)
 	memset(ikey, 0x11, sizeof(ikey));
 	for (size_t i = 0; i < ARRAY_SIZE(cbc_vecs); i++) {
 		const struct cbc_vec *v = &cbc_vecs[i];
-		uint8_t key[16], iv[16], pt[64], ct[64], buf[64];
+		uint8_t key[16], iv[16], pt[64], ct[64], buf[64], junk[48];
 		size_t pl;
 		struct xcipher *e, *d;
 
@@ -304,6 +304,14 @@ static void test_cbc_vectors(void **state)
 		assert_int_equal(xcipher_encrypt(e, iv, buf, pl), 0);
 		if (memcmp(buf, ct, pl) != 0)
 			fail_msg("%s: ciphertext mismatch", v->name);
+		assert_int_equal(xcipher_decrypt(d, iv, buf, pl), 0);
+		assert_memory_equal(buf, pt, pl);
+		/* Decryption does not re-initialise the context per packet (cipher.c,
+		 * cbc_chain_to): after other blocks went through it, with another IV, the
+		 * vector must still decrypt from its first block on. */
+		memset(junk, 0xa5, sizeof(junk));
+		assert_int_equal(xcipher_decrypt(d, pt, junk, sizeof(junk)), 0);
+		memcpy(buf, ct, pl);
 		assert_int_equal(xcipher_decrypt(d, iv, buf, pl), 0);
 		assert_memory_equal(buf, pt, pl);
 		/* The direction is fixed at keying time. */
