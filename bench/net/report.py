@@ -44,29 +44,30 @@ def mean(xs):
     return sum(xs) / len(xs) if xs else 0.0
 
 
+def spread(out, key, xs):
+    """out[key] = mean of xs, out[key_min] / out[key_max] = its extremes (0 without runs)."""
+    out[key] = mean(xs)
+    out[key + "_min"] = min(xs, default=0)
+    out[key + "_max"] = max(xs, default=0)
+
+
 def summary(rows):
     out = {}
     for name, r in rows.items():
-        out[name] = {
-            "tcp": mean([x[0] for x in r["tcp"]]),
-            "tcp_min": min([x[0] for x in r["tcp"]], default=0),
-            "tcp_max": max([x[0] for x in r["tcp"]], default=0),
-            "udp": mean([x[0] for x in r["udp"]]),
-            "udp_min": min([x[0] for x in r["udp"]], default=0),
-            "udp_max": max([x[0] for x in r["udp"]], default=0),
+        s = {
             "cpu": mean([x[1] for x in r["tcp"]]),
             "mach": mean([x[2] for x in r["tcp"]]),
             "retr": mean([x[3] for x in r["tcp"]]),
             "loss": mean([x[3] for x in r["udp"]]),
             "sent": mean([x[4] for x in r["udp"]]),
             "drops": mean([x[5] for x in r["udp"]]),
-            "ubuf": mean([x[0] for x in r["udpbuf"]]),
-            "ubuf_min": min([x[0] for x in r["udpbuf"]], default=0),
-            "ubuf_max": max([x[0] for x in r["udpbuf"]], default=0),
             "ubuf_sent": mean([x[4] for x in r["udpbuf"]]),
             "ubuf_drops": mean([x[5] for x in r["udpbuf"]]),
             "n": len(r["tcp"]),
         }
+        for key, mode in (("tcp", "tcp"), ("udp", "udp"), ("ubuf", "udpbuf")):
+            spread(s, key, [x[0] for x in r[mode]])
+        out[name] = s
     return out
 
 
