@@ -19,6 +19,7 @@ import json
 import os
 import struct
 import sys
+import threading
 import time
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -74,11 +75,17 @@ def main():
     count, rate = int(count), float(rate)
     conf.verb = 0
     counts = {"sent": 0, "answered_full": 0, "answered_cookie": 0, "answered_other": 0}
+    # The first answers are the full ones the test looks for, so nothing is sent before the
+    # capture socket is open: compiling the filter and opening the socket took more than the
+    # half second once allowed for it while the sanitizer build's tests ran beside it.
+    capturing = threading.Event()
     sniffer = AsyncSniffer(iface=iface, store=False,
                            filter=f"udp and src host {dst} and src port 500",
-                           prn=lambda p: classify(p, counts))
+                           prn=lambda p: classify(p, counts),
+                           started_callback=capturing.set)
     sniffer.start()
-    time.sleep(0.5)
+    if not capturing.wait(30):
+        sys.exit("ike_flood: the capture on %s did not start within 30 s" % iface)
     sources = set()
     sock = conf.L3socket(iface=iface)
     start = time.monotonic()
@@ -92,7 +99,7 @@ def main():
         if delay > 0:
             time.sleep(delay)
     sock.close()
-    time.sleep(1.0)
+    time.sleep(2.0)  # the last answers, read by a sniffer that may lag under load
     sniffer.stop()
     counts["sources"] = len(sources)
     with open(out, "w", encoding="ascii") as f:
