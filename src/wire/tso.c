@@ -41,10 +41,10 @@ int tso_vnet_parse(const uint8_t *buf, size_t len, struct tso_vnet *v)
  * lands in the high half, which folds back) and in the host's byte order (the folded result is
  * then byte-swapped): four times fewer, simpler steps than big-endian 16-bit words. This is
  * the sum every segment costs twice (tso_next, gro's check), the largest user-space cost of
- * both ends in perf before. */
-/* The loop is plain C that compilers vectorise; on x86-64 a second copy is built for AVX2 and
- * the dynamic loader picks it on CPUs that have it (an ifunc): 32 octets a step instead of 16
- * with the baseline's SSE2, 51 -> 21 ns for 1400 octets here (docs/benchmarks.md, levers). */
+ * both ends in perf before. The loop is plain C that compilers vectorise; on x86-64 a second
+ * copy is built for AVX2 and the dynamic loader picks it on CPUs that have it (an ifunc): 32
+ * octets a step instead of 16 with the baseline's SSE2, 51 -> 21 ns for 1400 octets here
+ * (docs/benchmarks.md, levers). */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define TSO_SUM_CLONES __attribute__((target_clones("avx2", "default")))
