@@ -26,7 +26,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$TOP/bench/net/run" --build "$ESPRIT_BUILD" --seconds 1 --repeat 1 \
-	--only veth,esprit-gcm-udp,esprit-gcm-udp-nocipher --results "$TMP/results" >"$TMP/table" 2>"$TMP/log" &
+	--only veth,esprit-gcm-udp,esprit-gcm-udp-nocipher --results "$TMP/results" \
+	>"$TMP/table" 2>"$TMP/log" &
 PID=$!
 wait "$PID"
 rc=$?
